@@ -1,0 +1,42 @@
+# Two commands do all the set-up: `make serve` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+INDEX_DIR ?= $(or $(CLAIMCHECK_INDEX_DIR),index/default)
+SOURCES := $(wildcard index/sources/*)
+
+# Every model loads from an installed package or a file in this repository.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export CLAIMCHECK_INDEX_DIR := $(INDEX_DIR)
+
+.PHONY: serve test index install lint clean
+
+install: $(STAMP)
+
+# torch first, from the pinned CPU wheel; otherwise a dependency pulls a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check torch==2.13.0
+	$(BIN)/pip install --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+# Rebuilt when a shipped source changes; unchanged documents are not re-embedded.
+$(INDEX_DIR)/manifest.json: $(SOURCES) | $(STAMP)
+	$(BIN)/python scripts/build_index.py index/sources --out $(INDEX_DIR)
+
+index: $(INDEX_DIR)/manifest.json
+
+serve: $(STAMP) $(INDEX_DIR)/manifest.json
+	$(BIN)/claimcheck serve
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check service scripts tests
+	$(BIN)/ruff format --check service scripts tests
+
+clean:
+	rm -rf $(VENV) index/default index/default.versions index/.default.lock

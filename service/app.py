@@ -1,0 +1,277 @@
+"""The HTTP service: `service.app:app`. It only translates between HTTP and the pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.config import Settings
+from service.errors import BadIndex, ClaimCheckError, InputTooLarge, InvalidInput, NotLoaded
+from service.metrics import Metrics
+from service.pipeline import Pipeline
+from service.schemas import (
+    CheckRequest,
+    CheckResponse,
+    ClaimResultOut,
+    ClaimsRequest,
+    ClaimsResponse,
+    ErrorResponse,
+    VerifyBatchRequest,
+    VerifyBatchResponse,
+    VerifyRequest,
+)
+
+log = logging.getLogger("claimcheck")
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATUS_OF_ERROR = {InvalidInput: 422, InputTooLarge: 413, NotLoaded: 503, BadIndex: 409}
+ERROR_RESPONSES = {status: {"model": ErrorResponse} for status in (401, 403, 409, 413, 422, 503)}
+
+
+def error_response(status: int, code: str, message: str) -> JSONResponse:
+    """The uniform error body of the contract."""
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+class BodySizeLimit:
+    """ASGI middleware: answer 413 to request bodies over `max_bytes`, declared or streamed."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        too_large = error_response(413, "too_large", f"request body exceeds the limit of {self.max_bytes} bytes")
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            return await too_large(scope, receive, send)
+        received = 0
+        started = False
+
+        async def counting_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await too_large(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _load(app: FastAPI) -> None:
+    pipeline: Pipeline = app.state.pipeline
+    try:
+        await asyncio.to_thread(pipeline.warm_up)
+        log.info(
+            "ready: index %s, %d passages, loaded in %.1f s",
+            pipeline.index.build_id,
+            len(pipeline.index.passages),
+            pipeline.load_seconds,
+        )
+    except Exception as error:  # reported by /readyz; the process stays up so operators can see why
+        app.state.load_error = f"{type(error).__name__}: {error}"
+        log.error("loading failed: %s", app.state.load_error)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    app.state.pipeline = app.state.given_pipeline or Pipeline(app.state.settings)
+    app.state.metrics = Metrics()
+    app.state.load_error = None
+    loading = asyncio.create_task(_load(app))
+    yield
+    await loading
+
+
+def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
+    """Build the FastAPI application. Models and index load in the lifespan, in the background,
+    unless an already loaded `pipeline` is given (tests share one that way)."""
+    settings = settings or Settings()
+    app = FastAPI(
+        title="claimcheck",
+        summary="Checks claims against your own reference documents, offline.",
+        version="0.1.0",
+        lifespan=lifespan,
+        responses={413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"]
+        )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.state.settings = settings
+    app.state.given_pipeline = pipeline
+    _install_error_handlers(app)
+    _install_metrics_middleware(app)
+    _install_routes(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError):
+        problems = []
+        for item in error.errors()[:5]:
+            where = ".".join(str(part) for part in item.get("loc", ()) if part != "body") or "body"
+            problems.append(f"{where}: {item.get('msg', 'invalid')}")
+        return error_response(422, "invalid_request", "; ".join(problems))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException):
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        return error_response(error.status_code, code, str(error.detail))
+
+    @app.exception_handler(ClaimCheckError)
+    async def domain_error(request: Request, error: ClaimCheckError):
+        return error_response(STATUS_OF_ERROR.get(type(error), 400), error.code, str(error))
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, error: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal", "internal error; the server log has the details")
+
+
+def _install_metrics_middleware(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def observe(request: Request, call_next):
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = route.path if route is not None else "unmatched"
+        metrics = getattr(request.app.state, "metrics", None)
+        if metrics is not None:
+            metrics.observe_request(request.method, path, response.status_code, time.perf_counter() - started)
+        return response
+
+
+def get_pipeline(request: Request) -> Pipeline:
+    pipeline: Pipeline = request.app.state.pipeline
+    if not pipeline.ready:
+        reason = request.app.state.load_error or "the models and the index are still loading"
+        raise NotLoaded(reason)
+    return pipeline
+
+
+PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
+
+
+def _top_k(request: Request, top_k: int | None) -> int:
+    settings: Settings = request.app.state.settings
+    value = settings.default_top_k if top_k is None else top_k
+    if value > settings.max_top_k:
+        raise InvalidInput(f"top_k must be between 1 and {settings.max_top_k}")
+    return value
+
+
+def _install_routes(app: FastAPI) -> None:
+    @app.post("/v1/check", response_model=CheckResponse, responses=ERROR_RESPONSES, tags=["checking"])
+    async def check(body: CheckRequest, request: Request, pipeline: PipelineDep):
+        """Split the text into claims, keep the check-worthy ones, and check each against the index."""
+        started = time.perf_counter()
+        results = await run_in_threadpool(pipeline.check, body.text, _top_k(request, body.top_k))
+        request.app.state.metrics.observe_verdicts([r.verdict for r in results])
+        return {"claims": results, "index_build_id": pipeline.index.build_id, "seconds": round(time.perf_counter() - started, 3)}
+
+    @app.post("/v1/claims", response_model=ClaimsResponse, responses=ERROR_RESPONSES, tags=["checking"])
+    async def claims(body: ClaimsRequest, pipeline: PipelineDep):
+        """Every sentence-level claim candidate with its check-worthiness; no retrieval."""
+        return {"claims": await run_in_threadpool(pipeline.claims, body.text)}
+
+    @app.post("/v1/verify", response_model=ClaimResultOut, responses=ERROR_RESPONSES, tags=["checking"])
+    async def verify(body: VerifyRequest, request: Request, pipeline: PipelineDep):
+        """Check one claim exactly as given (no splitting, no check-worthiness filter)."""
+        [result] = await run_in_threadpool(pipeline.verify, [body.claim], _top_k(request, body.top_k))
+        request.app.state.metrics.observe_verdicts([result.verdict])
+        return result
+
+    @app.post("/v1/verify/batch", response_model=VerifyBatchResponse, responses=ERROR_RESPONSES, tags=["checking"])
+    async def verify_batch(body: VerifyBatchRequest, request: Request, pipeline: PipelineDep):
+        """Check several claims in one call; results come in the same order."""
+        limit = request.app.state.settings.max_batch_claims
+        if len(body.claims) > limit:
+            raise InputTooLarge(f"{len(body.claims)} claims in one batch; the limit is {limit}")
+        started = time.perf_counter()
+        results = await run_in_threadpool(pipeline.verify, body.claims, _top_k(request, body.top_k))
+        request.app.state.metrics.observe_verdicts([r.verdict for r in results])
+        return {"results": results, "index_build_id": pipeline.index.build_id, "seconds": round(time.perf_counter() - started, 3)}
+
+    @app.post(
+        "/v1/admin/reload", responses={**ERROR_RESPONSES, 200: {"description": "the manifest of the new index"}}, tags=["admin"]
+    )
+    async def reload_index(request: Request, pipeline: PipelineDep, authorization: Annotated[str | None, Header()] = None):
+        """Load the index at CLAIMCHECK_INDEX_DIR, validate it, and swap it in (needs the admin token)."""
+        token = request.app.state.settings.admin_token
+        if token is None:
+            return error_response(
+                403, "admin_disabled", "admin endpoints are disabled: set CLAIMCHECK_ADMIN_TOKEN to enable them"
+            )
+        presented = (authorization or "").removeprefix("Bearer ").strip()
+        if not authorization or not hmac.compare_digest(presented.encode(), token.get_secret_value().encode()):
+            return error_response(401, "unauthorized", "missing or wrong bearer token")
+        new_index = await run_in_threadpool(pipeline.reload_index)
+        return new_index.manifest
+
+    @app.get("/v1/index", responses=ERROR_RESPONSES, tags=["operations"])
+    async def index_manifest(pipeline: PipelineDep):
+        """The manifest of the index being served."""
+        return pipeline.index.manifest
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz():
+        """200 while the process is alive."""
+        return {"status": "alive"}
+
+    @app.get("/readyz", responses={503: {"model": ErrorResponse}}, tags=["operations"])
+    async def readyz(request: Request):
+        """200 once models and index are loaded, else 503."""
+        pipeline: Pipeline = request.app.state.pipeline
+        if not pipeline.ready:
+            reason = request.app.state.load_error or "the models and the index are still loading"
+            return error_response(503, "not_ready", reason)
+        return {"status": "ready", "index_build_id": pipeline.index.build_id, "load_seconds": pipeline.load_seconds}
+
+    @app.get("/metrics", response_class=PlainTextResponse, tags=["operations"])
+    async def metrics(request: Request):
+        """Prometheus metrics."""
+        pipeline: Pipeline = request.app.state.pipeline
+        index = pipeline.index if pipeline.ready else None
+        text = request.app.state.metrics.render(
+            len(index.passages) if index else None, len(index.documents) if index else None, pipeline.load_seconds
+        )
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def page():
+        """The fact-checker's web page."""
+        return HTMLResponse((STATIC_DIR / "index.html").read_text(encoding="utf-8"))
+
+
+app = create_app()

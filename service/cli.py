@@ -1,0 +1,101 @@
+"""The `claimcheck` command: serve, build-index, check."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from service.errors import ClaimCheckError
+
+
+def _build_index_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("sources", nargs="+", type=Path, help=".jsonl/.txt/.md/.html files or folders (walked recursively)")
+    parser.add_argument("--out", required=True, type=Path, help="index directory to write (replaced atomically)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _run_build_index(args: argparse.Namespace) -> int:
+    from service.embedding import Embedder
+    from service.index import build_index
+
+    try:
+        summary = build_index(args.sources, args.out, Embedder(), show_progress=not args.quiet)
+    except ClaimCheckError as error:
+        print(f"build-index: error: {error}", file=sys.stderr)
+        print("build-index: the previous index (if any) was left untouched", file=sys.stderr)
+        return 2
+    print(
+        f"Built {summary.out} ({summary.build_id}): {summary.documents} documents, {summary.passages} passages "
+        f"({summary.embedded_passages} embedded, {summary.reused_passages} reused) in {summary.seconds:.1f} s, "
+        f"{summary.passages_per_second:.1f} passages/s embedded"
+    )
+    return 0
+
+
+def build_index_main(argv: list[str] | None = None) -> int:
+    """Entry point of scripts/build_index.py."""
+    parser = _build_index_parser(argparse.ArgumentParser(prog="build_index.py", description="Build the reference index."))
+    return _run_build_index(parser.parse_args(argv))
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.config import Settings
+
+    settings = Settings()
+    uvicorn.run("service.app:app", host=args.host or settings.host, port=args.port or settings.port, log_level="info")
+    return 0
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    import httpx
+
+    text = sys.stdin.read() if args.file in (None, "-") else Path(args.file).read_text(encoding="utf-8")
+    try:
+        response = httpx.post(f"{args.server.rstrip('/')}/v1/check", json={"text": text}, timeout=args.timeout)
+    except httpx.TransportError as error:
+        print(f"claimcheck: cannot reach the service at {args.server} ({error}); start it with `make serve`", file=sys.stderr)
+        return 1
+    body = response.json()
+    if response.status_code != 200:
+        print(
+            f"claimcheck: the service answered {response.status_code}: {body.get('error', {}).get('message', body)}",
+            file=sys.stderr,
+        )
+        return 1
+    if args.format == "json":
+        print(json.dumps(body, indent=2, ensure_ascii=False))
+        return 0
+    if not body["claims"]:
+        print("No check-worthy claims found.")
+    for claim in body["claims"]:
+        print(f"[{claim['verdict'].upper()} {claim['confidence']:.2f}] {claim['claim']}")
+        for evidence in claim["evidence"][:1]:
+            source = evidence.get("title") or evidence["doc_id"]
+            print(
+                f"    {evidence['stance']} - {source} [{evidence['start']}:{evidence['end']}]: {' '.join(evidence['text'].split())[:200]}"
+            )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `claimcheck` command."""
+    parser = argparse.ArgumentParser(prog="claimcheck", description="Check claims against your own reference documents.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="start the HTTP service")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.set_defaults(run=_run_serve)
+    _build_index_parser(commands.add_parser("build-index", help="build the reference index")).set_defaults(run=_run_build_index)
+    check = commands.add_parser("check", help="check a file or standard input against a running service")
+    check.add_argument("file", nargs="?", default=None, help="text file, or - for standard input")
+    check.add_argument("--server", default="http://127.0.0.1:8000")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--timeout", type=float, default=120.0)
+    check.set_defaults(run=_run_check)
+    args = parser.parse_args(argv)
+    return args.run(args)

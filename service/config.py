@@ -1,0 +1,33 @@
+"""Service settings, read from `CLAIMCHECK_*` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; `CLAIMCHECK_INDEX_DIR=/data/index` sets `index_dir`, and so on."""
+
+    model_config = SettingsConfigDict(env_prefix="CLAIMCHECK_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    index_dir: Path = REPO_ROOT / "index" / "default"
+    stance_model_dir: Path = REPO_ROOT / "models" / "stance-minilm"
+    admin_token: SecretStr | None = None
+
+    max_body_bytes: int = Field(1_000_000, ge=1)
+    max_text_chars: int = Field(100_000, ge=1)
+    max_claim_chars: int = Field(2_000, ge=1)
+    max_claims_per_request: int = Field(200, ge=1)
+    max_batch_claims: int = Field(64, ge=1)
+    default_top_k: int = Field(5, ge=1, le=50)
+    max_top_k: int = Field(50, ge=1, le=50)
+    checkworthiness_threshold: float = Field(0.5, ge=0.0, le=1.0)
+    torch_threads: int | None = Field(None, ge=1)
+    cors_origins: list[str] = []

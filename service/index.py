@@ -1,0 +1,355 @@
+"""The reference index: a directory with a FAISS index, a passage store and a manifest.
+
+Layout of an index directory (validated on load):
+
+- `manifest.json`: format version, build id and time, embedding model and dimension,
+  chunking settings, document and passage counts, the content hash of every document;
+- `index.faiss`: inner-product FAISS index over normalised passage vectors, row n = passage n;
+- `vectors.npy`: the same vectors, so a rebuild reuses those of unchanged documents;
+- `passages.jsonl`: line n is passage n (`doc_id`, `start`, `end`, `section`, `text`);
+- `documents.jsonl`: one line per document (`doc_id`, `title`, `url`, `date`, `metadata`).
+
+`--out DIR` is a symbolic link to `DIR.versions/<build id>/`; a build writes a new version
+beside the old one and swaps the link with one atomic rename, so a reader sees either the old
+index or the new one, never a mixture, and a killed build leaves the old one untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from service.embedding import Embedder
+from service.errors import BadIndex, ClaimCheckError
+from service.passages import ChunkingSettings, Passage, split_passages
+from service.sources import Document, read_documents
+
+FORMAT_VERSION = 1
+MANIFEST_FILE = "manifest.json"
+FAISS_FILE = "index.faiss"
+VECTORS_FILE = "vectors.npy"
+PASSAGES_FILE = "passages.jsonl"
+DOCUMENTS_FILE = "documents.jsonl"
+KEPT_OLD_VERSIONS = 1
+
+
+@dataclass
+class DocumentInfo:
+    """What the index keeps of a document besides its passages."""
+
+    doc_id: str
+    title: str | None
+    url: str | None
+    date: str | None
+    metadata: dict
+
+
+@dataclass
+class SearchHit:
+    """One retrieved passage with its inner-product score."""
+
+    passage: Passage
+    score: float
+
+
+def embedding_input(passage: Passage, title: str | None) -> str:
+    """What the embedder sees for a passage: the document title, then the passage without
+    Markdown heading marks."""
+    body = re.sub(r"^\s{0,3}#{1,6}\s*", "", passage.text, flags=re.MULTILINE)
+    return f"{title}: {body}" if title else body
+
+
+class ReferenceIndex:
+    """A loaded, validated index directory."""
+
+    def __init__(self, directory: Path, manifest: dict, faiss_index, passages: list[Passage], documents: dict[str, DocumentInfo]):
+        self.directory = directory
+        self.manifest = manifest
+        self.faiss_index = faiss_index
+        self.passages = passages
+        self.documents = documents
+
+    @property
+    def build_id(self) -> str:
+        return self.manifest["build_id"]
+
+    @classmethod
+    def load(cls, directory: Path, embedder: Embedder | None = None) -> ReferenceIndex:
+        """Load and validate `directory`; raises BadIndex saying what is wrong."""
+        import faiss
+
+        resolved = Path(directory).resolve()
+        manifest_path = resolved / MANIFEST_FILE
+        if not manifest_path.is_file():
+            raise BadIndex(f"no index at {directory} (missing {MANIFEST_FILE}); build one with scripts/build_index.py")
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise BadIndex(f"{manifest_path}: unreadable manifest ({error})") from error
+        for key in ("format_version", "build_id", "embedding_model", "passage_count", "document_count"):
+            if key not in manifest:
+                raise BadIndex(f"{manifest_path}: manifest lacks {key!r}")
+        if manifest["format_version"] != FORMAT_VERSION:
+            raise BadIndex(
+                f"{manifest_path}: index format {manifest['format_version']}, this version reads {FORMAT_VERSION}; rebuild it"
+            )
+        model = manifest["embedding_model"]
+        if embedder is not None and (model.get("name") != embedder.name or model.get("dimension") != embedder.dimension):
+            raise BadIndex(
+                f"index embedded with {model.get('name')} ({model.get('dimension')} dims), "
+                f"the service uses {embedder.name} ({embedder.dimension} dims); rebuild the index"
+            )
+        try:
+            faiss_index = faiss.read_index(str(resolved / FAISS_FILE))
+        except RuntimeError as error:
+            raise BadIndex(f"{resolved / FAISS_FILE}: unreadable FAISS index ({str(error).splitlines()[0]})") from error
+        passages = [Passage(**row) for row in _read_jsonl(resolved / PASSAGES_FILE)]
+        documents = {row["doc_id"]: DocumentInfo(**row) for row in _read_jsonl(resolved / DOCUMENTS_FILE)}
+        expected = manifest["passage_count"]
+        if not (faiss_index.ntotal == len(passages) == expected):
+            raise BadIndex(
+                f"{resolved}: manifest says {expected} passages, FAISS index has {faiss_index.ntotal}, passage store has {len(passages)}"
+            )
+        if len(documents) != manifest["document_count"]:
+            raise BadIndex(
+                f"{resolved}: manifest says {manifest['document_count']} documents, document store has {len(documents)}"
+            )
+        if faiss_index.d != model.get("dimension"):
+            raise BadIndex(f"{resolved}: FAISS index has dimension {faiss_index.d}, manifest says {model.get('dimension')}")
+        if any(p.doc_id not in documents for p in passages):
+            raise BadIndex(f"{resolved}: passage store names documents the document store lacks")
+        return cls(resolved, manifest, faiss_index, passages, documents)
+
+    def search(self, vectors: np.ndarray, top_k: int) -> list[list[SearchHit]]:
+        """The `top_k` best passages for each query vector, best first."""
+        if len(vectors) == 0:
+            return []
+        top_k = min(top_k, len(self.passages))
+        scores, rows = self.faiss_index.search(np.ascontiguousarray(vectors, dtype=np.float32), top_k)
+        return [
+            [SearchHit(self.passages[row], float(score)) for score, row in zip(score_row, row_ids, strict=True) if row >= 0]
+            for score_row, row_ids in zip(scores, rows, strict=True)
+        ]
+
+    def vectors(self) -> np.ndarray:
+        return np.load(self.directory / VECTORS_FILE)
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return [json.loads(line) for line in handle if line.strip()]
+    except (OSError, json.JSONDecodeError) as error:
+        raise BadIndex(f"{path}: unreadable ({error})") from error
+
+
+@dataclass
+class BuildSummary:
+    """What a build did; printed at its end."""
+
+    out: str
+    build_id: str
+    documents: int
+    passages: int
+    embedded_passages: int
+    reused_passages: int
+    seconds: float
+
+    @property
+    def passages_per_second(self) -> float:
+        return self.embedded_passages / self.seconds if self.seconds else 0.0
+
+
+class BuildLocked(ClaimCheckError):
+    """Another build is writing the same index directory."""
+
+    code = "build_locked"
+
+
+@contextlib.contextmanager
+def _build_lock(out: Path):
+    lock_path = out.parent / f".{out.name}.lock"
+    with open(lock_path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise BuildLocked(f"another build is writing {out} (lock {lock_path})") from error
+        yield
+
+
+def _previous_vectors(out: Path, embedder: Embedder, chunking: ChunkingSettings) -> dict[str, tuple[list[Passage], np.ndarray]]:
+    """Passages and vectors of the current index at `out`, by document content hash, when they
+    were made with the same model and chunking; empty otherwise."""
+    try:
+        previous = ReferenceIndex.load(out, embedder)
+    except BadIndex:
+        return {}
+    if previous.manifest.get("chunking") != asdict(chunking):
+        return {}
+    vectors = previous.vectors()
+    rows_by_doc: dict[str, list[int]] = {}
+    for row, passage in enumerate(previous.passages):
+        rows_by_doc.setdefault(passage.doc_id, []).append(row)
+    reusable = {}
+    for doc_id, content_hash in previous.manifest.get("documents", {}).items():
+        rows = rows_by_doc.get(doc_id, [])
+        reusable[content_hash] = ([previous.passages[r] for r in rows], vectors[rows])
+    return reusable
+
+
+def _embed_with_progress(embedder: Embedder, texts: list[str], show_progress: bool) -> np.ndarray:
+    from tqdm import tqdm
+
+    batches = []
+    step = embedder.batch_size * 4
+    with tqdm(total=len(texts), desc="embedding passages", unit="passage", disable=not show_progress) as bar:
+        for start in range(0, len(texts), step):
+            batches.append(embedder.encode(texts[start : start + step]))
+            bar.update(min(step, len(texts) - start))
+    return np.concatenate(batches) if batches else np.zeros((0, embedder.dimension), dtype=np.float32)
+
+
+def build_index(
+    sources: list[Path],
+    out: Path,
+    embedder: Embedder,
+    chunking: ChunkingSettings = ChunkingSettings(),
+    show_progress: bool = True,
+) -> BuildSummary:
+    """Build the index of `sources` into `out`, atomically; unchanged documents are not re-embedded.
+
+    Any error (a bad source line, a full disk, a kill) leaves the index already at `out` as it was.
+    """
+    import faiss
+
+    started = time.perf_counter()
+    out = Path(out).absolute()
+    documents = read_documents([Path(s) for s in sources])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    embedder.warm_up()
+    with _build_lock(out):
+        reusable = _previous_vectors(out, embedder, chunking)
+        passages: list[Passage] = []
+        row_vectors: list[np.ndarray | None] = []
+        to_embed: list[int] = []
+        embed_texts: list[str] = []
+        for document in documents:
+            reused = reusable.get(document.content_hash)
+            if reused is not None:
+                for passage, vector in zip(reused[0], reused[1], strict=True):
+                    passages.append(Passage(document.doc_id, passage.start, passage.end, passage.text, passage.section))
+                    row_vectors.append(vector)
+                continue
+            for passage in split_passages(document, chunking):
+                to_embed.append(len(passages))
+                embed_texts.append(embedding_input(passage, document.title))
+                passages.append(passage)
+                row_vectors.append(None)
+        new_vectors = _embed_with_progress(embedder, embed_texts, show_progress)
+        for row, vector in zip(to_embed, new_vectors, strict=True):
+            row_vectors[row] = vector
+        vectors = np.stack(row_vectors).astype(np.float32) if row_vectors else np.zeros((0, embedder.dimension), dtype=np.float32)
+        faiss_index = faiss.IndexFlatIP(embedder.dimension)
+        faiss_index.add(vectors)
+        build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "build_id": build_id,
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "build_seconds": round(time.perf_counter() - started, 3),
+            "embedding_model": {
+                "name": embedder.name,
+                "dimension": embedder.dimension,
+                "normalized": True,
+                "metric": "inner_product",
+            },
+            "faiss_index": "IndexFlatIP",
+            "chunking": asdict(chunking),
+            "sources": [str(s) for s in sources],
+            "document_count": len(documents),
+            "passage_count": len(passages),
+            "corpus_hash": hashlib.sha256("".join(sorted(d.content_hash for d in documents)).encode()).hexdigest(),
+            "documents": {d.doc_id: d.content_hash for d in documents},
+        }
+        version_dir = _write_version(out, build_id, manifest, faiss_index, vectors, passages, documents)
+        _point_at(out, version_dir)
+        _remove_old_versions(out, keep=version_dir)
+    return BuildSummary(
+        out=str(out),
+        build_id=build_id,
+        documents=len(documents),
+        passages=len(passages),
+        embedded_passages=len(embed_texts),
+        reused_passages=len(passages) - len(embed_texts),
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def versions_dir(out: Path) -> Path:
+    return out.parent / f"{out.name}.versions"
+
+
+def _write_json_lines(path: Path, rows) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _write_version(out, build_id, manifest, faiss_index, vectors, passages, documents: list[Document]) -> Path:
+    import faiss
+
+    versions = versions_dir(out)
+    versions.mkdir(exist_ok=True)
+    tmp = versions / f".{build_id}.tmp"
+    tmp.mkdir()
+    faiss.write_index(faiss_index, str(tmp / FAISS_FILE))
+    with open(tmp / VECTORS_FILE, "wb") as handle:
+        np.save(handle, vectors)
+    _write_json_lines(tmp / PASSAGES_FILE, (asdict(p) for p in passages))
+    _write_json_lines(
+        tmp / DOCUMENTS_FILE,
+        (asdict(DocumentInfo(d.doc_id, d.title, d.url, d.date, d.metadata)) for d in documents),
+    )
+    # The manifest is written last: a version directory without one is incomplete.
+    (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    for name in (FAISS_FILE, MANIFEST_FILE):
+        with open(tmp / name, "rb") as handle:
+            os.fsync(handle.fileno())
+    final = versions / build_id
+    os.rename(tmp, final)
+    return final
+
+
+def _point_at(out: Path, version_dir: Path) -> None:
+    """Make `out` a symlink to `version_dir` with one atomic rename."""
+    if out.exists() and not out.is_symlink():
+        # An index directory from before versioning: move it aside into the versions folder.
+        os.rename(out, versions_dir(out) / f"legacy-{uuid.uuid4().hex[:8]}")
+    link_tmp = out.parent / f".{out.name}.link-{uuid.uuid4().hex[:8]}"
+    os.symlink(os.path.relpath(version_dir, out.parent), link_tmp)
+    os.replace(link_tmp, out)
+
+
+def _remove_old_versions(out: Path, keep: Path) -> None:
+    """Delete all but the newest KEPT_OLD_VERSIONS versions besides `keep`, and stale temporaries."""
+    versions = versions_dir(out)
+    complete = sorted(
+        (p for p in versions.iterdir() if p != keep and not p.name.startswith(".")), key=lambda p: p.stat().st_mtime
+    )
+    stale = [p for p in versions.iterdir() if p.name.startswith(".") and p.name.endswith(".tmp")]
+    for path in complete[:-KEPT_OLD_VERSIONS] + stale:
+        shutil.rmtree(path, ignore_errors=True)

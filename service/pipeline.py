@@ -1,0 +1,130 @@
+"""The claim-checking pipeline: claims -> retrieval -> stance -> verdict, over one loaded index."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from service.claims import Claim, ClaimExtractor
+from service.config import Settings
+from service.embedding import Embedder
+from service.errors import InputTooLarge, InvalidInput, NotLoaded
+from service.index import ReferenceIndex
+from service.retrieval import retrieve
+from service.stance import StanceClassifier
+from service.verdict import ClaimResult, Evidence, decide
+
+
+class Pipeline:
+    """Owns the models and the live index; every method is blocking and thread-safe."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.extractor = ClaimExtractor()
+        self.embedder = Embedder()
+        self.stance = StanceClassifier(settings.stance_model_dir)
+        self._index: ReferenceIndex | None = None
+        self._model_lock = threading.Lock()
+        self._reload_lock = threading.Lock()
+        self.load_seconds: float | None = None
+
+    def warm_up(self) -> None:
+        """Load the models and the index (slow: seconds); a no-op once loaded."""
+        if self._index is not None:
+            return
+        started = time.perf_counter()
+        if self.settings.torch_threads:
+            import torch
+
+            torch.set_num_threads(self.settings.torch_threads)
+        self.extractor.warm_up()
+        self.embedder.warm_up()
+        self.stance.warm_up()
+        self._index = ReferenceIndex.load(self.settings.index_dir, self.embedder)
+        self.load_seconds = round(time.perf_counter() - started, 3)
+
+    @property
+    def ready(self) -> bool:
+        return self._index is not None
+
+    @property
+    def index(self) -> ReferenceIndex:
+        if self._index is None:
+            raise NotLoaded("the models and the index are still loading")
+        return self._index
+
+    def reload_index(self, directory: Path | None = None) -> ReferenceIndex:
+        """Load the index at `directory` (default: the configured one), validate it against the
+        loaded models, and swap it in; raises BadIndex and keeps the old one on any problem."""
+        with self._reload_lock:
+            new_index = ReferenceIndex.load(directory or self.settings.index_dir, self.embedder)
+            self._index = new_index
+            return new_index
+
+    def claims(self, text: str) -> list[Claim]:
+        """Every sentence-level claim candidate of `text`."""
+        self._check_text(text)
+        self.index  # noqa: B018 - refuse work until ready
+        with self._model_lock:
+            return self.extractor.extract(text)
+
+    def check(self, text: str, top_k: int) -> list[ClaimResult]:
+        """Verdicts on the check-worthy claims of `text`, in order."""
+        self._check_text(text)
+        index = self.index
+        with self._model_lock:
+            claims = [c for c in self.extractor.extract(text) if c.checkworthiness >= self.settings.checkworthiness_threshold]
+        if len(claims) > self.settings.max_claims_per_request:
+            raise InputTooLarge(
+                f"the text has {len(claims)} check-worthy claims; at most {self.settings.max_claims_per_request} are checked per request"
+            )
+        results = self._verify(index, [c.text for c in claims], top_k)
+        for claim, result in zip(claims, results, strict=True):
+            result.start, result.end, result.checkworthiness = claim.start, claim.end, claim.checkworthiness
+        return results
+
+    def verify(self, claims: list[str], top_k: int) -> list[ClaimResult]:
+        """Verdicts on each claim exactly as given."""
+        for claim in claims:
+            if not claim.strip():
+                raise InvalidInput("a claim is blank")
+            if len(claim) > self.settings.max_claim_chars:
+                raise InputTooLarge(f"a claim has {len(claim)} characters; the limit is {self.settings.max_claim_chars}")
+        return self._verify(self.index, claims, top_k)
+
+    def _check_text(self, text: str) -> None:
+        if not text.strip():
+            raise InvalidInput("text is blank")
+        if len(text) > self.settings.max_text_chars:
+            raise InputTooLarge(f"text has {len(text)} characters; the limit is {self.settings.max_text_chars}")
+
+    def _verify(self, index: ReferenceIndex, claims: list[str], top_k: int) -> list[ClaimResult]:
+        if not claims:
+            return []
+        with self._model_lock:
+            hits = retrieve(self.embedder, index, claims, top_k)
+            pairs = [(hit.passage.text, claim) for claim, claim_hits in zip(claims, hits, strict=True) for hit in claim_hits]
+            probabilities = iter(self.stance.predict(pairs))
+        results = []
+        for claim, claim_hits in zip(claims, hits, strict=True):
+            evidence = []
+            for hit in claim_hits:
+                probs = next(probabilities)
+                document = index.documents[hit.passage.doc_id]
+                evidence.append(
+                    Evidence(
+                        doc_id=hit.passage.doc_id,
+                        title=document.title,
+                        url=document.url,
+                        text=hit.passage.text,
+                        start=hit.passage.start,
+                        end=hit.passage.end,
+                        retrieval_score=round(hit.score, 4),
+                        stance=max(probs, key=probs.get),
+                        stance_probs=probs,
+                        section=hit.passage.section,
+                    )
+                )
+            results.append(decide(claim, None, None, evidence))
+        return results

