@@ -123,9 +123,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         responses={413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
     )
     if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"]
-        )
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"])
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.state.settings = settings
     app.state.given_pipeline = pipeline
@@ -223,20 +221,16 @@ def _install_routes(app: FastAPI) -> None:
         request.app.state.metrics.observe_verdicts([r.verdict for r in results])
         return {"results": results, "index_build_id": pipeline.index.build_id, "seconds": round(time.perf_counter() - started, 3)}
 
-    @app.post(
-        "/v1/admin/reload", responses={**ERROR_RESPONSES, 200: {"description": "the manifest of the new index"}}, tags=["admin"]
-    )
+    @app.post("/v1/admin/reload", responses={**ERROR_RESPONSES, 200: {"description": "the manifest of the new index"}}, tags=["admin"])
     async def reload_index(request: Request, pipeline: PipelineDep, authorization: Annotated[str | None, Header()] = None):
         """Load the index at CLAIMCHECK_INDEX_DIR, validate it, and swap it in (needs the admin token)."""
         token = request.app.state.settings.admin_token
         if token is None:
-            return error_response(
-                403, "admin_disabled", "admin endpoints are disabled: set CLAIMCHECK_ADMIN_TOKEN to enable them"
-            )
+            return error_response(403, "admin_disabled", "admin endpoints are disabled: set CLAIMCHECK_ADMIN_TOKEN to enable them")
         presented = (authorization or "").removeprefix("Bearer ").strip()
         if not authorization or not hmac.compare_digest(presented.encode(), token.get_secret_value().encode()):
             return error_response(401, "unauthorized", "missing or wrong bearer token")
-        new_index = await run_in_threadpool(pipeline.reload_index)
+        new_index = await run_in_threadpool(pipeline.reload_index, request.app.state.settings.index_dir)
         return new_index.manifest
 
     @app.get("/v1/index", responses=ERROR_RESPONSES, tags=["operations"])

@@ -203,15 +203,9 @@ def snli_pairs(data_dir: Path, split: str) -> list[StancePair]:
         rows = (
             row
             for row in _jsonl(data_dir / "snli" / "snli_train_100k.jsonl")
-            if (
-                "dev"
-                if int(hashlib.sha256(f"{SPLIT_SEED}:snli:{row['pair_id']}".encode()).hexdigest(), 16) % 20 == 0
-                else "train"
-            )
+            if ("dev" if int(hashlib.sha256(f"{SPLIT_SEED}:snli:{row['pair_id']}".encode()).hexdigest(), 16) % 20 == 0 else "train")
             == split
         )
     return [
-        StancePair(row["premise"], row["hypothesis"], STANCE_OF_NLI[row["label"]], "snli")
-        for row in rows
-        if row["label"] in STANCE_OF_NLI
+        StancePair(row["premise"], row["hypothesis"], STANCE_OF_NLI[row["label"]], "snli") for row in rows if row["label"] in STANCE_OF_NLI
     ]

@@ -102,9 +102,7 @@ class ReferenceIndex:
             if key not in manifest:
                 raise BadIndex(f"{manifest_path}: manifest lacks {key!r}")
         if manifest["format_version"] != FORMAT_VERSION:
-            raise BadIndex(
-                f"{manifest_path}: index format {manifest['format_version']}, this version reads {FORMAT_VERSION}; rebuild it"
-            )
+            raise BadIndex(f"{manifest_path}: index format {manifest['format_version']}, this version reads {FORMAT_VERSION}; rebuild it")
         model = manifest["embedding_model"]
         if embedder is not None and (model.get("name") != embedder.name or model.get("dimension") != embedder.dimension):
             raise BadIndex(
@@ -123,9 +121,7 @@ class ReferenceIndex:
                 f"{resolved}: manifest says {expected} passages, FAISS index has {faiss_index.ntotal}, passage store has {len(passages)}"
             )
         if len(documents) != manifest["document_count"]:
-            raise BadIndex(
-                f"{resolved}: manifest says {manifest['document_count']} documents, document store has {len(documents)}"
-            )
+            raise BadIndex(f"{resolved}: manifest says {manifest['document_count']} documents, document store has {len(documents)}")
         if faiss_index.d != model.get("dimension"):
             raise BadIndex(f"{resolved}: FAISS index has dimension {faiss_index.d}, manifest says {model.get('dimension')}")
         if any(p.doc_id not in documents for p in passages):
@@ -225,7 +221,7 @@ def build_index(
     sources: list[Path],
     out: Path,
     embedder: Embedder,
-    chunking: ChunkingSettings = ChunkingSettings(),
+    chunking: ChunkingSettings | None = None,
     show_progress: bool = True,
 ) -> BuildSummary:
     """Build the index of `sources` into `out`, atomically; unchanged documents are not re-embedded.
@@ -235,6 +231,7 @@ def build_index(
     import faiss
 
     started = time.perf_counter()
+    chunking = chunking or ChunkingSettings()
     out = Path(out).absolute()
     documents = read_documents([Path(s) for s in sources])
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -347,9 +344,7 @@ def _point_at(out: Path, version_dir: Path) -> None:
 def _remove_old_versions(out: Path, keep: Path) -> None:
     """Delete all but the newest KEPT_OLD_VERSIONS versions besides `keep`, and stale temporaries."""
     versions = versions_dir(out)
-    complete = sorted(
-        (p for p in versions.iterdir() if p != keep and not p.name.startswith(".")), key=lambda p: p.stat().st_mtime
-    )
+    complete = sorted((p for p in versions.iterdir() if p != keep and not p.name.startswith(".")), key=lambda p: p.stat().st_mtime)
     stale = [p for p in versions.iterdir() if p.name.startswith(".") and p.name.endswith(".tmp")]
     for path in complete[:-KEPT_OLD_VERSIONS] + stale:
         shutil.rmtree(path, ignore_errors=True)

@@ -93,8 +93,9 @@ def _units(text: str) -> list[_Unit]:
     return units
 
 
-def split_passages(document: Document, settings: ChunkingSettings = ChunkingSettings()) -> list[Passage]:
+def split_passages(document: Document, settings: ChunkingSettings | None = None) -> list[Passage]:
     """Sentence-aware, section-bounded, overlapping windows over `document.text`."""
+    settings = settings or ChunkingSettings()
     text = document.text
     passages: list[Passage] = []
     section: str | None = None
@@ -118,11 +119,7 @@ def split_passages(document: Document, settings: ChunkingSettings = ChunkingSett
         words = sum(u.words for u in window)
         if window and (words + unit.words > settings.max_words or len(window) >= settings.max_sentences):
             emit()
-            keep = (
-                window[-settings.overlap_sentences :]
-                if settings.overlap_sentences and len(window) > settings.overlap_sentences
-                else []
-            )
+            keep = window[-settings.overlap_sentences :] if settings.overlap_sentences and len(window) > settings.overlap_sentences else []
             if keep and sum(u.words for u in keep) + unit.words > settings.max_words:
                 keep = []
             window = keep

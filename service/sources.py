@@ -54,9 +54,7 @@ def read_documents(sources: list[Path]) -> list[Document]:
         for path, root in find_source_files(Path(source)):
             for document in _read_file(path, root):
                 if document.doc_id in seen:
-                    raise SourceError(
-                        document.source, f"duplicate document id {document.doc_id!r} (first seen in {seen[document.doc_id]})"
-                    )
+                    raise SourceError(document.source, f"duplicate document id {document.doc_id!r} (first seen in {seen[document.doc_id]})")
                 seen[document.doc_id] = document.source
                 documents.append(document)
     return documents

@@ -60,9 +60,7 @@ class FeverRetriever:
         return cls(corpus, index)
 
 
-def mine_fever_pairs(
-    data_dir: Path, split: str, embedder: Embedder, retriever: FeverRetriever, top_k: int = 5
-) -> list[StancePair]:
+def mine_fever_pairs(data_dir: Path, split: str, embedder: Embedder, retriever: FeverRetriever, top_k: int = 5) -> list[StancePair]:
     """FEVER pairs of one split: gold evidence for SUPPORTS/REFUTES claims, plus hard neutral
     pairs made from the best-ranked non-gold passage our own retriever returns for each claim
     (for NOT ENOUGH INFO claims, the best-ranked passage)."""
@@ -233,9 +231,7 @@ def run(config: TrainingConfig) -> dict:
         by_source: dict[str, list[StancePair]] = {}
         for pair in pairs:
             by_source.setdefault(pair.source.split("-retrieved")[0], []).append(pair)
-        evaluation[split] = {
-            source: evaluate_pairs(model, tokenizer, group, config.max_length) for source, group in by_source.items()
-        }
+        evaluation[split] = {source: evaluate_pairs(model, tokenizer, group, config.max_length) for source, group in by_source.items()}
     report = {
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(config).items()},
         "train_pairs": len(train_pairs),
@@ -245,4 +241,62 @@ def run(config: TrainingConfig) -> dict:
         "seconds": round(time.time() - started, 1),
     }
     (config.output_dir / "training_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_model_card(report, config.output_dir)
     return report
+
+
+def write_model_card(report: dict, output_dir: Path) -> None:
+    """Write README.md (the model card) beside the weights from a training report."""
+    config = report["config"]
+    rows = []
+    for split in ("dev", "test"):
+        for source, scores in sorted(report["evaluation"][split].items()):
+            rows.append(f"| {source} | {split} | {scores['pairs']} | {scores['accuracy']:.3f} | {scores['macro_f1']:.3f} |")
+    sources = ", ".join(f"{name} {count}" for name, count in sorted(report["train_pairs_by_source"].items()))
+    stances = ", ".join(f"{name} {count}" for name, count in sorted(report["train_pairs_by_stance"].items()))
+    card = f"""# stance-minilm: a (passage, claim) stance cross-encoder
+
+Labels (read them from `config.json` `id2label`, never assume an order): `supports`,
+`refutes`, `neutral`. Input: the evidence passage as the first segment, the claim as the
+second, at most {config["max_length"]} tokens. Weights in fp16 safetensors; the service computes in fp32.
+
+## Training
+
+- Base: {config["base_model"]}, with a new 3-way classification head.
+- Script: `scripts/train_stance.py` (code in `service/stance_training.py`), seed {config["seed"]},
+  {config["epochs"]} epoch(s), batch {config["batch_size"]}, AdamW lr {config["learning_rate"]}, linear decay
+  after {config["warmup_fraction"]:.0%} warm-up, length-grouped batches, on 2 CPU cores in {report["seconds"] / 60:.0f} minutes.
+- {report["train_pairs"]} training pairs, all from the `train` split of each set (see `service/datasets.py`:
+  every set is split once by claim, with a fixed seed, 80/10/10 into train/dev/test; SNLI's
+  official test set is its test split; HealthVer's official test file is its test split):
+  {sources}. By stance: {stances}.
+  - `snli`: entailment -> supports, contradiction -> refutes, neutral -> neutral ({config["snli_pairs"]} sampled).
+  - `fever`: each SUPPORTS/REFUTES claim with its gold evidence passage (FEVER tokenisation undone).
+  - `fever-retrieved`: hard neutral pairs: for each claim, the best passage that our own retriever
+    (all-MiniLM-L6-v2 over the 4,864-passage FEVER pool) ranks highest and that is not its gold
+    evidence; for NOT ENOUGH INFO claims, simply the best-ranked passage.
+  - `climate-fever`: the five annotated evidence sentences of each claim with their own labels.
+  - `covidfact`: claim with its evidence sentences joined (split by source article, so a claim and
+    its generated counter-claim fall into the same split).
+  - `healthver`: evidence-claim pairs of the official dev file (split by claim).
+
+## Held-out results (pairs the model was not trained on)
+
+Pair-level stance accuracy and macro-F1 (FEVER counts the gold-evidence pairs and the
+retrieved neutral pairs of its split's claims).
+
+| set | split | pairs | accuracy | macro-F1 |
+|---|---|---|---|---|
+{chr(10).join(rows)}
+
+Claim-level verdict accuracy through the whole pipeline is measured separately
+(`scripts/evaluate.py`, `docs/benchmarks.md`).
+
+## Limits
+
+A 6-layer, 22M-parameter model: it reads negation and simple paraphrase well, numbers and
+dates less well, and long multi-hop evidence poorly. FEVER's NOT ENOUGH INFO neutral pairs
+come from retrieval and are sometimes, in truth, supporting or refuting. Data licences:
+SNLI CC BY-SA 4.0, FEVER CC BY-SA 3.0; Climate-FEVER, COVID-Fact and HealthVer state none.
+"""
+    (output_dir / "README.md").write_text(card, encoding="utf-8")

@@ -1,0 +1,127 @@
+"""End-to-end evaluation of verdicts, evidence retrieval and calibration (scripts/evaluate.py)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from service.config import Settings
+from service.datasets import ClaimExample, climate_fever_claims, covidfact_claims, fever_claims, fever_corpus
+from service.index import build_index
+from service.pipeline import Pipeline
+
+VERDICTS = ("supported", "refuted", "conflicting", "not_enough_info")
+
+
+def _jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def load_dataset(name: str, data_dir: Path, split: str) -> tuple[str, list[ClaimExample], list[dict]]:
+    """Claims of one split of a built-in set and the passage pool to index."""
+    if name == "fever":
+        claims, corpus = fever_claims(data_dir), fever_corpus(data_dir)
+    elif name == "climate-fever":
+        claims = climate_fever_claims(data_dir)
+        corpus = [
+            {"id": row["id"], "text": row["text"], "title": row["article"]}
+            for row in _jsonl(data_dir / "climate-fever" / "corpus_evidence_sentences.jsonl")
+        ]
+    elif name == "covidfact":
+        claims = covidfact_claims(data_dir)
+        corpus = _jsonl(data_dir / "covidfact" / "corpus_evidence_sentences.jsonl")
+    else:
+        raise ValueError(f"unknown data set {name!r}")
+    return name, [c for c in claims if c.split == split], corpus
+
+
+def load_custom(claims_path: Path, corpus_path: Path) -> tuple[str, list[ClaimExample], list[dict]]:
+    """A set in the simple form: claims `{"claim", "label", "evidence_ids"}` and a corpus JSONL."""
+    claims = []
+    for number, row in enumerate(_jsonl(claims_path)):
+        if row["label"] not in VERDICTS:
+            raise ValueError(f"{claims_path}:{number + 1}: label {row['label']!r} is not one of {VERDICTS}")
+        claims.append(
+            ClaimExample(
+                "custom", str(row.get("id", number)), row["claim"], row["label"], "custom", [str(e) for e in row.get("evidence_ids", [])]
+            )
+        )
+    return claims_path.stem, claims, _jsonl(corpus_path)
+
+
+def expected_calibration_error(confidences: list[float], correct: list[bool], bins: int = 10) -> float:
+    """ECE with equal-width confidence bins."""
+    confidence = np.asarray(confidences)
+    hits = np.asarray(correct, dtype=float)
+    error = 0.0
+    for low in np.linspace(0, 1, bins, endpoint=False):
+        in_bin = (confidence > low) & (confidence <= low + 1 / bins)
+        if in_bin.any():
+            error += in_bin.mean() * abs(hits[in_bin].mean() - confidence[in_bin].mean())
+    return float(error)
+
+
+def classification_report(gold: list[str], guess: list[str]) -> dict:
+    """Accuracy, macro-F1 over the gold labels present, per-label precision/recall/F1, confusion matrix."""
+    labels = [label for label in VERDICTS if label in gold or label in guess]
+    per_label = {}
+    for label in labels:
+        tp = sum(g == label == p for g, p in zip(gold, guess, strict=True))
+        predicted = sum(p == label for p in guess)
+        actual = sum(g == label for g in gold)
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / actual if actual else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_label[label] = {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4), "support": actual}
+    present = [label for label in labels if per_label[label]["support"]]
+    return {
+        "accuracy": round(float(np.mean([g == p for g, p in zip(gold, guess, strict=True)])), 4),
+        "macro_f1": round(float(np.mean([per_label[label]["f1"] for label in present])), 4),
+        "per_label": per_label,
+        "confusion_matrix": {g: {p: sum(x == g and y == p for x, y in zip(gold, guess, strict=True)) for p in labels} for g in labels},
+    }
+
+
+def evaluate_claims(name: str, split: str, claims: list[ClaimExample], corpus: list[dict], index_dir: Path, top_k: int) -> dict:
+    """Index `corpus`, verify every claim through the pipeline, and score the verdicts."""
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    corpus_file = index_dir.parent / f"{name}-corpus.jsonl"
+    with open(corpus_file, "w", encoding="utf-8") as handle:
+        for row in corpus:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    pipeline = Pipeline(Settings(index_dir=index_dir))
+    build = build_index([corpus_file], index_dir, pipeline.embedder)
+    pipeline.warm_up()
+    started = time.perf_counter()
+    results = []
+    for start in range(0, len(claims), 32):
+        results += pipeline.verify([c.claim for c in claims[start : start + 32]], top_k)
+    seconds = time.perf_counter() - started
+    gold = [c.verdict for c in claims]
+    guess = [r.verdict for r in results]
+    with_evidence = [(c, r) for c, r in zip(claims, results, strict=True) if c.evidence_ids]
+    retrieved = [[e.doc_id for e in sorted(r.evidence, key=lambda e: -e.retrieval_score)] for _, r in with_evidence]
+    report = {
+        "dataset": name,
+        "split": split,
+        "claims": len(claims),
+        "passage_pool": {"documents": build.documents, "passages": build.passages},
+        **classification_report(gold, guess),
+        "evidence_recall": {
+            f"@{k}": round(
+                float(np.mean([bool(set(c.evidence_ids) & set(ids[:k])) for (c, _), ids in zip(with_evidence, retrieved, strict=True)])), 4
+            )
+            if with_evidence
+            else None
+            for k in (1, 5)
+        },
+        "ece": round(expected_calibration_error([r.confidence for r in results], [g == p for g, p in zip(gold, guess, strict=True)]), 4),
+        "claims_per_second": round(len(claims) / seconds, 2) if seconds else None,
+        "top_k": top_k,
+        "stance_model": str(pipeline.stance.model_dir.name),
+    }
+    return report

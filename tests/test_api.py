@@ -1,0 +1,202 @@
+"""Every endpoint of the contract, with good and bad input, through the real app and models."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from conftest import NATO_DOC, REFUTED_CLAIM, SEED_TEXT, wait_until_ready
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+
+
+def assert_error(response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    assert body["error"]["message"] and "Traceback" not in body["error"]["message"]
+    return body["error"]
+
+
+def assert_claim_result(result: dict) -> None:
+    assert result["verdict"] in {"supported", "refuted", "conflicting", "not_enough_info"}
+    assert 0.0 <= result["confidence"] <= 1.0
+    for evidence in result["evidence"]:
+        assert evidence["stance"] in {"supports", "refutes", "neutral"}
+        assert set(evidence["stance_probs"]) == {"supports", "refutes", "neutral"}
+        assert sum(evidence["stance_probs"].values()) == pytest.approx(1.0, abs=1e-3)
+        assert evidence["end"] > evidence["start"] >= 0
+
+
+def test_seed_scenario_check(client):
+    response = client.post("/v1/check", json={"text": SEED_TEXT})
+    assert response.status_code == 200, response.text
+    claims = response.json()["claims"]
+    assert [c["claim"] for c in claims] == [SEED_TEXT[c["start"] : c["end"]] for c in claims]
+    assert not any(c["claim"].endswith("?") for c in claims), "the question must not be checked"
+    article5 = next(c for c in claims if c["claim"].startswith("Article 5"))
+    assert_claim_result(article5)
+    assert article5["verdict"] == "supported", article5
+    best = article5["evidence"][0]
+    assert best["doc_id"] == NATO_DOC and best["stance"] == "supports"
+    assert "an armed attack against one or more of them" in best["text"]
+    assert 0.0 <= article5["checkworthiness"] <= 1.0
+
+
+def test_seed_scenario_refuted_claim(client):
+    response = client.post("/v1/verify", json={"claim": REFUTED_CLAIM})
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert_claim_result(result)
+    assert result["verdict"] == "refuted", result
+    assert result["start"] is None and result["end"] is None
+    conflicting = [e for e in result["evidence"] if e["stance"] == "refutes"]
+    assert any(e["doc_id"] == NATO_DOC and "armed attack against one or more of them" in e["text"] for e in conflicting)
+
+
+def test_evidence_offsets_locate_text_in_the_source_document(client, shipped_index):
+    result = client.post(
+        "/v1/verify", json={"claim": "Members of the United Nations settle disputes by peaceful means.", "top_k": 3}
+    ).json()
+    from conftest import SHIPPED_SOURCES
+
+    assert len(result["evidence"]) == 3
+    for evidence in result["evidence"]:
+        document = (SHIPPED_SOURCES / evidence["doc_id"]).read_text(encoding="utf-8")
+        assert document[evidence["start"] : evidence["end"]] == evidence["text"]
+
+
+def test_claims_lists_every_candidate_with_offsets(client):
+    response = client.post("/v1/claims", json={"text": SEED_TEXT})
+    assert response.status_code == 200
+    claims = response.json()["claims"]
+    assert len(claims) == 3
+    for claim in claims:
+        assert SEED_TEXT[claim["start"] : claim["end"]] == claim["claim"]
+        assert 0.0 <= claim["checkworthiness"] <= 1.0
+    assert claims[2]["claim"] == "Do you think NATO will survive?"
+    assert claims[2]["checkworthiness"] < 0.5 < claims[1]["checkworthiness"]
+
+
+def test_verify_batch_keeps_order_and_top_k(client):
+    claims = [REFUTED_CLAIM, "The United Nations has a Security Council."]
+    response = client.post("/v1/verify/batch", json={"claims": claims, "top_k": 2})
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["claim"] for r in results] == claims
+    assert all(len(r["evidence"]) == 2 for r in results)
+
+
+def test_check_of_text_without_checkworthy_claims_is_empty(client):
+    response = client.post("/v1/check", json={"text": "Hello everyone! What do you think?"})
+    assert response.status_code == 200
+    assert response.json()["claims"] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/check", {"text": "   "}),
+        ("/v1/claims", {"text": ""}),
+        ("/v1/verify", {"claim": " \n "}),
+        ("/v1/verify/batch", {"claims": ["fine claim", "  "]}),
+    ],
+)
+def test_blank_input_is_422(client, path, body):
+    assert_error(client.post(path, json=body), 422)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"claim": "x", "top_k": 0},
+        {"claim": "x", "top_k": 51},
+        {"claim": "x", "top_k": "five"},
+        {"claim": 42},
+        {"claim": ["a"]},
+        {},
+        [],
+    ],
+)
+def test_malformed_verify_requests_are_422_with_reason(client, body):
+    error = assert_error(client.post("/v1/verify", json=body), 422)
+    assert error["code"] == "invalid_request"
+
+
+def test_invalid_json_is_422(client):
+    response = client.post("/v1/check", content=b'{"text": "abc"', headers={"content-type": "application/json"})
+    assert "JSON" in assert_error(response, 422)["message"]
+
+
+def test_body_over_limit_is_413(client):
+    body = json.dumps({"text": "word " * 300_000}).encode()
+    assert len(body) > 1_000_000
+    assert_error(client.post("/v1/check", content=body, headers={"content-type": "application/json"}), 413)
+
+
+def test_limits_from_settings(settings, pipeline):
+    limited = settings.model_copy(update={"max_text_chars": 50, "max_batch_claims": 2})
+    with TestClient(create_app(limited, pipeline)) as small:
+        wait_until_ready(small)
+        assert "limit" in assert_error(small.post("/v1/check", json={"text": "a" * 51}), 413)["message"]
+        assert_error(small.post("/v1/verify/batch", json={"claims": ["a", "b", "c"]}), 413)
+
+
+def test_unknown_route_and_wrong_method(client):
+    assert_error(client.get("/v1/nothing"), 404)
+    assert_error(client.get("/v1/verify"), 405)
+
+
+def test_operations_endpoints(client, shipped_index):
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
+    manifest = client.get("/v1/index").json()
+    assert manifest["document_count"] == 2 and manifest["passage_count"] > 10
+    assert manifest["embedding_model"]["dimension"] == 384
+    client.post("/v1/verify", json={"claim": REFUTED_CLAIM})
+    metrics = client.get("/metrics")
+    assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
+    assert 'claimcheck_requests_total{method="POST",route="/v1/verify",status="200"}' in metrics.text
+    assert "claimcheck_index_passages" in metrics.text
+    page = client.get("/")
+    assert page.status_code == 200 and "<textarea" in page.text
+    assert client.get("/openapi.json").json()["paths"].keys() >= {"/v1/check", "/v1/claims", "/v1/verify", "/v1/verify/batch"}
+
+
+def test_admin_reload(settings, pipeline, shipped_index, tmp_path):
+    with TestClient(create_app(settings, pipeline)) as disabled:
+        wait_until_ready(disabled)
+        assert_error(disabled.post("/v1/admin/reload", headers={"Authorization": "Bearer anything"}), 403)
+
+    with TestClient(create_app(settings.model_copy(update={"admin_token": "s3cret"}), pipeline)) as admin:
+        wait_until_ready(admin)
+        assert_error(admin.post("/v1/admin/reload"), 401)
+        assert_error(admin.post("/v1/admin/reload", headers={"Authorization": "Bearer wrong"}), 401)
+        response = admin.post("/v1/admin/reload", headers={"Authorization": "Bearer s3cret"})
+        assert response.status_code == 200 and response.json()["passage_count"] > 10
+
+    live = pipeline.index.build_id
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "manifest.json").write_text("{not json")
+    refusing = settings.model_copy(update={"admin_token": "s3cret", "index_dir": broken})
+    with TestClient(create_app(refusing, pipeline)) as admin:
+        wait_until_ready(admin)
+        error = assert_error(admin.post("/v1/admin/reload", headers={"Authorization": "Bearer s3cret"}), 409)
+        assert "manifest" in error["message"]
+        assert admin.get("/v1/index").json()["build_id"] == live
+        assert admin.post("/v1/verify", json={"claim": REFUTED_CLAIM}).status_code == 200
+
+
+def test_not_ready_without_an_index(settings, tmp_path):
+    missing = settings.model_copy(update={"index_dir": tmp_path / "no-index-here"})
+    with TestClient(create_app(missing)) as client:
+        deadline = time.monotonic() + 120
+        while not client.app.state.load_error and time.monotonic() < deadline:
+            time.sleep(0.1)
+        error = assert_error(client.get("/readyz"), 503)
+        assert "no index" in error["message"]
+        assert_error(client.post("/v1/verify", json={"claim": "Anything."}), 503)
+        assert client.get("/healthz").status_code == 200

@@ -1,0 +1,87 @@
+"""The real server: `claimcheck serve` under uvicorn, called over HTTP, and `claimcheck check`."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import NATO_DOC, SEED_TEXT
+
+CLAIMCHECK = str(Path(sys.executable).parent / "claimcheck")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(shipped_index):
+    port = free_port()
+    env = {**os.environ, "CLAIMCHECK_INDEX_DIR": str(shipped_index), "CLAIMCHECK_PORT": str(port), "HF_HUB_OFFLINE": "1"}
+    process = subprocess.Popen([CLAIMCHECK, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    try:
+        while True:
+            assert process.poll() is None, process.stdout.read()
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server not ready in 180 s"
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_server_answers_over_http(server):
+    with httpx.Client(base_url=server, timeout=60) as http:
+        assert http.get("/healthz").json() == {"status": "alive"}
+        response = http.post("/v1/check", json={"text": SEED_TEXT})
+        assert response.status_code == 200
+        claims = response.json()["claims"]
+        assert len(claims) == 2
+        assert claims[1]["verdict"] == "supported" and claims[1]["evidence"][0]["doc_id"] == NATO_DOC
+        error = http.post("/v1/verify", json={"claim": ""})
+        assert error.status_code == 422 and error.json()["error"]["code"] == "invalid_input"
+
+
+def test_cli_check_prints_verdicts(server, tmp_path):
+    paragraph = tmp_path / "paragraph.txt"
+    paragraph.write_text(SEED_TEXT, encoding="utf-8")
+    text = subprocess.run([CLAIMCHECK, "check", str(paragraph), "--server", server], capture_output=True, text=True, timeout=120)
+    assert text.returncode == 0, text.stderr
+    assert "[SUPPORTED" in text.stdout and "North Atlantic Treaty" in text.stdout
+    as_json = subprocess.run(
+        [CLAIMCHECK, "check", "-", "--server", server, "--format", "json"],
+        input=SEED_TEXT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert as_json.returncode == 0, as_json.stderr
+    assert [c["verdict"] for c in json.loads(as_json.stdout)["claims"]][1] == "supported"
+
+
+def test_cli_check_without_server_exits_1():
+    result = subprocess.run(
+        [CLAIMCHECK, "check", "-", "--server", f"http://127.0.0.1:{free_port()}"],
+        input="Finland joined NATO in 2023.",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "cannot reach" in result.stderr

@@ -1,0 +1,43 @@
+"""Verdict logic on hand-made evidence (no model needed: this is about the aggregation)."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.verdict import Evidence, decide, verdict_probabilities
+
+
+def evidence(supports: float, refutes: float, retrieval: float = 0.5, doc: str = "d") -> Evidence:
+    probs = {"supports": supports, "refutes": refutes, "neutral": round(1 - supports - refutes, 4)}
+    return Evidence(doc, None, None, "text", 0, 4, retrieval, max(probs, key=probs.get), probs)
+
+
+@pytest.mark.parametrize(
+    ("items", "verdict"),
+    [
+        ([evidence(0.95, 0.01), evidence(0.02, 0.03)], "supported"),
+        ([evidence(0.01, 0.9), evidence(0.1, 0.1)], "refuted"),
+        ([evidence(0.9, 0.01), evidence(0.02, 0.92)], "conflicting"),
+        ([evidence(0.2, 0.1), evidence(0.1, 0.3)], "not_enough_info"),
+        ([], "not_enough_info"),
+    ],
+)
+def test_verdicts(items, verdict):
+    assert decide("claim", None, None, items).verdict == verdict
+
+
+def test_probabilities_sum_to_one_and_confidence_is_the_winner():
+    items = [evidence(0.7, 0.05), evidence(0.1, 0.4)]
+    probabilities = verdict_probabilities(items)
+    assert sum(probabilities.values()) == pytest.approx(1.0)
+    result = decide("claim", 3, 9, items)
+    assert result.confidence == pytest.approx(max(probabilities.values()), abs=1e-4)
+    assert (result.start, result.end) == (3, 9)
+
+
+def test_evidence_is_ordered_decisive_first_then_by_retrieval():
+    weak_but_close = evidence(0.1, 0.1, retrieval=0.9, doc="close")
+    decisive = evidence(0.9, 0.05, retrieval=0.4, doc="decisive")
+    neutral_far = evidence(0.05, 0.05, retrieval=0.2, doc="far")
+    ordered = decide("claim", None, None, [neutral_far, weak_but_close, decisive]).evidence
+    assert [e.doc_id for e in ordered] == ["decisive", "close", "far"]
