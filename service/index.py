@@ -236,6 +236,8 @@ def build_index(
     documents = read_documents([Path(s) for s in sources])
     out.parent.mkdir(parents=True, exist_ok=True)
     embedder.warm_up()
+    if out.exists() and not out.is_symlink() and any(out.iterdir()) and not (out / MANIFEST_FILE).is_file():
+        raise BadIndex(f"{out} exists and is not an index (no {MANIFEST_FILE}); refusing to replace it")
     with _build_lock(out):
         reusable = _previous_vectors(out, embedder, chunking)
         passages: list[Passage] = []
@@ -334,8 +336,8 @@ def _write_version(out, build_id, manifest, faiss_index, vectors, passages, docu
 def _point_at(out: Path, version_dir: Path) -> None:
     """Make `out` a symlink to `version_dir` with one atomic rename."""
     if out.exists() and not out.is_symlink():
-        # An index directory from before versioning: move it aside into the versions folder.
-        os.rename(out, versions_dir(out) / f"legacy-{uuid.uuid4().hex[:8]}")
+        # A plain index directory (copied, or from before versioning): move it into the versions folder.
+        os.rename(out, versions_dir(out) / f"moved-{uuid.uuid4().hex[:8]}")
     link_tmp = out.parent / f".{out.name}.link-{uuid.uuid4().hex[:8]}"
     os.symlink(os.path.relpath(version_dir, out.parent), link_tmp)
     os.replace(link_tmp, out)
@@ -347,4 +349,7 @@ def _remove_old_versions(out: Path, keep: Path) -> None:
     complete = sorted((p for p in versions.iterdir() if p != keep and not p.name.startswith(".")), key=lambda p: p.stat().st_mtime)
     stale = [p for p in versions.iterdir() if p.name.startswith(".") and p.name.endswith(".tmp")]
     for path in complete[:-KEPT_OLD_VERSIONS] + stale:
-        shutil.rmtree(path, ignore_errors=True)
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)

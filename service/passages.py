@@ -1,8 +1,8 @@
 """Splitting documents into retrievable passages that keep their character offsets.
 
 A passage is a window of a few consecutive sentences inside one section of a document (a
-section starts at a Markdown heading, or an HTML heading's line); windows overlap by one
-sentence when a section needs more than one. `document.text[start:end] == passage.text`.
+section starts at a Markdown heading line); windows overlap by one sentence when a section
+needs more than one. `document.text[start:end] == passage.text`.
 """
 
 from __future__ import annotations

@@ -86,7 +86,8 @@ def _read_file(path: Path, root: Path) -> Iterator[Document]:
 
 
 def _read_jsonl(path: Path) -> Iterator[Document]:
-    for number, line in enumerate(_read_text(path).splitlines(), start=1):
+    # JSON strings may hold U+2028 and friends unescaped: split on newlines only.
+    for number, line in enumerate(_read_text(path).split("\n"), start=1):
         if not line.strip():
             continue
         where = f"{path}:{number}"
@@ -97,7 +98,7 @@ def _read_jsonl(path: Path) -> Iterator[Document]:
         if not isinstance(row, dict):
             raise SourceError(str(path), "expected a JSON object", line=number)
         doc_id = row.get("id")
-        if isinstance(doc_id, bool) or not isinstance(doc_id, str | int) or (isinstance(doc_id, str) and not doc_id.strip()):
+        if isinstance(doc_id, bool) or not isinstance(doc_id, str | int | float) or (isinstance(doc_id, str) and not doc_id.strip()):
             raise SourceError(str(path), 'missing or invalid "id" (a non-empty string or a number)', line=number)
         text = row.get("text")
         if not isinstance(text, str) or not text.strip():
@@ -106,7 +107,7 @@ def _read_jsonl(path: Path) -> Iterator[Document]:
             if row.get(key) is not None and not isinstance(row[key], str):
                 raise SourceError(str(path), f'"{key}" must be a string', line=number)
         yield Document(
-            doc_id=str(doc_id),
+            doc_id=doc_id if isinstance(doc_id, str) else json.dumps(doc_id),
             text=text,
             title=row.get("title"),
             url=row.get("url"),
