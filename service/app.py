@@ -44,48 +44,6 @@ def error_response(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
-class BodySizeLimit:
-    """ASGI middleware: answer 413 to request bodies over `max_bytes`, declared or streamed."""
-
-    def __init__(self, app, max_bytes: int):
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        too_large = error_response(413, "too_large", f"request body exceeds the limit of {self.max_bytes} bytes")
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            return await too_large(scope, receive, send)
-        received = 0
-        started = False
-
-        async def counting_receive():
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _BodyTooLarge
-            return message
-
-        async def tracking_send(message):
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLarge:
-            if not started:
-                await too_large(scope, receive, send)
-
-
-class _BodyTooLarge(Exception):
-    pass
-
-
 async def _load(app: FastAPI) -> None:
     pipeline: Pipeline = app.state.pipeline
     try:
@@ -120,11 +78,11 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         summary="Checks claims against your own reference documents, offline.",
         version="0.1.0",
         lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
         responses={413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
     )
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"])
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.state.settings = settings
     app.state.given_pipeline = pipeline
     _install_error_handlers(app)
@@ -144,8 +102,11 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException):
-        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-        return error_response(error.status_code, code, str(error.detail))
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(error.status_code, "http_error")
+        message = str(error.detail)
+        if error.status_code == 413:
+            message = f"request body exceeds the limit of {request.app.state.settings.max_body_bytes} bytes"
+        return error_response(error.status_code, code, message)
 
     @app.exception_handler(ClaimCheckError)
     async def domain_error(request: Request, error: ClaimCheckError):
@@ -170,11 +131,14 @@ def _install_metrics_middleware(app: FastAPI) -> None:
         return response
 
 
+def _not_ready_reason(app: FastAPI) -> str:
+    return app.state.load_error or "the models and the index are still loading"
+
+
 def get_pipeline(request: Request) -> Pipeline:
     pipeline: Pipeline = request.app.state.pipeline
     if not pipeline.ready:
-        reason = request.app.state.load_error or "the models and the index are still loading"
-        raise NotLoaded(reason)
+        raise NotLoaded(_not_ready_reason(request.app))
     return pipeline
 
 
@@ -194,9 +158,9 @@ def _install_routes(app: FastAPI) -> None:
     async def check(body: CheckRequest, request: Request, pipeline: PipelineDep):
         """Split the text into claims, keep the check-worthy ones, and check each against the index."""
         started = time.perf_counter()
-        results = await run_in_threadpool(pipeline.check, body.text, _top_k(request, body.top_k))
-        request.app.state.metrics.observe_verdicts([r.verdict for r in results])
-        return {"claims": results, "index_build_id": pipeline.index.build_id, "seconds": round(time.perf_counter() - started, 3)}
+        checked = await run_in_threadpool(pipeline.check, body.text, _top_k(request, body.top_k))
+        request.app.state.metrics.observe_verdicts([r.verdict for r in checked.results])
+        return {"claims": checked.results, "index_build_id": checked.index_build_id, "seconds": round(time.perf_counter() - started, 3)}
 
     @app.post("/v1/claims", response_model=ClaimsResponse, responses=ERROR_RESPONSES, tags=["checking"])
     async def claims(body: ClaimsRequest, pipeline: PipelineDep):
@@ -206,7 +170,7 @@ def _install_routes(app: FastAPI) -> None:
     @app.post("/v1/verify", response_model=ClaimResultOut, responses=ERROR_RESPONSES, tags=["checking"])
     async def verify(body: VerifyRequest, request: Request, pipeline: PipelineDep):
         """Check one claim exactly as given (no splitting, no check-worthiness filter)."""
-        [result] = await run_in_threadpool(pipeline.verify, [body.claim], _top_k(request, body.top_k))
+        [result] = (await run_in_threadpool(pipeline.verify, [body.claim], _top_k(request, body.top_k))).results
         request.app.state.metrics.observe_verdicts([result.verdict])
         return result
 
@@ -217,20 +181,24 @@ def _install_routes(app: FastAPI) -> None:
         if len(body.claims) > limit:
             raise InputTooLarge(f"{len(body.claims)} claims in one batch; the limit is {limit}")
         started = time.perf_counter()
-        results = await run_in_threadpool(pipeline.verify, body.claims, _top_k(request, body.top_k))
-        request.app.state.metrics.observe_verdicts([r.verdict for r in results])
-        return {"results": results, "index_build_id": pipeline.index.build_id, "seconds": round(time.perf_counter() - started, 3)}
+        checked = await run_in_threadpool(pipeline.verify, body.claims, _top_k(request, body.top_k))
+        request.app.state.metrics.observe_verdicts([r.verdict for r in checked.results])
+        return {"results": checked.results, "index_build_id": checked.index_build_id, "seconds": round(time.perf_counter() - started, 3)}
 
     @app.post("/v1/admin/reload", responses={**ERROR_RESPONSES, 200: {"description": "the manifest of the new index"}}, tags=["admin"])
-    async def reload_index(request: Request, pipeline: PipelineDep, authorization: Annotated[str | None, Header()] = None):
+    async def reload_index(request: Request, authorization: Annotated[str | None, Header()] = None):
         """Load the index at CLAIMCHECK_INDEX_DIR, validate it, and swap it in (needs the admin token)."""
         token = request.app.state.settings.admin_token
         if token is None:
             return error_response(403, "admin_disabled", "admin endpoints are disabled: set CLAIMCHECK_ADMIN_TOKEN to enable them")
-        presented = (authorization or "").removeprefix("Bearer ").strip()
-        if not authorization or not hmac.compare_digest(presented.encode(), token.get_secret_value().encode()):
-            return error_response(401, "unauthorized", "missing or wrong bearer token")
+        scheme, _, presented = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), token.get_secret_value().encode()):
+            return error_response(401, "unauthorized", "missing or wrong bearer token (Authorization: Bearer <token>)")
+        pipeline: Pipeline = request.app.state.pipeline
+        if not pipeline.models_ready:
+            raise NotLoaded("the models are still loading")
         new_index = await run_in_threadpool(pipeline.reload_index, request.app.state.settings.index_dir)
+        request.app.state.load_error = None
         return new_index.manifest
 
     @app.get("/v1/index", responses=ERROR_RESPONSES, tags=["operations"])
@@ -248,8 +216,7 @@ def _install_routes(app: FastAPI) -> None:
         """200 once models and index are loaded, else 503."""
         pipeline: Pipeline = request.app.state.pipeline
         if not pipeline.ready:
-            reason = request.app.state.load_error or "the models and the index are still loading"
-            return error_response(503, "not_ready", reason)
+            return error_response(503, "not_ready", _not_ready_reason(request.app))
         return {"status": "ready", "index_build_id": pipeline.index.build_id, "load_seconds": pipeline.load_seconds}
 
     @app.get("/metrics", response_class=PlainTextResponse, tags=["operations"])

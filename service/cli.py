@@ -23,7 +23,7 @@ def _run_build_index(args: argparse.Namespace) -> int:
 
     try:
         summary = build_index(args.sources, args.out, Embedder(), show_progress=not args.quiet)
-    except ClaimCheckError as error:
+    except (ClaimCheckError, OSError) as error:
         print(f"build-index: error: {error}", file=sys.stderr)
         print("build-index: the previous index (if any) was left untouched", file=sys.stderr)
         return 2
@@ -54,13 +54,20 @@ def _run_serve(args: argparse.Namespace) -> int:
 def _run_check(args: argparse.Namespace) -> int:
     import httpx
 
-    text = sys.stdin.read() if args.file in (None, "-") else Path(args.file).read_text(encoding="utf-8")
+    try:
+        text = sys.stdin.read() if args.file in (None, "-") else Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"claimcheck: cannot read {args.file}: {error}", file=sys.stderr)
+        return 2
     try:
         response = httpx.post(f"{args.server.rstrip('/')}/v1/check", json={"text": text}, timeout=args.timeout)
+        body = response.json()
     except httpx.TransportError as error:
         print(f"claimcheck: cannot reach the service at {args.server} ({error}); start it with `make serve`", file=sys.stderr)
         return 1
-    body = response.json()
+    except ValueError:
+        print(f"claimcheck: {args.server} answered {response.status_code} with something other than JSON", file=sys.stderr)
+        return 1
     if response.status_code != 200:
         print(
             f"claimcheck: the service answered {response.status_code}: {body.get('error', {}).get('message', body)}",

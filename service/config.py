@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     port: int = 8000
     index_dir: Path = REPO_ROOT / "index" / "default"
     stance_model_dir: Path = REPO_ROOT / "models" / "stance-minilm"
+    checkworthiness_model_dir: Path = REPO_ROOT / "models" / "checkworthiness"
     admin_token: SecretStr | None = None
 
     max_body_bytes: int = Field(1_000_000, ge=1)
@@ -28,6 +29,6 @@ class Settings(BaseSettings):
     max_batch_claims: int = Field(64, ge=1)
     default_top_k: int = Field(5, ge=1, le=50)
     max_top_k: int = Field(50, ge=1, le=50)
-    checkworthiness_threshold: float = Field(0.5, ge=0.0, le=1.0)
+    checkworthiness_threshold: float | None = Field(None, ge=0.0, le=1.0, description="default: the model's tuned threshold")
     torch_threads: int | None = Field(None, ge=1)
     cors_origins: list[str] = []

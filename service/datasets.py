@@ -89,7 +89,8 @@ class StancePair:
     source: str
 
 
-def _jsonl(path: Path) -> Iterator[dict]:
+def read_jsonl(path: Path) -> Iterator[dict]:
+    """The JSON objects of a JSONL file, skipping blank lines."""
     with open(path, encoding="utf-8") as handle:
         for line in handle:
             if line.strip():
@@ -104,14 +105,14 @@ def fever_corpus(data_dir: Path) -> list[dict]:
             "text": detokenize_fever(row["text"]),
             "title": detokenize_fever(" / ".join(row["pages"]).replace("_", " ")),
         }
-        for row in _jsonl(data_dir / "fever" / "corpus_evidence_passages.jsonl")
+        for row in read_jsonl(data_dir / "fever" / "corpus_evidence_passages.jsonl")
     ]
 
 
 def fever_claims(data_dir: Path) -> list[ClaimExample]:
     """FEVER 1.0 paper-dev claims, split by claim id."""
     examples = []
-    for row in _jsonl(data_dir / "fever" / "fever_paper_dev.jsonl"):
+    for row in read_jsonl(data_dir / "fever" / "fever_paper_dev.jsonl"):
         passage_id = row.get("evidence_passage_id")
         examples.append(
             ClaimExample(
@@ -130,7 +131,7 @@ def fever_claims(data_dir: Path) -> list[ClaimExample]:
 def climate_fever_claims(data_dir: Path) -> list[ClaimExample]:
     """Climate-FEVER claims (DISPUTED becomes `conflicting`), split by claim id."""
     examples = []
-    for row in _jsonl(data_dir / "climate-fever" / "climate-fever.jsonl"):
+    for row in read_jsonl(data_dir / "climate-fever" / "climate-fever.jsonl"):
         relevant = [e for e in row["evidences"] if e["evidence_label"] != "NOT_ENOUGH_INFO"]
         examples.append(
             ClaimExample(
@@ -149,7 +150,7 @@ def climate_fever_claims(data_dir: Path) -> list[ClaimExample]:
 def climate_fever_pairs(data_dir: Path, split: str) -> list[StancePair]:
     """Climate-FEVER evidence-level (sentence, claim) pairs of one split."""
     pairs = []
-    for row in _jsonl(data_dir / "climate-fever" / "climate-fever.jsonl"):
+    for row in read_jsonl(data_dir / "climate-fever" / "climate-fever.jsonl"):
         if split_of("climate-fever", row["claim_id"]) != split:
             continue
         for evidence in row["evidences"]:
@@ -160,9 +161,9 @@ def climate_fever_pairs(data_dir: Path, split: str) -> list[StancePair]:
 
 def covidfact_claims(data_dir: Path) -> list[ClaimExample]:
     """COVID-Fact claims, split by source article so a claim and its counter-claim stay together."""
-    corpus_ids = {row["text"]: row["id"] for row in _jsonl(data_dir / "covidfact" / "corpus_evidence_sentences.jsonl")}
+    corpus_ids = {row["text"]: row["id"] for row in read_jsonl(data_dir / "covidfact" / "corpus_evidence_sentences.jsonl")}
     examples = []
-    for number, row in enumerate(_jsonl(data_dir / "covidfact" / "COVIDFACT_dataset.jsonl")):
+    for number, row in enumerate(read_jsonl(data_dir / "covidfact" / "COVIDFACT_dataset.jsonl")):
         examples.append(
             ClaimExample(
                 dataset="covidfact",
@@ -198,14 +199,28 @@ def snli_pairs(data_dir: Path, split: str) -> list[StancePair]:
     """SNLI pairs: `test` is the official test set; the training subset is split 95/5 into
     `train` and `dev` by pair id."""
     if split == "test":
-        rows = _jsonl(data_dir / "snli" / "snli_test.jsonl")
+        rows = read_jsonl(data_dir / "snli" / "snli_test.jsonl")
     else:
         rows = (
             row
-            for row in _jsonl(data_dir / "snli" / "snli_train_100k.jsonl")
+            for row in read_jsonl(data_dir / "snli" / "snli_train_100k.jsonl")
             if ("dev" if int(hashlib.sha256(f"{SPLIT_SEED}:snli:{row['pair_id']}".encode()).hexdigest(), 16) % 20 == 0 else "train")
             == split
         )
     return [
         StancePair(row["premise"], row["hypothesis"], STANCE_OF_NLI[row["label"]], "snli") for row in rows if row["label"] in STANCE_OF_NLI
     ]
+
+
+CT24_FILES = {
+    "train": "CT24_checkworthy_english_train.tsv",
+    "dev": "CT24_checkworthy_english_dev.tsv",
+    "dev-test": "CT24_checkworthy_english_dev-test.tsv",
+}
+
+
+def ct24_sentences(data_dir: Path, split: str) -> tuple[list[str], list[int]]:
+    """CheckThat! 2024 English check-worthiness sentences of one official split and their labels (1 = Yes)."""
+    with open(data_dir / "checkworthiness" / "ct24_english" / CT24_FILES[split], encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    return [row["Text"] for row in rows], [int(row["class_label"].strip() == "Yes") for row in rows]

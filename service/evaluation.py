@@ -9,16 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from service.config import Settings
-from service.datasets import ClaimExample, climate_fever_claims, covidfact_claims, fever_claims, fever_corpus
+from service.datasets import ClaimExample, climate_fever_claims, covidfact_claims, fever_claims, fever_corpus, read_jsonl
 from service.index import build_index
 from service.pipeline import Pipeline
 
 VERDICTS = ("supported", "refuted", "conflicting", "not_enough_info")
-
-
-def _jsonl(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
 
 
 def load_dataset(name: str, data_dir: Path, split: str) -> tuple[str, list[ClaimExample], list[dict]]:
@@ -29,11 +24,11 @@ def load_dataset(name: str, data_dir: Path, split: str) -> tuple[str, list[Claim
         claims = climate_fever_claims(data_dir)
         corpus = [
             {"id": row["id"], "text": row["text"], "title": row["article"]}
-            for row in _jsonl(data_dir / "climate-fever" / "corpus_evidence_sentences.jsonl")
+            for row in read_jsonl(data_dir / "climate-fever" / "corpus_evidence_sentences.jsonl")
         ]
     elif name == "covidfact":
         claims = covidfact_claims(data_dir)
-        corpus = _jsonl(data_dir / "covidfact" / "corpus_evidence_sentences.jsonl")
+        corpus = list(read_jsonl(data_dir / "covidfact" / "corpus_evidence_sentences.jsonl"))
     else:
         raise ValueError(f"unknown data set {name!r}")
     return name, [c for c in claims if c.split == split], corpus
@@ -42,7 +37,7 @@ def load_dataset(name: str, data_dir: Path, split: str) -> tuple[str, list[Claim
 def load_custom(claims_path: Path, corpus_path: Path) -> tuple[str, list[ClaimExample], list[dict]]:
     """A set in the simple form: claims `{"claim", "label", "evidence_ids"}` and a corpus JSONL."""
     claims = []
-    for number, row in enumerate(_jsonl(claims_path)):
+    for number, row in enumerate(read_jsonl(claims_path)):
         if row["label"] not in VERDICTS:
             raise ValueError(f"{claims_path}:{number + 1}: label {row['label']!r} is not one of {VERDICTS}")
         claims.append(
@@ -50,7 +45,7 @@ def load_custom(claims_path: Path, corpus_path: Path) -> tuple[str, list[ClaimEx
                 "custom", str(row.get("id", number)), row["claim"], row["label"], "custom", [str(e) for e in row.get("evidence_ids", [])]
             )
         )
-    return claims_path.stem, claims, _jsonl(corpus_path)
+    return claims_path.stem, claims, list(read_jsonl(corpus_path))
 
 
 def expected_calibration_error(confidences: list[float], correct: list[bool], bins: int = 10) -> float:
@@ -65,9 +60,9 @@ def expected_calibration_error(confidences: list[float], correct: list[bool], bi
     return float(error)
 
 
-def classification_report(gold: list[str], guess: list[str]) -> dict:
+def classification_report(gold: list[str], guess: list[str], label_set: tuple[str, ...] = VERDICTS) -> dict:
     """Accuracy, macro-F1 over the gold labels present, per-label precision/recall/F1, confusion matrix."""
-    labels = [label for label in VERDICTS if label in gold or label in guess]
+    labels = [label for label in label_set if label in gold or label in guess]
     per_label = {}
     for label in labels:
         tp = sum(g == label == p for g, p in zip(gold, guess, strict=True))
@@ -99,7 +94,7 @@ def evaluate_claims(name: str, split: str, claims: list[ClaimExample], corpus: l
     started = time.perf_counter()
     results = []
     for start in range(0, len(claims), 32):
-        results += pipeline.verify([c.claim for c in claims[start : start + 32]], top_k)
+        results += pipeline.verify([c.claim for c in claims[start : start + 32]], top_k).results
     seconds = time.perf_counter() - started
     gold = [c.verdict for c in claims]
     guess = [r.verdict for r in results]

@@ -104,6 +104,8 @@ class ReferenceIndex:
         if manifest["format_version"] != FORMAT_VERSION:
             raise BadIndex(f"{manifest_path}: index format {manifest['format_version']}, this version reads {FORMAT_VERSION}; rebuild it")
         model = manifest["embedding_model"]
+        if not isinstance(model, dict):
+            raise BadIndex(f"{manifest_path}: 'embedding_model' must be an object")
         if embedder is not None and (model.get("name") != embedder.name or model.get("dimension") != embedder.dimension):
             raise BadIndex(
                 f"index embedded with {model.get('name')} ({model.get('dimension')} dims), "
@@ -113,8 +115,11 @@ class ReferenceIndex:
             faiss_index = faiss.read_index(str(resolved / FAISS_FILE))
         except RuntimeError as error:
             raise BadIndex(f"{resolved / FAISS_FILE}: unreadable FAISS index ({str(error).splitlines()[0]})") from error
-        passages = [Passage(**row) for row in _read_jsonl(resolved / PASSAGES_FILE)]
-        documents = {row["doc_id"]: DocumentInfo(**row) for row in _read_jsonl(resolved / DOCUMENTS_FILE)}
+        try:
+            passages = [Passage(**row) for row in _read_jsonl(resolved / PASSAGES_FILE)]
+            documents = {row["doc_id"]: DocumentInfo(**row) for row in _read_jsonl(resolved / DOCUMENTS_FILE)}
+        except (TypeError, KeyError) as error:
+            raise BadIndex(f"{resolved}: malformed passage or document store ({error})") from error
         expected = manifest["passage_count"]
         if not (faiss_index.ntotal == len(passages) == expected):
             raise BadIndex(
@@ -130,9 +135,9 @@ class ReferenceIndex:
 
     def search(self, vectors: np.ndarray, top_k: int) -> list[list[SearchHit]]:
         """The `top_k` best passages for each query vector, best first."""
-        if len(vectors) == 0:
-            return []
         top_k = min(top_k, len(self.passages))
+        if len(vectors) == 0 or top_k == 0:
+            return [[] for _ in range(len(vectors))]
         scores, rows = self.faiss_index.search(np.ascontiguousarray(vectors, dtype=np.float32), top_k)
         return [
             [SearchHit(self.passages[row], float(score)) for score, row in zip(score_row, row_ids, strict=True) if row >= 0]
@@ -140,7 +145,14 @@ class ReferenceIndex:
         ]
 
     def vectors(self) -> np.ndarray:
-        return np.load(self.directory / VECTORS_FILE)
+        """The stored passage vectors (row n = passage n); raises BadIndex if they do not match."""
+        try:
+            vectors = np.load(self.directory / VECTORS_FILE)
+        except (OSError, ValueError) as error:
+            raise BadIndex(f"{self.directory / VECTORS_FILE}: unreadable ({error})") from error
+        if vectors.shape != (len(self.passages), self.faiss_index.d):
+            raise BadIndex(f"{self.directory / VECTORS_FILE}: shape {vectors.shape}, expected {(len(self.passages), self.faiss_index.d)}")
+        return vectors
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -190,11 +202,11 @@ def _previous_vectors(out: Path, embedder: Embedder, chunking: ChunkingSettings)
     were made with the same model and chunking; empty otherwise."""
     try:
         previous = ReferenceIndex.load(out, embedder)
+        vectors = previous.vectors()
     except BadIndex:
         return {}
     if previous.manifest.get("chunking") != asdict(chunking):
         return {}
-    vectors = previous.vectors()
     rows_by_doc: dict[str, list[int]] = {}
     for row, passage in enumerate(previous.passages):
         rows_by_doc.setdefault(passage.doc_id, []).append(row)
@@ -283,7 +295,11 @@ def build_index(
             "documents": {d.doc_id: d.content_hash for d in documents},
         }
         version_dir = _write_version(out, build_id, manifest, faiss_index, vectors, passages, documents)
-        _point_at(out, version_dir)
+        try:
+            _point_at(out, version_dir)
+        except BaseException:
+            shutil.rmtree(version_dir, ignore_errors=True)
+            raise
         _remove_old_versions(out, keep=version_dir)
     return BuildSummary(
         out=str(out),
@@ -330,17 +346,28 @@ def _write_version(out, build_id, manifest, faiss_index, vectors, passages, docu
             os.fsync(handle.fileno())
     final = versions / build_id
     os.rename(tmp, final)
+    _fsync_dir(versions)
     return final
+
+
+def _fsync_dir(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _point_at(out: Path, version_dir: Path) -> None:
     """Make `out` a symlink to `version_dir` with one atomic rename."""
     if out.exists() and not out.is_symlink():
-        # A plain index directory (copied, or from before versioning): move it into the versions folder.
+        # A plain index directory (copied by hand): move it into the versions folder. This one
+        # step is not atomic; every later build is.
         os.rename(out, versions_dir(out) / f"moved-{uuid.uuid4().hex[:8]}")
     link_tmp = out.parent / f".{out.name}.link-{uuid.uuid4().hex[:8]}"
     os.symlink(os.path.relpath(version_dir, out.parent), link_tmp)
     os.replace(link_tmp, out)
+    _fsync_dir(out.parent)
 
 
 def _remove_old_versions(out: Path, keep: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from service.claims import Claim, ClaimExtractor
@@ -16,15 +17,24 @@ from service.stance import StanceClassifier
 from service.verdict import ClaimResult, Evidence, decide
 
 
+@dataclass
+class Checked:
+    """Verdicts and the build id of the index that gave them."""
+
+    results: list[ClaimResult]
+    index_build_id: str
+
+
 class Pipeline:
     """Owns the models and the live index; every method is blocking and thread-safe."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.extractor = ClaimExtractor()
         self.embedder = Embedder()
+        self.extractor = ClaimExtractor(self.embedder, settings.checkworthiness_model_dir)
         self.stance = StanceClassifier(settings.stance_model_dir)
         self._index: ReferenceIndex | None = None
+        self.models_ready = False
         self._model_lock = threading.Lock()
         self._reload_lock = threading.Lock()
         self.load_seconds: float | None = None
@@ -41,8 +51,15 @@ class Pipeline:
         self.extractor.warm_up()
         self.embedder.warm_up()
         self.stance.warm_up()
+        self.models_ready = True
         self._index = ReferenceIndex.load(self.settings.index_dir, self.embedder)
         self.load_seconds = round(time.perf_counter() - started, 3)
+
+    @property
+    def checkworthiness_threshold(self) -> float:
+        """The configured cut-off for /v1/check, else the one the scorer was tuned for."""
+        configured = self.settings.checkworthiness_threshold
+        return self.extractor.threshold if configured is None else configured
 
     @property
     def ready(self) -> bool:
@@ -69,12 +86,12 @@ class Pipeline:
         with self._model_lock:
             return self.extractor.extract(text)
 
-    def check(self, text: str, top_k: int) -> list[ClaimResult]:
+    def check(self, text: str, top_k: int) -> Checked:
         """Verdicts on the check-worthy claims of `text`, in order."""
         self._check_text(text)
         index = self.index
         with self._model_lock:
-            claims = [c for c in self.extractor.extract(text) if c.checkworthiness >= self.settings.checkworthiness_threshold]
+            claims = [c for c in self.extractor.extract(text) if c.checkworthiness >= self.checkworthiness_threshold]
         if len(claims) > self.settings.max_claims_per_request:
             raise InputTooLarge(
                 f"the text has {len(claims)} check-worthy claims; at most {self.settings.max_claims_per_request} are checked per request"
@@ -82,16 +99,17 @@ class Pipeline:
         results = self._verify(index, [c.text for c in claims], top_k)
         for claim, result in zip(claims, results, strict=True):
             result.start, result.end, result.checkworthiness = claim.start, claim.end, claim.checkworthiness
-        return results
+        return Checked(results, index.build_id)
 
-    def verify(self, claims: list[str], top_k: int) -> list[ClaimResult]:
+    def verify(self, claims: list[str], top_k: int) -> Checked:
         """Verdicts on each claim exactly as given."""
         for claim in claims:
             if not claim.strip():
                 raise InvalidInput("a claim is blank")
             if len(claim) > self.settings.max_claim_chars:
                 raise InputTooLarge(f"a claim has {len(claim)} characters; the limit is {self.settings.max_claim_chars}")
-        return self._verify(self.index, claims, top_k)
+        index = self.index
+        return Checked(self._verify(index, claims, top_k), index.build_id)
 
     def _check_text(self, text: str) -> None:
         if not text.strip():

@@ -2,29 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
+
+def _encodable(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError(f"text contains an unpaired surrogate at position {error.start}") from error
+    return value
+
+
+Text = Annotated[StrictStr, AfterValidator(_encodable)]
 TopK = Field(None, ge=1, le=50, description="evidence passages per claim, 1 to 50 (default 5)")
 
 
 class CheckRequest(BaseModel):
-    text: StrictStr = Field(description="text to split into claims and check")
-    top_k: int | None = TopK
+    text: Text = Field(description="text to split into claims and check")
+    top_k: StrictInt | None = TopK
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"text": "Finland joined NATO in April 2023.", "top_k": 5}]})
 
 
 class ClaimsRequest(BaseModel):
-    text: StrictStr = Field(description="text to split into claim candidates")
+    text: Text = Field(description="text to split into claim candidates")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"text": "Finland joined NATO in April 2023. Do you agree?"}]})
 
 
 class VerifyRequest(BaseModel):
-    claim: StrictStr = Field(description="one claim, checked exactly as given")
-    top_k: int | None = TopK
+    claim: Text = Field(description="one claim, checked exactly as given")
+    top_k: StrictInt | None = TopK
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"claim": "An armed attack against one NATO member is an attack against all."}]}
@@ -32,8 +42,8 @@ class VerifyRequest(BaseModel):
 
 
 class VerifyBatchRequest(BaseModel):
-    claims: list[StrictStr] = Field(min_length=1, description="claims, each checked exactly as given")
-    top_k: int | None = TopK
+    claims: list[Text] = Field(min_length=1, description="claims, each checked exactly as given")
+    top_k: StrictInt | None = TopK
 
 
 class EvidenceOut(BaseModel):

@@ -57,6 +57,8 @@ def read_documents(sources: list[Path]) -> list[Document]:
                     raise SourceError(document.source, f"duplicate document id {document.doc_id!r} (first seen in {seen[document.doc_id]})")
                 seen[document.doc_id] = document.source
                 documents.append(document)
+    if not documents:
+        raise SourceError(", ".join(str(s) for s in sources), f"no documents found (supported files: {', '.join(SUPPORTED_SUFFIXES)})")
     return documents
 
 
@@ -107,7 +109,7 @@ def _read_jsonl(path: Path) -> Iterator[Document]:
             if row.get(key) is not None and not isinstance(row[key], str):
                 raise SourceError(str(path), f'"{key}" must be a string', line=number)
         yield Document(
-            doc_id=doc_id if isinstance(doc_id, str) else json.dumps(doc_id),
+            doc_id=_id_string(doc_id),
             text=text,
             title=row.get("title"),
             url=row.get("url"),
@@ -115,6 +117,13 @@ def _read_jsonl(path: Path) -> Iterator[Document]:
             metadata={k: v for k, v in row.items() if k not in _KNOWN_JSONL_FIELDS},
             source=where,
         )
+
+
+def _id_string(doc_id: str | int | float) -> str:
+    """A document id as a string: numbers as their decimal form (12, 1.5)."""
+    if isinstance(doc_id, float):
+        return str(int(doc_id)) if doc_id.is_integer() else format(doc_id, "f").rstrip("0")
+    return str(doc_id)
 
 
 def _first_heading(markdown: str) -> str | None:

@@ -9,8 +9,6 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from service.datasets import (
     STANCE_OF_VERDICT,
     StancePair,
@@ -22,6 +20,7 @@ from service.datasets import (
     snli_pairs,
 )
 from service.embedding import Embedder
+from service.evaluation import classification_report
 
 STANCE_LABELS = ("supports", "refutes", "neutral")
 
@@ -184,24 +183,8 @@ def evaluate_pairs(model, tokenizer, pairs: list[StancePair], max_length: int, b
                 predicted[i] = id2label[label_id]
     gold = [p.stance for p in pairs]
     guess = [predicted[i] for i in range(len(pairs))]
-    return {
-        "pairs": len(pairs),
-        "accuracy": round(float(np.mean([g == p for g, p in zip(gold, guess, strict=False)])), 4),
-        "macro_f1": round(macro_f1(gold, guess, STANCE_LABELS), 4),
-    }
-
-
-def macro_f1(gold: list[str], guess: list[str], labels) -> float:
-    """Unweighted mean of per-label F1 over the labels present in `gold`."""
-    scores = []
-    for label in labels:
-        tp = sum(g == label and p == label for g, p in zip(gold, guess, strict=False))
-        fp = sum(g != label and p == label for g, p in zip(gold, guess, strict=False))
-        fn = sum(g == label and p != label for g, p in zip(gold, guess, strict=False))
-        if tp + fn == 0:
-            continue
-        scores.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
-    return float(np.mean(scores)) if scores else 0.0
+    report = classification_report(gold, guess, STANCE_LABELS)
+    return {"pairs": len(pairs), "accuracy": report["accuracy"], "macro_f1": report["macro_f1"]}
 
 
 def save_fp16(model, tokenizer, output_dir: Path) -> None:
@@ -214,9 +197,6 @@ def save_fp16(model, tokenizer, output_dir: Path) -> None:
 
 def run(config: TrainingConfig) -> dict:
     """Collect data, train, evaluate on held-out splits, save; returns the report."""
-    import torch
-
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     started = time.time()
     embedder = Embedder()
     embedder.warm_up()

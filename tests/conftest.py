@@ -10,6 +10,9 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# The suite sets its own configuration: a developer's CLAIMCHECK_* variables must not leak in.
+for variable in [name for name in os.environ if name.startswith("CLAIMCHECK_") and name != "CLAIMCHECK_DATA_DIR"]:
+    del os.environ[variable]
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_SOURCES = REPO / "index" / "sources"

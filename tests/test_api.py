@@ -114,6 +114,10 @@ def test_blank_input_is_422(client, path, body):
         {"claim": "x", "top_k": 0},
         {"claim": "x", "top_k": 51},
         {"claim": "x", "top_k": "five"},
+        {"claim": "x", "top_k": "5"},
+        {"claim": "x", "top_k": True},
+        {"claim": "x", "top_k": 2.0},
+        {"claim": "unpaired \ud800 surrogate"},
         {"claim": 42},
         {"claim": ["a"]},
         {},
@@ -134,6 +138,16 @@ def test_body_over_limit_is_413(client):
     body = json.dumps({"text": "word " * 300_000}).encode()
     assert len(body) > 1_000_000
     assert_error(client.post("/v1/check", content=body, headers={"content-type": "application/json"}), 413)
+
+
+def test_streamed_body_over_limit_is_413(client):
+    def chunks():
+        yield b'{"text": "'
+        for _ in range(120):
+            yield b"word " * 2000
+        yield b'"}'
+
+    assert_error(client.post("/v1/check", content=chunks(), headers={"content-type": "application/json"}), 413)
 
 
 def test_limits_from_settings(settings, pipeline):
@@ -188,6 +202,21 @@ def test_admin_reload(settings, pipeline, shipped_index, tmp_path):
         assert "manifest" in error["message"]
         assert admin.get("/v1/index").json()["build_id"] == live
         assert admin.post("/v1/verify", json={"claim": REFUTED_CLAIM}).status_code == 200
+
+
+def test_reload_recovers_a_service_that_started_without_an_index(settings, shipped_index, tmp_path):
+    target = tmp_path / "served"
+    starting = settings.model_copy(update={"index_dir": target, "admin_token": "s3cret"})
+    with TestClient(create_app(starting)) as client:
+        deadline = time.monotonic() + 120
+        while not client.app.state.load_error and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert_error(client.get("/readyz"), 503)
+        target.symlink_to(shipped_index.resolve())
+        response = client.post("/v1/admin/reload", headers={"Authorization": "bearer s3cret"})
+        assert response.status_code == 200, response.text
+        assert client.get("/readyz").status_code == 200
+        assert client.post("/v1/verify", json={"claim": "The Security Council has fifteen members."}).status_code == 200
 
 
 def test_not_ready_without_an_index(settings, tmp_path):

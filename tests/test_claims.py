@@ -6,11 +6,13 @@ import pytest
 from conftest import SEED_TEXT
 
 from service.claims import ClaimExtractor
+from service.config import Settings
+from service.embedding import Embedder
 
 
 @pytest.fixture(scope="module")
 def extractor():
-    loaded = ClaimExtractor()
+    loaded = ClaimExtractor(Embedder(), Settings().checkworthiness_model_dir)
     loaded.warm_up()
     return loaded
 
@@ -49,7 +51,7 @@ def test_offsets_round_trip_and_do_not_overlap(extractor, text):
 def test_checkworthiness_ranks_factual_claims_above_the_rest(extractor, low, high):
     [low_claim] = extractor.extract(low)
     [high_claim] = extractor.extract(high)
-    assert low_claim.checkworthiness < 0.5 < high_claim.checkworthiness
+    assert low_claim.checkworthiness < extractor.threshold <= high_claim.checkworthiness
 
 
 def test_empty_text_gives_no_claims(extractor):

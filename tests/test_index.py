@@ -375,3 +375,40 @@ def test_existing_folder_that_is_not_an_index_is_never_replaced(embedder, tmp_pa
         build_index([sources], out, embedder, show_progress=False)
 
     assert (out / "user_notes.txt").read_text() == "precious"
+
+
+def test_a_build_that_fails_while_swapping_leaves_the_previous_index(embedder, tmp_path, monkeypatch):
+    import service.index
+
+    sources = _write_sources(tmp_path / "sources")
+    out = tmp_path / "index"
+    first = build_index([sources], out, embedder, show_progress=False)
+    snapshot = _snapshot(out)
+    (sources / "extra.md").write_text("# Extra\n\nA new document about lighthouses.\n", encoding="utf-8")
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(service.index, "_point_at", fail)
+    with pytest.raises(OSError, match="disk full"):
+        build_index([sources], out, embedder, show_progress=False)
+
+    assert _snapshot(out) == snapshot
+    assert ReferenceIndex.load(out, embedder).build_id == first.build_id
+
+
+def test_sources_without_documents_are_refused(embedder, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.csv").write_text("a,b\n")
+
+    with pytest.raises(SourceError, match="no documents"):
+        build_index([empty], tmp_path / "index", embedder, show_progress=False)
+    assert not (tmp_path / "index").exists()
+
+
+def test_malformed_passage_store_is_refused(index_copy, embedder):
+    (index_copy / PASSAGES_FILE).write_text('["not", "an", "object"]\n' * 3, encoding="utf-8")
+
+    with pytest.raises(BadIndex):
+        ReferenceIndex.load(index_copy, embedder)
