@@ -2,7 +2,8 @@
 
 The passage pool is indexed with the project's own build code and every claim is checked
 through the same code path as `POST /v1/verify`. Data sets from `../shared/data`
-(`--data-dir`): fever, climate-fever, covidfact, on their fixed `test` split by default; or any
+(`--data-dir`): fever, climate-fever, covidfact, on their fixed `test` split by default, and
+healthver, scored pair by pair with the stance model; or any
 set given as `--claims FILE.jsonl` (`{"claim", "label", "evidence_ids"}` per line, labels
 supported/refuted/conflicting/not_enough_info) with `--corpus FILE.jsonl` (documents as the
 build script reads them).
@@ -17,12 +18,14 @@ import tempfile
 from pathlib import Path
 
 from service.datasets import default_data_dir
-from service.evaluation import evaluate_claims, load_custom, load_dataset
+from service.evaluation import evaluate_claims, evaluate_healthver_pairs, load_custom, load_dataset, write_benchmarks
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("dataset", nargs="?", choices=("fever", "climate-fever", "covidfact"), help="a built-in data set")
+    parser.add_argument("dataset", nargs="?", choices=("fever", "climate-fever", "covidfact", "healthver"), help="a built-in data set")
     parser.add_argument("--split", default="test", choices=("train", "dev", "test"))
     parser.add_argument("--data-dir", type=Path, default=default_data_dir())
     parser.add_argument("--claims", type=Path, help="custom claims JSONL")
@@ -30,7 +33,10 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=None, help="evaluate only the first N claims of the split")
     parser.add_argument("--top-k", type=int, default=5)
     parser.add_argument("--index-dir", type=Path, default=None, help="where to build the pool's index (default: a temporary folder)")
+    parser.add_argument("--save", action="store_true", help="save the report in docs/results/ and regenerate docs/benchmarks.md")
     args = parser.parse_args()
+    if args.dataset == "healthver":
+        return _finish(evaluate_healthver_pairs(args.data_dir, args.split), args.save)
     if args.claims:
         if not args.corpus:
             parser.error("--claims needs --corpus")
@@ -44,8 +50,17 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         index_dir = args.index_dir or Path(scratch) / "index"
         report = evaluate_claims(name, args.split if not args.claims else "custom", claims, corpus, index_dir, args.top_k)
+    return _finish(report, args.save)
+
+
+def _finish(report: dict, save: bool) -> int:
     json.dump(report, sys.stdout, indent=2)
     print()
+    if save:
+        results = DOCS / "results"
+        results.mkdir(parents=True, exist_ok=True)
+        (results / f"{report['dataset']}-{report['split']}.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        write_benchmarks(results, DOCS / "benchmarks.md")
     return 0
 
 
