@@ -33,6 +33,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=None, help="evaluate only the first N claims of the split")
     parser.add_argument("--top-k", type=int, default=5)
     parser.add_argument("--index-dir", type=Path, default=None, help="where to build the pool's index (default: a temporary folder)")
+    parser.add_argument("--dump", type=Path, default=None, help="write each claim's verdict and evidence scores to this JSONL file")
     parser.add_argument("--save", action="store_true", help="save the report in docs/results/ and regenerate docs/benchmarks.md")
     args = parser.parse_args()
     if args.dataset == "healthver":
@@ -49,7 +50,7 @@ def main() -> int:
         claims = claims[: args.limit]
     with tempfile.TemporaryDirectory() as scratch:
         index_dir = args.index_dir or Path(scratch) / "index"
-        report = evaluate_claims(name, args.split if not args.claims else "custom", claims, corpus, index_dir, args.top_k)
+        report = evaluate_claims(name, args.split if not args.claims else "custom", claims, corpus, index_dir, args.top_k, args.dump)
     return _finish(report, args.save)
 
 

@@ -22,6 +22,11 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=TrainingConfig.epochs)
     parser.add_argument("--max-length", type=int, default=TrainingConfig.max_length)
     parser.add_argument("--learning-rate", type=float, default=TrainingConfig.learning_rate)
+    parser.add_argument("--init-from", type=Path, default=None, help="continue from this model instead of the base weights")
+    parser.add_argument("--snli-skip", type=int, default=0, help="skip this many SNLI pairs of the fixed shuffle")
+    parser.add_argument("--neutral-keep", type=float, default=1.0, help="fraction of non-SNLI neutral pairs kept")
+    parser.add_argument("--gold-repeats", type=int, default=1, help="times each FEVER gold-evidence pair is seen")
+    parser.add_argument("--warmup-fraction", type=float, default=TrainingConfig.warmup_fraction)
     args = parser.parse_args()
     config = TrainingConfig(
         data_dir=args.data_dir,
@@ -30,6 +35,11 @@ def main() -> None:
         epochs=args.epochs,
         max_length=args.max_length,
         learning_rate=args.learning_rate,
+        warmup_fraction=args.warmup_fraction,
+        init_from=args.init_from,
+        snli_skip=args.snli_skip,
+        neutral_keep=args.neutral_keep,
+        gold_repeats=args.gold_repeats,
     )
     report = run(config)
     print(json.dumps(report, indent=2))

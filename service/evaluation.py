@@ -90,8 +90,11 @@ def classification_report(gold: list[str], guess: list[str], label_set: tuple[st
     }
 
 
-def evaluate_claims(name: str, split: str, claims: list[ClaimExample], corpus: list[dict], index_dir: Path, top_k: int) -> dict:
-    """Index `corpus`, verify every claim through the pipeline, and score the verdicts."""
+def evaluate_claims(
+    name: str, split: str, claims: list[ClaimExample], corpus: list[dict], index_dir: Path, top_k: int, dump: Path | None = None
+) -> dict:
+    """Index `corpus`, verify every claim through the pipeline, and score the verdicts; with
+    `dump`, also write each claim's gold label, verdict and evidence scores there (JSONL)."""
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     corpus_file = index_dir.parent / f"{name}-corpus.jsonl"
     with open(corpus_file, "w", encoding="utf-8") as handle:
@@ -105,6 +108,14 @@ def evaluate_claims(name: str, split: str, claims: list[ClaimExample], corpus: l
     for start in range(0, len(claims), 32):
         results += pipeline.verify([c.claim for c in claims[start : start + 32]], top_k).results
     seconds = time.perf_counter() - started
+    if dump is not None:
+        with open(dump, "w", encoding="utf-8") as handle:
+            for claim, result in zip(claims, results, strict=True):
+                evidence = [
+                    {"doc_id": e.doc_id, "retrieval_score": e.retrieval_score, "stance_probs": e.stance_probs} for e in result.evidence
+                ]
+                row = {"claim": claim.claim, "gold": claim.verdict, "gold_ids": claim.evidence_ids, "verdict": result.verdict}
+                handle.write(json.dumps({**row, "confidence": result.confidence, "evidence": evidence}) + "\n")
     gold = [c.verdict for c in claims]
     guess = [r.verdict for r in results]
     with_evidence = [(c, r) for c, r in zip(claims, results, strict=True) if c.evidence_ids]

