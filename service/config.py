@@ -30,5 +30,6 @@ class Settings(BaseSettings):
     default_top_k: int = Field(5, ge=1, le=50)
     max_top_k: int = Field(50, ge=1, le=50)
     checkworthiness_threshold: float | None = Field(None, ge=0.0, le=1.0, description="default: the model's tuned threshold")
+    sentence_evidence: bool = True
     torch_threads: int | None = Field(None, ge=1)
     cors_origins: list[str] = []

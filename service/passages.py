@@ -127,3 +127,8 @@ def split_passages(document: Document, settings: ChunkingSettings | None = None)
     if window:
         emit()
     return passages
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `text`, heading lines left out."""
+    return [(unit.start, unit.end) for unit in _units(text) if unit.heading is None]

@@ -12,9 +12,10 @@ from service.config import Settings
 from service.embedding import Embedder
 from service.errors import InputTooLarge, InvalidInput, NotLoaded
 from service.index import ReferenceIndex
+from service.passages import sentence_spans
 from service.retrieval import retrieve
 from service.stance import StanceClassifier
-from service.verdict import ClaimResult, Evidence, decide
+from service.verdict import ClaimResult, Evidence, EvidenceSentence, decide, decisiveness
 
 
 @dataclass
@@ -122,27 +123,50 @@ class Pipeline:
             return []
         with self._model_lock:
             hits = retrieve(self.embedder, index, claims, top_k)
-            pairs = [(hit.passage.text, claim) for claim, claim_hits in zip(claims, hits, strict=True) for hit in claim_hits]
-            probabilities = iter(self.stance.predict(pairs))
+            # Each passage is read whole and, when it has several sentences, sentence by sentence;
+            # the reading that takes a side most strongly gives the passage its stance.
+            readings = []  # (claim number, hit number, sentence span in the passage or None)
+            for number, claim_hits in enumerate(hits):
+                for hit_number, hit in enumerate(claim_hits):
+                    readings.append((number, hit_number, None))
+                    if self.settings.sentence_evidence:
+                        spans = sentence_spans(hit.passage.text)
+                        readings += [(number, hit_number, span) for span in spans if len(spans) > 1]
+            pairs = [(_reading_text(hits[n][h].passage.text, span), claims[n]) for n, h, span in readings]
+            probabilities = self.stance.predict(pairs)
+        best: dict[tuple[int, int], tuple[dict[str, float], tuple[int, int] | None]] = {}
+        for (number, hit_number, span), probs in zip(readings, probabilities, strict=True):
+            current = best.get((number, hit_number))
+            if current is None or decisiveness(probs) > decisiveness(current[0]):
+                best[(number, hit_number)] = (probs, span)
         results = []
-        for claim, claim_hits in zip(claims, hits, strict=True):
+        for number, (claim, claim_hits) in enumerate(zip(claims, hits, strict=True)):
             evidence = []
-            for hit in claim_hits:
-                probs = next(probabilities)
-                document = index.documents[hit.passage.doc_id]
+            for hit_number, hit in enumerate(claim_hits):
+                probs, span = best[(number, hit_number)]
+                passage = hit.passage
+                document = index.documents[passage.doc_id]
+                sentence = None
+                if span is not None:
+                    sentence = EvidenceSentence(passage.start + span[0], passage.start + span[1], passage.text[span[0] : span[1]])
                 evidence.append(
                     Evidence(
-                        doc_id=hit.passage.doc_id,
+                        doc_id=passage.doc_id,
                         title=document.title,
                         url=document.url,
-                        text=hit.passage.text,
-                        start=hit.passage.start,
-                        end=hit.passage.end,
+                        text=passage.text,
+                        start=passage.start,
+                        end=passage.end,
                         retrieval_score=round(hit.score, 4),
                         stance=max(probs, key=probs.get),
                         stance_probs=probs,
-                        section=hit.passage.section,
+                        section=passage.section,
+                        sentence=sentence,
                     )
                 )
             results.append(decide(claim, None, None, evidence))
         return results
+
+
+def _reading_text(passage_text: str, span: tuple[int, int] | None) -> str:
+    return passage_text if span is None else passage_text[span[0] : span[1]]

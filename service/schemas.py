@@ -46,6 +46,14 @@ class VerifyBatchRequest(BaseModel):
     top_k: StrictInt | None = TopK
 
 
+class EvidenceSentenceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    start: int = Field(description="offset of the sentence in the source document")
+    end: int
+    text: str
+
+
 class EvidenceOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -59,6 +67,7 @@ class EvidenceOut(BaseModel):
     retrieval_score: float
     stance: Literal["supports", "refutes", "neutral"]
     stance_probs: dict[str, float]
+    sentence: EvidenceSentenceOut | None = Field(None, description="the sentence of the passage that carries its stance, when one does")
 
 
 class ClaimResultOut(BaseModel):

@@ -13,6 +13,15 @@ from dataclasses import dataclass, field
 
 
 @dataclass
+class EvidenceSentence:
+    """The sentence of a passage that carries its stance; offsets into the source document."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
 class Evidence:
     """One retrieved passage and its stance towards the claim."""
 
@@ -26,6 +35,7 @@ class Evidence:
     stance: str
     stance_probs: dict[str, float]
     section: str | None = None
+    sentence: EvidenceSentence | None = None
 
 
 @dataclass
@@ -53,9 +63,14 @@ def verdict_probabilities(evidence: list[Evidence]) -> dict[str, float]:
     }
 
 
+def decisiveness(probs: dict[str, float]) -> float:
+    """How strongly a stance prediction takes a side."""
+    return max(probs["supports"], probs["refutes"])
+
+
 def evidence_order_key(evidence: Evidence) -> tuple[float, float]:
     """Decisive passages first (by their stance probability), then by retrieval score."""
-    decisive = 0.0 if evidence.stance == "neutral" else max(evidence.stance_probs["supports"], evidence.stance_probs["refutes"])
+    decisive = 0.0 if evidence.stance == "neutral" else decisiveness(evidence.stance_probs)
     return (-decisive, -evidence.retrieval_score)
 
 
