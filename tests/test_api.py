@@ -42,6 +42,7 @@ def test_seed_scenario_check(client):
     best = article5["evidence"][0]
     assert best["doc_id"] == NATO_DOC and best["stance"] == "supports"
     assert "an armed attack against one or more of them" in best["text"]
+    assert best["section"] == "Article 5"
     assert 0.0 <= article5["checkworthiness"] <= 1.0
 
 
@@ -66,6 +67,10 @@ def test_evidence_offsets_locate_text_in_the_source_document(client, shipped_ind
     for evidence in result["evidence"]:
         document = (SHIPPED_SOURCES / evidence["doc_id"]).read_text(encoding="utf-8")
         assert document[evidence["start"] : evidence["end"]] == evidence["text"]
+        sentence = evidence["sentence"]
+        if sentence is not None:
+            assert document[sentence["start"] : sentence["end"]] == sentence["text"]
+            assert evidence["start"] <= sentence["start"] < sentence["end"] <= evidence["end"]
 
 
 def test_claims_lists_every_candidate_with_offsets(client):
