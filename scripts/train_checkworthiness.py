@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from service.checkworthiness_training import train
+from service.checkworthiness_training import train, write_model_card
 from service.datasets import default_data_dir
 
 REPO = Path(__file__).resolve().parent.parent
@@ -18,6 +18,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "models" / "checkworthiness")
     args = parser.parse_args()
     print(json.dumps(train(args.data_dir, args.out), indent=2))
+    write_model_card(args.out)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,44 @@ def error_response(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
+class BodySizeLimit:
+    """ASGI middleware: request bodies over `max_bytes` (declared or streamed) get the
+    contract's JSON 413 before the app sees them; smaller bodies are buffered and replayed."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        too_large = error_response(413, "too_large", f"request body exceeds the limit of {self.max_bytes} bytes")
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            return await too_large(scope, receive, send)
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                return await too_large(scope, receive, send)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
 async def _load(app: FastAPI) -> None:
     pipeline: Pipeline = app.state.pipeline
     try:
@@ -78,11 +116,11 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         summary="Checks claims against your own reference documents, offline.",
         version="0.1.0",
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
         responses={413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
     )
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"])
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.state.settings = settings
     app.state.given_pipeline = pipeline
     _install_error_handlers(app)
@@ -102,11 +140,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException):
-        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(error.status_code, "http_error")
-        message = str(error.detail)
-        if error.status_code == 413:
-            message = f"request body exceeds the limit of {request.app.state.settings.max_body_bytes} bytes"
-        return error_response(error.status_code, code, message)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        return error_response(error.status_code, code, str(error.detail))
 
     @app.exception_handler(ClaimCheckError)
     async def domain_error(request: Request, error: ClaimCheckError):
@@ -145,6 +180,14 @@ def get_pipeline(request: Request) -> Pipeline:
 PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
 
 
+def _check_sizes(request: Request, texts: list[str], limit_name: str) -> None:
+    """413 for a text or claim over its configured length."""
+    limit = getattr(request.app.state.settings, limit_name)
+    for text in texts:
+        if len(text) > limit:
+            raise InputTooLarge(f"{len(text)} characters; the limit is {limit} (CLAIMCHECK_{limit_name.upper()})")
+
+
 def _top_k(request: Request, top_k: int | None) -> int:
     settings: Settings = request.app.state.settings
     value = settings.default_top_k if top_k is None else top_k
@@ -157,19 +200,23 @@ def _install_routes(app: FastAPI) -> None:
     @app.post("/v1/check", response_model=CheckResponse, responses=ERROR_RESPONSES, tags=["checking"])
     async def check(body: CheckRequest, request: Request, pipeline: PipelineDep):
         """Split the text into claims, keep the check-worthy ones, and check each against the index."""
+        _check_sizes(request, [body.text], "max_text_chars")
         started = time.perf_counter()
-        checked = await run_in_threadpool(pipeline.check, body.text, _top_k(request, body.top_k))
+        limit = request.app.state.settings.max_claims_per_request
+        checked = await run_in_threadpool(pipeline.check, body.text, _top_k(request, body.top_k), limit)
         request.app.state.metrics.observe_verdicts([r.verdict for r in checked.results])
         return {"claims": checked.results, "index_build_id": checked.index_build_id, "seconds": round(time.perf_counter() - started, 3)}
 
     @app.post("/v1/claims", response_model=ClaimsResponse, responses=ERROR_RESPONSES, tags=["checking"])
-    async def claims(body: ClaimsRequest, pipeline: PipelineDep):
+    async def claims(body: ClaimsRequest, request: Request, pipeline: PipelineDep):
         """Every sentence-level claim candidate with its check-worthiness; no retrieval."""
+        _check_sizes(request, [body.text], "max_text_chars")
         return {"claims": await run_in_threadpool(pipeline.claims, body.text)}
 
     @app.post("/v1/verify", response_model=ClaimResultOut, responses=ERROR_RESPONSES, tags=["checking"])
     async def verify(body: VerifyRequest, request: Request, pipeline: PipelineDep):
         """Check one claim exactly as given (no splitting, no check-worthiness filter)."""
+        _check_sizes(request, [body.claim], "max_claim_chars")
         [result] = (await run_in_threadpool(pipeline.verify, [body.claim], _top_k(request, body.top_k))).results
         request.app.state.metrics.observe_verdicts([result.verdict])
         return result
@@ -180,6 +227,7 @@ def _install_routes(app: FastAPI) -> None:
         limit = request.app.state.settings.max_batch_claims
         if len(body.claims) > limit:
             raise InputTooLarge(f"{len(body.claims)} claims in one batch; the limit is {limit}")
+        _check_sizes(request, body.claims, "max_claim_chars")
         started = time.perf_counter()
         checked = await run_in_threadpool(pipeline.verify, body.claims, _top_k(request, body.top_k))
         request.app.state.metrics.observe_verdicts([r.verdict for r in checked.results])

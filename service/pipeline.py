@@ -82,21 +82,20 @@ class Pipeline:
 
     def claims(self, text: str) -> list[Claim]:
         """Every sentence-level claim candidate of `text`."""
-        self._check_text(text)
+        _require_text(text)
         self.index  # noqa: B018 - refuse work until ready
         with self._model_lock:
             return self.extractor.extract(text)
 
-    def check(self, text: str, top_k: int) -> Checked:
-        """Verdicts on the check-worthy claims of `text`, in order."""
-        self._check_text(text)
+    def check(self, text: str, top_k: int, max_claims: int | None = None) -> Checked:
+        """Verdicts on the check-worthy claims of `text`, in order; raises InputTooLarge when
+        there are more than `max_claims` of them."""
+        _require_text(text)
         index = self.index
         with self._model_lock:
             claims = [c for c in self.extractor.extract(text) if c.checkworthiness >= self.checkworthiness_threshold]
-        if len(claims) > self.settings.max_claims_per_request:
-            raise InputTooLarge(
-                f"the text has {len(claims)} check-worthy claims; at most {self.settings.max_claims_per_request} are checked per request"
-            )
+        if max_claims is not None and len(claims) > max_claims:
+            raise InputTooLarge(f"the text has {len(claims)} check-worthy claims; at most {max_claims} are checked per request")
         results = self._verify(index, [c.text for c in claims], top_k)
         for claim, result in zip(claims, results, strict=True):
             result.start, result.end, result.checkworthiness = claim.start, claim.end, claim.checkworthiness
@@ -107,16 +106,8 @@ class Pipeline:
         for claim in claims:
             if not claim.strip():
                 raise InvalidInput("a claim is blank")
-            if len(claim) > self.settings.max_claim_chars:
-                raise InputTooLarge(f"a claim has {len(claim)} characters; the limit is {self.settings.max_claim_chars}")
         index = self.index
         return Checked(self._verify(index, claims, top_k), index.build_id)
-
-    def _check_text(self, text: str) -> None:
-        if not text.strip():
-            raise InvalidInput("text is blank")
-        if len(text) > self.settings.max_text_chars:
-            raise InputTooLarge(f"text has {len(text)} characters; the limit is {self.settings.max_text_chars}")
 
     def _verify(self, index: ReferenceIndex, claims: list[str], top_k: int) -> list[ClaimResult]:
         if not claims:
@@ -166,6 +157,11 @@ class Pipeline:
                 )
             results.append(decide(claim, None, None, evidence))
         return results
+
+
+def _require_text(text: str) -> None:
+    if not text.strip():
+        raise InvalidInput("text is blank")
 
 
 def _reading_text(passage_text: str, span: tuple[int, int] | None) -> str:

@@ -8,6 +8,7 @@ import time
 import pytest
 from conftest import NATO_DOC, REFUTED_CLAIM, SEED_TEXT, wait_until_ready
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from service.app import create_app
 
@@ -122,7 +123,6 @@ def test_blank_input_is_422(client, path, body):
         {"claim": "x", "top_k": "5"},
         {"claim": "x", "top_k": True},
         {"claim": "x", "top_k": 2.0},
-        {"claim": "unpaired \ud800 surrogate"},
         {"claim": 42},
         {"claim": ["a"]},
         {},
@@ -132,6 +132,11 @@ def test_blank_input_is_422(client, path, body):
 def test_malformed_verify_requests_are_422_with_reason(client, body):
     error = assert_error(client.post("/v1/verify", json=body), 422)
     assert error["code"] == "invalid_request"
+
+
+def test_unpaired_surrogate_is_422(client):
+    response = client.post("/v1/verify", content=b'{"claim": "unpaired \\ud800 surrogate"}', headers={"content-type": "application/json"})
+    assert "surrogate" in assert_error(response, 422)["message"]
 
 
 def test_invalid_json_is_422(client):
@@ -156,11 +161,15 @@ def test_streamed_body_over_limit_is_413(client):
 
 
 def test_limits_from_settings(settings, pipeline):
-    limited = settings.model_copy(update={"max_text_chars": 50, "max_batch_claims": 2})
+    limited = settings.model_copy(update={"max_text_chars": 60, "max_claim_chars": 20, "max_batch_claims": 2, "max_claims_per_request": 1})
     with TestClient(create_app(limited, pipeline)) as small:
         wait_until_ready(small)
-        assert "limit" in assert_error(small.post("/v1/check", json={"text": "a" * 51}), 413)["message"]
+        assert "limit" in assert_error(small.post("/v1/check", json={"text": "a" * 61}), 413)["message"]
+        assert_error(small.post("/v1/claims", json={"text": "a" * 61}), 413)
+        assert_error(small.post("/v1/verify", json={"claim": "a" * 21}), 413)
         assert_error(small.post("/v1/verify/batch", json={"claims": ["a", "b", "c"]}), 413)
+        two_claims = "Finland joined NATO in April 2023. Sweden joined in 2024."
+        assert "check-worthy claims" in assert_error(small.post("/v1/check", json={"text": two_claims}), 413)["message"]
 
 
 def test_unknown_route_and_wrong_method(client):
@@ -189,7 +198,7 @@ def test_admin_reload(settings, pipeline, shipped_index, tmp_path):
         wait_until_ready(disabled)
         assert_error(disabled.post("/v1/admin/reload", headers={"Authorization": "Bearer anything"}), 403)
 
-    with TestClient(create_app(settings.model_copy(update={"admin_token": "s3cret"}), pipeline)) as admin:
+    with TestClient(create_app(settings.model_copy(update={"admin_token": SecretStr("s3cret")}), pipeline)) as admin:
         wait_until_ready(admin)
         assert_error(admin.post("/v1/admin/reload"), 401)
         assert_error(admin.post("/v1/admin/reload", headers={"Authorization": "Bearer wrong"}), 401)
@@ -200,7 +209,7 @@ def test_admin_reload(settings, pipeline, shipped_index, tmp_path):
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "manifest.json").write_text("{not json")
-    refusing = settings.model_copy(update={"admin_token": "s3cret", "index_dir": broken})
+    refusing = settings.model_copy(update={"admin_token": SecretStr("s3cret"), "index_dir": broken})
     with TestClient(create_app(refusing, pipeline)) as admin:
         wait_until_ready(admin)
         error = assert_error(admin.post("/v1/admin/reload", headers={"Authorization": "Bearer s3cret"}), 409)
@@ -211,7 +220,7 @@ def test_admin_reload(settings, pipeline, shipped_index, tmp_path):
 
 def test_reload_recovers_a_service_that_started_without_an_index(settings, shipped_index, tmp_path):
     target = tmp_path / "served"
-    starting = settings.model_copy(update={"index_dir": target, "admin_token": "s3cret"})
+    starting = settings.model_copy(update={"index_dir": target, "admin_token": SecretStr("s3cret")})
     with TestClient(create_app(starting)) as client:
         deadline = time.monotonic() + 120
         while not client.app.state.load_error and time.monotonic() < deadline:

@@ -44,7 +44,7 @@ def test_offsets_round_trip_and_do_not_overlap(extractor, text):
     [
         ("Do you think NATO will survive?", "Finland joined NATO in April 2023."),
         ("Hello everyone!", "The alliance was founded in 1949 by twelve countries."),
-        ("NATO leaders meet in Vilnius as tensions rise...", "NATO leaders met in Vilnius in July 2023."),
+        ("NATO leaders meet in Vilnius as tensions rise...", "Unemployment fell to 3.5 percent last year, the lowest in fifty years."),
         ("I think this summit is a disgrace.", "The summit cost 40 million euros."),
     ],
 )
