@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -52,7 +51,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    import httpx
+    from service.client import ClaimCheckClient, ServiceError, ServiceUnreachable
 
     try:
         text = sys.stdin.read() if args.file in (None, "-") else Path(args.file).read_text(encoding="utf-8")
@@ -60,32 +59,26 @@ def _run_check(args: argparse.Namespace) -> int:
         print(f"claimcheck: cannot read {args.file}: {error}", file=sys.stderr)
         return 2
     try:
-        response = httpx.post(f"{args.server.rstrip('/')}/v1/check", json={"text": text}, timeout=args.timeout)
-        body = response.json()
-    except httpx.TransportError as error:
-        print(f"claimcheck: cannot reach the service at {args.server} ({error}); start it with `make serve`", file=sys.stderr)
+        with ClaimCheckClient(args.server, timeout=args.timeout, retries=1) as client:
+            result = client.check(text)
+    except ServiceUnreachable as error:
+        print(f"claimcheck: {error.message}; start it with `make serve`", file=sys.stderr)
         return 1
-    except ValueError:
-        print(f"claimcheck: {args.server} answered {response.status_code} with something other than JSON", file=sys.stderr)
-        return 1
-    if response.status_code != 200:
-        print(
-            f"claimcheck: the service answered {response.status_code}: {body.get('error', {}).get('message', body)}",
-            file=sys.stderr,
-        )
+    except ServiceError as error:
+        print(f"claimcheck: the service answered {error.status} ({error.code}): {error.message}", file=sys.stderr)
         return 1
     if args.format == "json":
-        print(json.dumps(body, indent=2, ensure_ascii=False))
+        print(result.model_dump_json(indent=2))
         return 0
-    if not body["claims"]:
+    if not result.claims:
         print("No check-worthy claims found.")
-    for claim in body["claims"]:
-        print(f"[{claim['verdict'].upper()} {claim['confidence']:.2f}] {claim['claim']}")
-        for evidence in claim["evidence"][:1]:
-            source = evidence.get("title") or evidence["doc_id"]
-            print(
-                f"    {evidence['stance']} - {source} [{evidence['start']}:{evidence['end']}]: {' '.join(evidence['text'].split())[:200]}"
-            )
+    for claim in result.claims:
+        print(f"[{claim.verdict.upper()} {claim.confidence:.2f}] {claim.claim}")
+        for evidence in claim.evidence[:1]:
+            source = evidence.title or evidence.doc_id
+            quote = " ".join((evidence.sentence.text if evidence.sentence else evidence.text).split())
+            where = f"{source}, {evidence.section}" if evidence.section else source
+            print(f"    {evidence.stance} ({where}): {quote[:240]}")
     return 0
 
 

@@ -85,3 +85,36 @@ def test_cli_check_without_server_exits_1():
     )
     assert result.returncode == 1
     assert "cannot reach" in result.stderr
+
+
+def test_python_client_sync_and_async(server):
+    import asyncio
+
+    from service.client import AsyncClaimCheckClient, ClaimCheckClient, ServiceError
+
+    with ClaimCheckClient(server) as client:
+        checked = client.check(SEED_TEXT)
+        assert [c.verdict for c in checked.claims][1] == "supported"
+        assert client.verify("The Security Council has fifteen members.", top_k=2).evidence[1].doc_id
+        batch = client.verify_batch(["Claim one is here.", "Claim two is here."], top_k=1)
+        assert [r.claim for r in batch.results] == ["Claim one is here.", "Claim two is here."]
+        assert client.claims(SEED_TEXT).claims[2].claim == "Do you think NATO will survive?"
+        with pytest.raises(ServiceError) as caught:
+            client.verify("   ")
+        assert caught.value.status == 422 and caught.value.code == "invalid_input"
+
+    async def run():
+        async with AsyncClaimCheckClient(server) as client:
+            return await asyncio.gather(client.verify("The treaty was signed in 1949."), client.claims("One. Two?"))
+
+    verified, claims = asyncio.run(run())
+    assert verified.verdict in {"supported", "refuted", "conflicting", "not_enough_info"}
+    assert len(claims.claims) == 2
+
+
+def test_python_client_retries_then_reports_unreachable():
+    from service.client import ClaimCheckClient, ServiceUnreachable
+
+    with ClaimCheckClient(f"http://127.0.0.1:{free_port()}", retries=2, backoff=0.01) as client:
+        with pytest.raises(ServiceUnreachable, match="cannot reach"):
+            client.verify("Anything.")
