@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.claimreview import claim_review
 from service.config import Settings
 from service.errors import BadIndex, ClaimCheckError, InputTooLarge, InvalidInput, NotLoaded
 from service.metrics import Metrics
@@ -25,6 +26,7 @@ from service.schemas import (
     CheckRequest,
     CheckResponse,
     ClaimResultOut,
+    ClaimReviewRequest,
     ClaimsRequest,
     ClaimsResponse,
     ErrorResponse,
@@ -232,6 +234,14 @@ def _install_routes(app: FastAPI) -> None:
         checked = await run_in_threadpool(pipeline.verify, body.claims, _top_k(request, body.top_k))
         request.app.state.metrics.observe_verdicts([r.verdict for r in checked.results])
         return {"results": checked.results, "index_build_id": checked.index_build_id, "seconds": round(time.perf_counter() - started, 3)}
+
+    @app.post("/v1/claimreview", responses=ERROR_RESPONSES, tags=["checking"])
+    async def claimreview(body: ClaimReviewRequest, request: Request, pipeline: PipelineDep):
+        """Check one claim and answer a schema.org ClaimReview (JSON-LD) for a CMS."""
+        _check_sizes(request, [body.claim], "max_claim_chars")
+        [result] = (await run_in_threadpool(pipeline.verify, [body.claim], _top_k(request, body.top_k))).results
+        request.app.state.metrics.observe_verdicts([result.verdict])
+        return JSONResponse(claim_review(result, body.author, body.url, body.claim_author), media_type="application/ld+json")
 
     @app.post("/v1/admin/reload", responses={**ERROR_RESPONSES, 200: {"description": "the manifest of the new index"}}, tags=["admin"])
     async def reload_index(request: Request, authorization: Annotated[str | None, Header()] = None):

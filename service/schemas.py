@@ -46,6 +46,18 @@ class VerifyBatchRequest(BaseModel):
     top_k: StrictInt | None = TopK
 
 
+class ClaimReviewRequest(BaseModel):
+    claim: Text = Field(description="the claim to check and review")
+    top_k: StrictInt | None = TopK
+    author: StrictStr = Field("claimcheck", description="the reviewing organisation, for `author.name`")
+    url: StrictStr | None = Field(None, description="where the review will be published")
+    claim_author: StrictStr | None = Field(None, description="who made the claim, for `itemReviewed.author`")
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"claim": "NATO was founded in 1949.", "author": "Example Newsroom", "claim_author": "A speaker"}]}
+    )
+
+
 class EvidenceSentenceOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -243,3 +243,26 @@ def test_not_ready_without_an_index(settings, tmp_path):
         assert "no index" in error["message"]
         assert_error(client.post("/v1/verify", json={"claim": "Anything."}), 503)
         assert client.get("/healthz").status_code == 200
+
+
+def test_claimreview_export_uses_schema_org_fields(client):
+    response = client.post(
+        "/v1/claimreview",
+        json={"claim": REFUTED_CLAIM, "author": "Example Desk", "url": "https://example.org/r/1", "claim_author": "A. Speaker"},
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/ld+json")
+    review = response.json()
+    assert review["@context"] == "https://schema.org" and review["@type"] == "ClaimReview"
+    assert review["claimReviewed"] == REFUTED_CLAIM
+    assert review["author"] == {"@type": "Organization", "name": "Example Desk"}
+    rating = review["reviewRating"]
+    assert rating["@type"] == "Rating" and rating["worstRating"] <= rating["ratingValue"] <= rating["bestRating"]
+    assert rating["alternateName"]
+    assert review["itemReviewed"]["@type"] == "Claim" and review["itemReviewed"]["author"]["name"] == "A. Speaker"
+    assert len(review["datePublished"]) == 10 and review["url"] == "https://example.org/r/1"
+    verdict = client.post("/v1/verify", json={"claim": REFUTED_CLAIM}).json()["verdict"]
+    from service.claimreview import RATINGS
+
+    assert (rating["ratingValue"], rating["alternateName"]) == RATINGS[verdict]
+    assert_error(client.post("/v1/claimreview", json={"claim": ""}), 422)
