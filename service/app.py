@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import logging
 import time
+import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
@@ -36,6 +37,7 @@ from service.schemas import (
 )
 
 log = logging.getLogger("claimcheck")
+access_log = logging.getLogger("claimcheck.access")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATUS_OF_ERROR = {InvalidInput: 422, InputTooLarge: 413, NotLoaded: 503, BadIndex: 409}
 ERROR_RESPONSES = {status: {"model": ErrorResponse} for status in (401, 403, 409, 413, 422, 503)}
@@ -158,13 +160,27 @@ def _install_error_handlers(app: FastAPI) -> None:
 def _install_metrics_middleware(app: FastAPI) -> None:
     @app.middleware("http")
     async def observe(request: Request, call_next):
+        """Count and time every request, and log it as one JSON line with its request id."""
         started = time.perf_counter()
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         response = await call_next(request)
+        seconds = time.perf_counter() - started
         route = request.scope.get("route")
         path = route.path if route is not None else "unmatched"
         metrics = getattr(request.app.state, "metrics", None)
         if metrics is not None:
-            metrics.observe_request(request.method, path, response.status_code, time.perf_counter() - started)
+            metrics.observe_request(request.method, path, response.status_code, seconds)
+        response.headers["X-Request-ID"] = request_id
+        access_log.info(
+            "request",
+            extra={
+                "request_id": request_id,
+                "method": request.method,
+                "route": path,
+                "status": response.status_code,
+                "ms": round(1000 * seconds, 1),
+            },
+        )
         return response
 
 

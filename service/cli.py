@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 import sys
 from pathlib import Path
 
@@ -40,13 +42,32 @@ def build_index_main(argv: list[str] | None = None) -> int:
     return _run_build_index(parser.parse_args(argv))
 
 
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per log line, with the request fields the access log adds."""
+
+    FIELDS = ("request_id", "method", "route", "status", "ms")
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": self.formatTime(record), "level": record.levelname, "logger": record.name, "message": record.getMessage()}
+        entry.update({field: getattr(record, field) for field in self.FIELDS if hasattr(record, field)})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
 def _run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.config import Settings
 
     settings = Settings()
-    uvicorn.run("service.app:app", host=args.host or settings.host, port=args.port or settings.port, log_level="info")
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonLogFormatter())
+    logger = logging.getLogger("claimcheck")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    uvicorn.run("service.app:app", host=args.host or settings.host, port=args.port or settings.port, log_level="info", access_log=False)
     return 0
 
 

@@ -49,6 +49,7 @@ def server(shipped_index):
 def test_server_answers_over_http(server):
     with httpx.Client(base_url=server, timeout=60) as http:
         assert http.get("/healthz").json() == {"status": "alive"}
+        assert http.get("/healthz", headers={"X-Request-ID": "abc123"}).headers["x-request-id"] == "abc123"
         response = http.post("/v1/check", json={"text": SEED_TEXT})
         assert response.status_code == 200
         claims = response.json()["claims"]
