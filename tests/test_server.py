@@ -24,15 +24,21 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(shipped_index):
+def server_log(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("server") / "server.log"
+
+
+@pytest.fixture(scope="module")
+def server(shipped_index, server_log):
     port = free_port()
     env = {**os.environ, "CLAIMCHECK_INDEX_DIR": str(shipped_index), "CLAIMCHECK_PORT": str(port), "HF_HUB_OFFLINE": "1"}
-    process = subprocess.Popen([CLAIMCHECK, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = open(server_log, "w")
+    process = subprocess.Popen([CLAIMCHECK, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     try:
         while True:
-            assert process.poll() is None, process.stdout.read()
+            assert process.poll() is None, server_log.read_text()
             try:
                 if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
                     break
@@ -44,6 +50,7 @@ def server(shipped_index):
     finally:
         process.terminate()
         process.wait(timeout=30)
+        log.close()
 
 
 def test_server_answers_over_http(server):
@@ -57,6 +64,14 @@ def test_server_answers_over_http(server):
         assert claims[1]["verdict"] == "supported" and claims[1]["evidence"][0]["doc_id"] == NATO_DOC
         error = http.post("/v1/verify", json={"claim": ""})
         assert error.status_code == 422 and error.json()["error"]["code"] == "invalid_input"
+
+
+def test_access_log_is_json_lines_with_the_request_id(server, server_log):
+    httpx.get(f"{server}/healthz", headers={"X-Request-ID": "trace-42"})
+    time.sleep(0.2)
+    entries = [json.loads(line) for line in server_log.read_text().splitlines() if line.startswith("{")]
+    [entry] = [e for e in entries if e.get("request_id") == "trace-42"]
+    assert entry["route"] == "/healthz" and entry["status"] == 200 and entry["ms"] >= 0
 
 
 def test_cli_check_prints_verdicts(server, tmp_path):
