@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import os
+import signal
 import time
 import uuid
 from contextlib import asynccontextmanager
@@ -107,8 +109,32 @@ async def lifespan(app: FastAPI):
     app.state.metrics = Metrics()
     app.state.load_error = None
     loading = asyncio.create_task(_load(app))
+    _reload_on_sighup(app)
     yield
     await loading
+
+
+def _reload_on_sighup(app: FastAPI) -> None:
+    """`kill -HUP <pid>` reloads the index like POST /v1/admin/reload (where signals can be
+    handled: the main thread of a server process; not under a test client)."""
+
+    async def reload() -> None:
+        pipeline: Pipeline = app.state.pipeline
+        if not pipeline.models_ready:
+            log.warning("SIGHUP ignored: the models are still loading")
+            return
+        try:
+            new_index = await asyncio.to_thread(pipeline.reload_index, app.state.settings.index_dir)
+        except ClaimCheckError as error:
+            log.error("SIGHUP reload refused, the old index keeps serving: %s", error)
+            return
+        app.state.load_error = None
+        log.info("SIGHUP reload: now serving index %s", new_index.build_id)
+
+    try:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(reload()))
+    except (RuntimeError, ValueError, NotImplementedError):
+        pass
 
 
 def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
@@ -291,7 +317,7 @@ def _install_routes(app: FastAPI) -> None:
         pipeline: Pipeline = request.app.state.pipeline
         if not pipeline.ready:
             return error_response(503, "not_ready", _not_ready_reason(request.app))
-        return {"status": "ready", "index_build_id": pipeline.index.build_id, "load_seconds": pipeline.load_seconds}
+        return {"status": "ready", "index_build_id": pipeline.index.build_id, "load_seconds": pipeline.load_seconds, "pid": os.getpid()}
 
     @app.get("/metrics", response_class=PlainTextResponse, tags=["operations"])
     async def metrics(request: Request):

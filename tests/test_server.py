@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -72,6 +73,16 @@ def test_access_log_is_json_lines_with_the_request_id(server, server_log):
     entries = [json.loads(line) for line in server_log.read_text().splitlines() if line.startswith("{")]
     [entry] = [e for e in entries if e.get("request_id") == "trace-42"]
     assert entry["route"] == "/healthz" and entry["status"] == 200 and entry["ms"] >= 0
+
+
+def test_sighup_reloads_the_index(server, server_log):
+    pid = int(httpx.get(f"{server}/readyz").json()["pid"])
+    os.kill(pid, signal.SIGHUP)
+    deadline = time.monotonic() + 60
+    while "SIGHUP reload" not in server_log.read_text():
+        assert time.monotonic() < deadline, "no reload logged after SIGHUP"
+        time.sleep(0.2)
+    assert httpx.get(f"{server}/readyz").status_code == 200
 
 
 def test_cli_check_prints_verdicts(server, tmp_path):
