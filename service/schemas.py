@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 
 def _encodable(value: str) -> str:
@@ -103,7 +103,7 @@ class CheckResponse(BaseModel):
 class ClaimOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    claim: str = Field(validation_alias="text")
+    claim: str = Field(validation_alias=AliasChoices("text", "claim"))
     start: int
     end: int
     checkworthiness: float
