@@ -154,6 +154,7 @@ def _model_only(claims: list[str], index_dir: Path, top_k: int) -> dict:
 def _naive(claims: list[str], index_dir: Path, top_k: int) -> dict:
     """The obvious pipeline: one encode per claim, one flat search each, one predict per pair."""
     import faiss
+    import torch
     from sentence_transformers import CrossEncoder, SentenceTransformer
 
     from service.config import Settings
@@ -164,7 +165,7 @@ def _naive(claims: list[str], index_dir: Path, top_k: int) -> dict:
     flat = faiss.IndexFlatIP(index.faiss_index.d)
     flat.add(index.vectors())
     encoder = SentenceTransformer(packaged_embedding_model_path(), device="cpu")
-    cross = CrossEncoder(str(Settings().stance_model_dir), device="cpu", max_length=256)
+    cross = CrossEncoder(str(Settings().stance_model_dir), device="cpu", max_length=256, model_kwargs={"dtype": torch.float32})
     started = time.perf_counter()
     for claim in claims:
         vector = encoder.encode([claim], normalize_embeddings=True)
