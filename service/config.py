@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.verdict import STRONG_STANCE, VERDICT_PASSAGES
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -31,7 +33,7 @@ class Settings(BaseSettings):
     max_top_k: int = Field(50, ge=1, le=50)
     checkworthiness_threshold: float | None = Field(None, ge=0.0, le=1.0, description="default: the model's tuned threshold")
     sentence_evidence: bool = True
-    verdict_passages: int = Field(3, ge=1, le=50, description="best-retrieved passages that vote on the verdict")
-    strong_stance: float = Field(0.6, ge=0.0, le=1.0, description="stance probability from which evidence counts as strong")
+    verdict_passages: int = Field(VERDICT_PASSAGES, ge=1, le=50, description="best-retrieved passages that vote on the verdict")
+    strong_stance: float = Field(STRONG_STANCE, ge=0.0, le=1.0, description="stance probability from which evidence counts as strong")
     torch_threads: int | None = Field(None, ge=1)
     cors_origins: list[str] = []
