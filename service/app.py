@@ -37,6 +37,7 @@ from service.schemas import (
     VerifyBatchResponse,
     VerifyRequest,
 )
+from service.verdict import ClaimResult
 
 log = logging.getLogger("claimcheck")
 access_log = logging.getLogger("claimcheck.access")
@@ -240,6 +241,14 @@ def _top_k(request: Request, top_k: int | None) -> int:
     return value
 
 
+async def _verify_one(request: Request, pipeline: Pipeline, claim: str, top_k: int | None) -> ClaimResult:
+    """Check one claim as given (size-checked, off the event loop) and count its verdict."""
+    _check_sizes(request, [claim], "max_claim_chars")
+    [result] = (await run_in_threadpool(pipeline.verify, [claim], _top_k(request, top_k))).results
+    request.app.state.metrics.observe_verdicts([result.verdict])
+    return result
+
+
 def _install_routes(app: FastAPI) -> None:
     @app.post("/v1/check", response_model=CheckResponse, responses=ERROR_RESPONSES, tags=["checking"])
     async def check(body: CheckRequest, request: Request, pipeline: PipelineDep):
@@ -260,10 +269,7 @@ def _install_routes(app: FastAPI) -> None:
     @app.post("/v1/verify", response_model=ClaimResultOut, responses=ERROR_RESPONSES, tags=["checking"])
     async def verify(body: VerifyRequest, request: Request, pipeline: PipelineDep):
         """Check one claim exactly as given (no splitting, no check-worthiness filter)."""
-        _check_sizes(request, [body.claim], "max_claim_chars")
-        [result] = (await run_in_threadpool(pipeline.verify, [body.claim], _top_k(request, body.top_k))).results
-        request.app.state.metrics.observe_verdicts([result.verdict])
-        return result
+        return await _verify_one(request, pipeline, body.claim, body.top_k)
 
     @app.post("/v1/verify/batch", response_model=VerifyBatchResponse, responses=ERROR_RESPONSES, tags=["checking"])
     async def verify_batch(body: VerifyBatchRequest, request: Request, pipeline: PipelineDep):
@@ -280,9 +286,7 @@ def _install_routes(app: FastAPI) -> None:
     @app.post("/v1/claimreview", responses=ERROR_RESPONSES, tags=["checking"])
     async def claimreview(body: ClaimReviewRequest, request: Request, pipeline: PipelineDep):
         """Check one claim and answer a schema.org ClaimReview (JSON-LD) for a CMS."""
-        _check_sizes(request, [body.claim], "max_claim_chars")
-        [result] = (await run_in_threadpool(pipeline.verify, [body.claim], _top_k(request, body.top_k))).results
-        request.app.state.metrics.observe_verdicts([result.verdict])
+        result = await _verify_one(request, pipeline, body.claim, body.top_k)
         return JSONResponse(claim_review(result, body.author, body.url, body.claim_author), media_type="application/ld+json")
 
     @app.post("/v1/admin/reload", responses={**ERROR_RESPONSES, 200: {"description": "the manifest of the new index"}}, tags=["admin"])

@@ -41,6 +41,16 @@ class StanceClassifier:
             raise NotLoaded(f"no stance model at {self.model_dir}; train one with scripts/train_stance.py")
         tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
         model = AutoModelForSequenceClassification.from_pretrained(self.model_dir, dtype=torch.float32)
+        self._adopt(model, tokenizer)
+
+    @classmethod
+    def from_model(cls, model, tokenizer, max_length: int = 256) -> StanceClassifier:
+        """Wrap a model already in memory (used when evaluating right after training)."""
+        classifier = cls(Path("."), max_length=max_length)
+        classifier._adopt(model, tokenizer)
+        return classifier
+
+    def _adopt(self, model, tokenizer) -> None:
         model.eval()
         labels = [model.config.id2label[i].lower() for i in range(model.config.num_labels)]
         if sorted(labels) != sorted(STANCES):

@@ -179,30 +179,12 @@ def train(config: TrainingConfig, train_pairs: list[StancePair]):
     return model, tokenizer
 
 
-def evaluate_pairs(model, tokenizer, pairs: list[StancePair], max_length: int, batch_size: int = 64) -> dict:
-    """Accuracy, macro-F1 and per-label counts of the model on `pairs`."""
-    import torch
+def evaluate_pairs(model, tokenizer, pairs: list[StancePair], max_length: int) -> dict:
+    """Accuracy and macro-F1 of the model on `pairs`, through the service's own StanceClassifier."""
+    from service.stance import StanceClassifier
 
-    id2label = {int(k): v for k, v in model.config.id2label.items()}
-    order = sorted(range(len(pairs)), key=lambda i: len(pairs[i].premise) + len(pairs[i].hypothesis))
-    predicted: dict[int, str] = {}
-    with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            batch = order[start : start + batch_size]
-            encoded = tokenizer(
-                [pairs[i].premise for i in batch],
-                [pairs[i].hypothesis for i in batch],
-                truncation="longest_first",
-                max_length=max_length,
-                padding=True,
-                return_tensors="pt",
-            )
-            logits = model(**encoded).logits.float()
-            for i, label_id in zip(batch, logits.argmax(-1).tolist(), strict=False):
-                predicted[i] = id2label[label_id]
-    gold = [p.stance for p in pairs]
-    guess = [predicted[i] for i in range(len(pairs))]
-    report = classification_report(gold, guess, STANCE_LABELS)
+    probabilities = StanceClassifier.from_model(model, tokenizer, max_length).predict([(p.premise, p.hypothesis) for p in pairs])
+    report = classification_report([p.stance for p in pairs], [max(probs, key=probs.get) for probs in probabilities], STANCE_LABELS)
     return {"pairs": len(pairs), "accuracy": report["accuracy"], "macro_f1": report["macro_f1"]}
 
 
