@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,8 +33,13 @@ class Settings(BaseSettings):
     default_top_k: int = Field(5, ge=1, le=50)
     max_top_k: int = Field(50, ge=1, le=50)
     checkworthiness_threshold: float | None = Field(None, ge=0.0, le=1.0, description="default: the model's tuned threshold")
+    stance_backend: Literal["onnx", "torch"] = Field("onnx", description="runtime of the stance model; both give the same probabilities")
     sentence_evidence: bool = True
     verdict_passages: int = Field(VERDICT_PASSAGES, ge=1, le=50, description="best-retrieved passages that vote on the verdict")
     strong_stance: float = Field(STRONG_STANCE, ge=0.0, le=1.0, description="stance probability from which evidence counts as strong")
+    request_timeout_s: float = Field(60.0, gt=0, description="time budget of one request; past it the answer is a 429")
+    max_queued_claims: int = Field(256, ge=1, description="claims waiting for the model worker before new requests get a 429")
+    micro_batch_claims: int = Field(32, ge=1, description="most claims the model worker runs in one batch")
+    batch_window_ms: float = Field(2.0, ge=0, description="how long the model worker waits for concurrent requests to join a batch")
     torch_threads: int | None = Field(None, ge=1)
     cors_origins: list[str] = []

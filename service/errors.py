@@ -41,3 +41,15 @@ class BadIndex(ClaimCheckError):
     """An index directory is missing, incomplete or inconsistent."""
 
     code = "bad_index"
+
+
+class Overloaded(ClaimCheckError):
+    """The bounded work queue is full; the client should retry shortly."""
+
+    code = "overloaded"
+
+
+class DeadlineExceeded(ClaimCheckError):
+    """The request did not finish within its time budget."""
+
+    code = "deadline_exceeded"

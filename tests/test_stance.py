@@ -73,3 +73,18 @@ def test_label_order_comes_from_the_config(classifier, tmp_path):
 def test_missing_model_is_a_clear_error(tmp_path):
     with pytest.raises(NotLoaded, match="train_stance"):
         StanceClassifier(tmp_path).warm_up()
+
+
+def test_onnx_runtime_gives_the_probabilities_of_the_torch_model(classifier):
+    """The default ONNX Runtime backend (exported at start-up) must match PyTorch, padded batches included."""
+    assert classifier.backend == "onnx"
+    reference = StanceClassifier(MODEL_DIR, backend="torch", batch_size=3)
+    reference.warm_up()
+    pairs = [
+        (ARTICLE_5, "An armed attack on one of the Parties is not considered an attack against the others."),
+        ("Short.", "NATO exists."),
+        (ARTICLE_5 + " " + ARTICLE_5, "The Parties agree to hold the Olympic Games every four years."),
+    ]
+    classifier.batch_size = 3
+    for ours, theirs in zip(classifier.predict(pairs), reference.predict(pairs), strict=True):
+        assert ours == pytest.approx(theirs, abs=2e-4)

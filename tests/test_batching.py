@@ -1,0 +1,122 @@
+"""The micro-batcher: logic around the models, tested with fake handlers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from service.batching import MicroBatcher
+from service.errors import DeadlineExceeded, Overloaded
+
+
+def far() -> float:
+    return time.monotonic() + 30
+
+
+class Recorder:
+    """A handler that records each batch it gets and can be held until released."""
+
+    def __init__(self):
+        self.batches: list[list] = []
+        self.release = threading.Event()
+        self.release.set()
+        self.started = threading.Event()
+
+    def __call__(self, works):
+        self.batches.append(list(works))
+        self.started.set()
+        self.release.wait(10)
+        return [work * 10 for work in works]
+
+
+@pytest.fixture
+def recorder():
+    return Recorder()
+
+
+@pytest.fixture
+def batcher(recorder):
+    running = MicroBatcher({"double": recorder}, max_queued=4, max_batch_weight=3, window_s=0.05)
+    running.start()
+    yield running
+    recorder.release.set()
+    running.stop()
+
+
+def test_one_job_gets_its_own_result(batcher, recorder):
+    assert batcher.run("double", 4, 1, far()) == 40
+    assert recorder.batches == [[4]]
+
+
+def test_concurrent_jobs_share_one_batch_up_to_the_batch_weight(batcher, recorder):
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda n: batcher.run("double", n, 1, far()), [1, 2, 3]))
+    assert results == [10, 20, 30]
+    assert sorted(work for batch in recorder.batches for work in batch) == [1, 2, 3]
+    assert len(recorder.batches) == 1, recorder.batches
+
+
+def test_a_full_queue_refuses_at_once_but_an_empty_one_takes_any_job(batcher, recorder):
+    recorder.release.clear()
+    with ThreadPoolExecutor(4) as pool:
+        running = pool.submit(batcher.run, "double", 1, 1, far())
+        assert recorder.started.wait(5)
+        waiting = pool.submit(batcher.run, "double", 2, 4, far())  # the queue is empty: accepted
+        time.sleep(0.1)
+        assert batcher.queued_weight == 4
+        started = time.monotonic()
+        with pytest.raises(Overloaded, match="busy"):
+            batcher.run("double", 3, 1, far())
+        assert time.monotonic() - started < 1
+        recorder.release.set()
+        assert running.result(5) == 10 and waiting.result(5) == 20
+    assert batcher.queued_weight == 0
+
+
+def test_a_job_past_its_deadline_is_dropped_unstarted(batcher, recorder):
+    recorder.release.clear()
+    with ThreadPoolExecutor(2) as pool:
+        running = pool.submit(batcher.run, "double", 1, 1, far())
+        assert recorder.started.wait(5)
+        with pytest.raises(DeadlineExceeded, match="time budget"):
+            batcher.run("double", 2, 1, time.monotonic() + 0.2)
+        recorder.release.set()
+        assert running.result(5) == 10
+    time.sleep(0.1)
+    assert [work for batch in recorder.batches for work in batch] == [1]
+
+
+def test_a_failing_handler_fails_every_job_of_its_batch_and_the_worker_goes_on():
+    calls = []
+
+    def flaky(works):
+        calls.append(list(works))
+        if len(calls) == 1:
+            raise ValueError("model exploded")
+        return works
+
+    batcher = MicroBatcher({"echo": flaky}, max_queued=10, max_batch_weight=10, window_s=0)
+    batcher.start()
+    try:
+        with pytest.raises(ValueError, match="exploded"):
+            batcher.run("echo", "a", 1, far())
+        assert batcher.run("echo", "b", 1, far()) == "b"
+    finally:
+        batcher.stop()
+
+
+def test_jobs_of_different_kinds_go_to_their_own_handlers():
+    batcher = MicroBatcher({"upper": lambda ws: [w.upper() for w in ws], "length": lambda ws: [len(w) for w in ws]}, 10, 10, 0.02)
+    batcher.start()
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            upper = pool.submit(batcher.run, "upper", "abc", 1, far())
+            length = pool.submit(batcher.run, "length", "abcd", 1, far())
+            assert (upper.result(5), length.result(5)) == ("ABC", 4)
+        with pytest.raises(ValueError, match="no handler"):
+            batcher.run("unknown", "x", 1, far())
+    finally:
+        batcher.stop()
