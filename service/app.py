@@ -22,8 +22,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.claimreview import claim_review
 from service.config import Settings
-from service.errors import BadIndex, ClaimCheckError, InputTooLarge, InvalidInput, NotLoaded
+from service.errors import BadIndex, ClaimCheckError, DeadlineExceeded, InputTooLarge, InvalidInput, NotLoaded, Overloaded
 from service.metrics import Metrics
+from service.openapi_examples import ALIVE, CLAIM_REVIEW, INDEX_MANIFEST, READY, json_example
 from service.pipeline import Pipeline
 from service.schemas import (
     CheckRequest,
@@ -42,8 +43,12 @@ from service.verdict import ClaimResult
 log = logging.getLogger("claimcheck")
 access_log = logging.getLogger("claimcheck.access")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-STATUS_OF_ERROR = {InvalidInput: 422, InputTooLarge: 413, NotLoaded: 503, BadIndex: 409}
-ERROR_RESPONSES = {status: {"model": ErrorResponse} for status in (401, 403, 409, 413, 422, 503)}
+STATUS_OF_ERROR = {InvalidInput: 422, InputTooLarge: 413, NotLoaded: 503, BadIndex: 409, Overloaded: 429, DeadlineExceeded: 429}
+ERROR_RESPONSES = {status: {"model": ErrorResponse} for status in (401, 403, 409, 413, 422, 429, 503)}
+
+
+class JSONLDResponse(JSONResponse):
+    media_type = "application/ld+json"
 
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:
@@ -113,6 +118,8 @@ async def lifespan(app: FastAPI):
     _reload_on_sighup(app)
     yield
     await loading
+    if app.state.given_pipeline is None:
+        await asyncio.to_thread(app.state.pipeline.close)
 
 
 def _reload_on_sighup(app: FastAPI) -> None:
@@ -171,12 +178,17 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException):
+        if error.status_code == 400:  # FastAPI could not parse the body: not UTF-8, or JSON nested too deeply
+            return error_response(422, "invalid_request", "the request body is not valid JSON in UTF-8")
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
         return error_response(error.status_code, code, str(error.detail))
 
     @app.exception_handler(ClaimCheckError)
     async def domain_error(request: Request, error: ClaimCheckError):
-        return error_response(STATUS_OF_ERROR.get(type(error), 400), error.code, str(error))
+        response = error_response(STATUS_OF_ERROR.get(type(error), 400), error.code, str(error))
+        if response.status_code in (429, 503):
+            response.headers["Retry-After"] = "1"
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, error: Exception):
@@ -258,13 +270,19 @@ def _install_routes(app: FastAPI) -> None:
         limit = request.app.state.settings.max_claims_per_request
         checked = await run_in_threadpool(pipeline.check, body.text, _top_k(request, body.top_k), limit)
         request.app.state.metrics.observe_verdicts([r.verdict for r in checked.results])
-        return {"claims": checked.results, "index_build_id": checked.index_build_id, "seconds": round(time.perf_counter() - started, 3)}
+        return {
+            "claims": checked.results,
+            "index_build_id": checked.index_build_id,
+            "seconds": round(time.perf_counter() - started, 3),
+            "skipped": checked.skipped,
+        }
 
     @app.post("/v1/claims", response_model=ClaimsResponse, responses=ERROR_RESPONSES, tags=["checking"])
     async def claims(body: ClaimsRequest, request: Request, pipeline: PipelineDep):
         """Every sentence-level claim candidate with its check-worthiness; no retrieval."""
         _check_sizes(request, [body.text], "max_text_chars")
-        return {"claims": await run_in_threadpool(pipeline.claims, body.text)}
+        extraction = await run_in_threadpool(pipeline.claims, body.text)
+        return {"claims": extraction.claims, "skipped": extraction.skipped}
 
     @app.post("/v1/verify", response_model=ClaimResultOut, responses=ERROR_RESPONSES, tags=["checking"])
     async def verify(body: VerifyRequest, request: Request, pipeline: PipelineDep):
@@ -283,13 +301,22 @@ def _install_routes(app: FastAPI) -> None:
         request.app.state.metrics.observe_verdicts([r.verdict for r in checked.results])
         return {"results": checked.results, "index_build_id": checked.index_build_id, "seconds": round(time.perf_counter() - started, 3)}
 
-    @app.post("/v1/claimreview", responses=ERROR_RESPONSES, tags=["checking"])
+    @app.post(
+        "/v1/claimreview",
+        response_class=JSONLDResponse,
+        responses={**ERROR_RESPONSES, 200: json_example(CLAIM_REVIEW, JSONLDResponse.media_type)},
+        tags=["checking"],
+    )
     async def claimreview(body: ClaimReviewRequest, request: Request, pipeline: PipelineDep):
         """Check one claim and answer a schema.org ClaimReview (JSON-LD) for a CMS."""
         result = await _verify_one(request, pipeline, body.claim, body.top_k)
-        return JSONResponse(claim_review(result, body.author, body.url, body.claim_author), media_type="application/ld+json")
+        return JSONLDResponse(claim_review(result, body.author, body.url, body.claim_author))
 
-    @app.post("/v1/admin/reload", responses={**ERROR_RESPONSES, 200: {"description": "the manifest of the new index"}}, tags=["admin"])
+    @app.post(
+        "/v1/admin/reload",
+        responses={**ERROR_RESPONSES, 200: {"description": "the manifest of the new index", **json_example(INDEX_MANIFEST)}},
+        tags=["admin"],
+    )
     async def reload_index(request: Request, authorization: Annotated[str | None, Header()] = None):
         """Load the index at CLAIMCHECK_INDEX_DIR, validate it, and swap it in (needs the admin token)."""
         token = request.app.state.settings.admin_token
@@ -305,17 +332,17 @@ def _install_routes(app: FastAPI) -> None:
         request.app.state.load_error = None
         return new_index.manifest
 
-    @app.get("/v1/index", responses=ERROR_RESPONSES, tags=["operations"])
+    @app.get("/v1/index", responses={**ERROR_RESPONSES, 200: json_example(INDEX_MANIFEST)}, tags=["operations"])
     async def index_manifest(pipeline: PipelineDep):
         """The manifest of the index being served."""
         return pipeline.index.manifest
 
-    @app.get("/healthz", tags=["operations"])
+    @app.get("/healthz", responses={200: json_example(ALIVE)}, tags=["operations"])
     async def healthz():
         """200 while the process is alive."""
         return {"status": "alive"}
 
-    @app.get("/readyz", responses={503: {"model": ErrorResponse}}, tags=["operations"])
+    @app.get("/readyz", responses={200: json_example(READY), 503: {"model": ErrorResponse}}, tags=["operations"])
     async def readyz(request: Request):
         """200 once models and index are loaded, else 503."""
         pipeline: Pipeline = request.app.state.pipeline

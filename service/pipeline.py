@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
-from service.claims import Claim, ClaimExtractor
+from service.batching import MicroBatcher
+from service.calibration import Calibration
+from service.claims import ClaimExtractor, Extraction, Skipped
 from service.config import Settings
 from service.embedding import Embedder
 from service.errors import InputTooLarge, InvalidInput, NotLoaded
-from service.index import ReferenceIndex
+from service.index import ReferenceIndex, SearchHit
 from service.passages import sentence_spans
 from service.retrieval import retrieve
 from service.stance import StanceClassifier
@@ -20,41 +23,63 @@ from service.verdict import ClaimResult, Evidence, EvidenceSentence, decide, dec
 
 @dataclass
 class Checked:
-    """Verdicts and the build id of the index that gave them."""
+    """Verdicts, the build id of the index that gave them, and what of the text was skipped."""
 
     results: list[ClaimResult]
     index_build_id: str
+    skipped: list[Skipped] = field(default_factory=list)
 
 
 class Pipeline:
-    """Owns the models and the live index; every method is blocking and thread-safe."""
+    """Owns the models and the live index; every method is blocking and thread-safe.
+
+    All model work runs on one worker thread (service/batching.py): concurrent calls queue
+    there and share forward passes, each within the configured time budget.
+    """
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self.embedder = Embedder()
         self.extractor = ClaimExtractor(self.embedder, settings.checkworthiness_model_dir)
-        self.stance = StanceClassifier(settings.stance_model_dir)
+        self.stance = StanceClassifier(settings.stance_model_dir, backend=settings.stance_backend, threads=settings.torch_threads)
         self._index: ReferenceIndex | None = None
         self.models_ready = False
-        self._model_lock = threading.Lock()
         self._reload_lock = threading.Lock()
         self.load_seconds: float | None = None
+        self.calibration: Calibration | None = None
+        self.batcher = MicroBatcher(
+            {"extract": self._extract_batch, "verify": self._verify_batch},
+            max_queued=settings.max_queued_claims,
+            max_batch_weight=settings.micro_batch_claims,
+            window_s=settings.batch_window_ms / 1000,
+            on_start=self._set_torch_threads,
+        )
 
     def warm_up(self) -> None:
-        """Load the models and the index (slow: seconds); a no-op once loaded."""
+        """Load the models and the index (slow: seconds) and start the model worker; a no-op
+        once loaded."""
         if self._index is not None:
             return
         started = time.perf_counter()
+        self._set_torch_threads()
+        self.extractor.warm_up()
+        self.embedder.warm_up()
+        self.stance.warm_up()
+        self.calibration = Calibration.load(self.settings.stance_model_dir)
+        self.batcher.start()
+        self.models_ready = True
+        self._index = ReferenceIndex.load(self.settings.index_dir, self.embedder)
+        self.load_seconds = round(time.perf_counter() - started, 3)
+
+    def close(self) -> None:
+        """Stop the model worker once its current batch is done; queued work is cancelled."""
+        self.batcher.stop()
+
+    def _set_torch_threads(self) -> None:
         if self.settings.torch_threads:
             import torch
 
             torch.set_num_threads(self.settings.torch_threads)
-        self.extractor.warm_up()
-        self.embedder.warm_up()
-        self.stance.warm_up()
-        self.models_ready = True
-        self._index = ReferenceIndex.load(self.settings.index_dir, self.embedder)
-        self.load_seconds = round(time.perf_counter() - started, 3)
 
     @property
     def checkworthiness_threshold(self) -> float:
@@ -74,32 +99,34 @@ class Pipeline:
 
     def reload_index(self, directory: Path | None = None) -> ReferenceIndex:
         """Load the index at `directory` (default: the configured one), validate it against the
-        loaded models, and swap it in; raises BadIndex and keeps the old one on any problem."""
+        loaded models, and swap it in; raises BadIndex and keeps the old one on any problem.
+        Requests already running finish on the index they started with."""
         with self._reload_lock:
             new_index = ReferenceIndex.load(directory or self.settings.index_dir, self.embedder)
             self._index = new_index
             return new_index
 
-    def claims(self, text: str) -> list[Claim]:
-        """Every sentence-level claim candidate of `text`."""
+    def claims(self, text: str) -> Extraction:
+        """Every claim candidate of `text`, and the stretches skipped."""
         _require_text(text)
         self.index  # noqa: B018 - refuse work until ready
-        with self._model_lock:
-            return self.extractor.extract(text)
+        return self.batcher.run("extract", text, 1, self._deadline())
 
     def check(self, text: str, top_k: int, max_claims: int | None = None) -> Checked:
         """Verdicts on the check-worthy claims of `text`, in order; raises InputTooLarge when
         there are more than `max_claims` of them."""
         _require_text(text)
+        deadline = self._deadline()
         index = self.index
-        with self._model_lock:
-            claims = [c for c in self.extractor.extract(text) if c.checkworthiness >= self.checkworthiness_threshold]
+        extraction = self.batcher.run("extract", text, 1, deadline)
+        claims = [c for c in extraction.claims if c.checkworthiness >= self.checkworthiness_threshold]
         if max_claims is not None and len(claims) > max_claims:
             raise InputTooLarge(f"the text has {len(claims)} check-worthy claims; at most {max_claims} are checked per request")
-        results = self._verify(index, [c.text for c in claims], top_k)
+        results = self._run_verify(index, [c.checked_as for c in claims], top_k, deadline)
         for claim, result in zip(claims, results, strict=True):
-            result.start, result.end, result.checkworthiness = claim.start, claim.end, claim.checkworthiness
-        return Checked(results, index.build_id)
+            result.claim, result.start, result.end, result.checkworthiness = claim.text, claim.start, claim.end, claim.checkworthiness
+            result.checked_as, result.attribution = claim.checked_as, claim.attribution
+        return Checked(results, index.build_id, extraction.skipped)
 
     def verify(self, claims: list[str], top_k: int) -> Checked:
         """Verdicts on each claim exactly as given."""
@@ -107,62 +134,107 @@ class Pipeline:
             if not claim.strip():
                 raise InvalidInput("a claim is blank")
         index = self.index
-        return Checked(self._verify(index, claims, top_k), index.build_id)
+        return Checked(self._run_verify(index, claims, top_k, self._deadline()), index.build_id)
 
-    def _verify(self, index: ReferenceIndex, claims: list[str], top_k: int) -> list[ClaimResult]:
+    def _deadline(self) -> float:
+        return time.monotonic() + self.settings.request_timeout_s
+
+    def _run_verify(self, index: ReferenceIndex, claims: list[str], top_k: int, deadline: float) -> list[ClaimResult]:
         if not claims:
             return []
-        with self._model_lock:
-            hits = retrieve(self.embedder, index, claims, top_k)
-            # Each passage is read whole and, when it has several sentences, sentence by sentence;
-            # the reading that takes a side most strongly gives the passage its stance.
-            readings = []  # (claim number, hit number, sentence span in the passage or None)
-            for number, claim_hits in enumerate(hits):
-                for hit_number, hit in enumerate(claim_hits):
-                    readings.append((number, hit_number, None))
-                    if self.settings.sentence_evidence:
-                        spans = sentence_spans(hit.passage.text)
-                        readings += [(number, hit_number, span) for span in spans if len(spans) > 1]
-            pairs = [(_reading_text(hits[n][h].passage.text, span), claims[n]) for n, h, span in readings]
-            probabilities = self.stance.predict(pairs)
+        return self.batcher.run("verify", VerifyWork(index, claims, top_k), len(claims), deadline)
+
+    def _extract_batch(self, texts: list[str]) -> list[Extraction]:
+        """Worker side of `claims`: every waiting text in one spaCy stream and one embedding pass."""
+        return self.extractor.extract_many(texts)
+
+    def _verify_batch(self, works: list[VerifyWork]) -> list[list[ClaimResult]]:
+        """Worker side of `verify`: the claims of every job embedded in one pass, searched in
+        their own index, and every (passage, claim) reading classified in one stance pass."""
+        claims = [claim for work in works for claim in work.claims]
+        hits = retrieve(self.embedder, [(work.index, work.claims, work.top_k) for work in works])
+        sentence_passages = self.settings.verdict_passages if self.settings.sentence_evidence else 0
+        readings = stance_readings(claims, hits, sentence_passages)
+        probabilities = self.stance.predict([reading.pair for reading in readings])
         best: dict[tuple[int, int], tuple[dict[str, float], tuple[int, int] | None]] = {}
-        for (number, hit_number, span), probs in zip(readings, probabilities, strict=True):
-            current = best.get((number, hit_number))
+        for reading, probs in zip(readings, probabilities, strict=True):
+            current = best.get((reading.claim, reading.hit))
             if current is None or decisiveness(probs) > decisiveness(current[0]):
-                best[(number, hit_number)] = (probs, span)
-        results = []
-        for number, (claim, claim_hits) in enumerate(zip(claims, hits, strict=True)):
-            evidence = []
-            for hit_number, hit in enumerate(claim_hits):
-                probs, span = best[(number, hit_number)]
-                passage = hit.passage
-                document = index.documents[passage.doc_id]
-                sentence = None
-                if span is not None:
-                    sentence = EvidenceSentence(passage.start + span[0], passage.start + span[1], passage.text[span[0] : span[1]])
-                evidence.append(
-                    Evidence(
-                        doc_id=passage.doc_id,
-                        title=document.title,
-                        url=document.url,
-                        text=passage.text,
-                        start=passage.start,
-                        end=passage.end,
-                        retrieval_score=round(hit.score, 4),
-                        stance=max(probs, key=probs.get),
-                        stance_probs=probs,
-                        section=passage.section,
-                        sentence=sentence,
-                    )
-                )
-            results.append(decide(claim, None, None, evidence, self.settings.verdict_passages, self.settings.strong_stance))
-        return results
+                best[(reading.claim, reading.hit)] = (probs, reading.span)
+        answers, number = [], 0
+        for work in works:
+            results = []
+            for claim in work.claims:
+                evidence = [self._evidence(work.index, hit, *best[(number, hit_number)]) for hit_number, hit in enumerate(hits[number])]
+                result = decide(claim, None, None, evidence, self.settings.verdict_passages, self.settings.strong_stance, self.calibration)
+                results.append(result)
+                number += 1
+            answers.append(results)
+        return answers
+
+    @staticmethod
+    def _evidence(index: ReferenceIndex, hit: SearchHit, probs: dict[str, float], span: tuple[int, int] | None) -> Evidence:
+        passage = hit.passage
+        document = index.documents[passage.doc_id]
+        sentence = None
+        if span is not None:
+            sentence = EvidenceSentence(passage.start + span[0], passage.start + span[1], passage.text[span[0] : span[1]])
+        return Evidence(
+            doc_id=passage.doc_id,
+            title=document.title,
+            url=document.url,
+            text=passage.text,
+            start=passage.start,
+            end=passage.end,
+            retrieval_score=round(hit.score, 4),
+            stance=max(probs, key=probs.get),
+            stance_probs=probs,
+            section=passage.section,
+            sentence=sentence,
+        )
+
+
+@dataclass
+class VerifyWork:
+    """Claims to verify against the index that was live when the request came in."""
+
+    index: ReferenceIndex
+    claims: list[str]
+    top_k: int
+
+
+@dataclass
+class Reading:
+    """One stance question: does this passage (or this sentence of it) support the claim?"""
+
+    claim: int  # number of the claim in the batch
+    hit: int  # rank of the passage among the claim's hits
+    span: tuple[int, int] | None  # the sentence within the passage, or None for the whole passage
+    pair: tuple[str, str]  # (passage or sentence text, claim) as the stance model reads it
+
+
+def stance_readings(claims: list[str], hits: list[list[SearchHit]], sentence_passages: int) -> list[Reading]:
+    """Every reading the verdict needs: each passage whole and, for the `sentence_passages`
+    best-retrieved passages of a claim (those that vote on its verdict) when they have several
+    sentences, each sentence alone; the reading that takes a side most strongly gives the
+    passage its stance and its highlighted sentence."""
+    readings = []
+    for number, (claim, claim_hits) in enumerate(zip(claims, hits, strict=True)):
+        for rank, hit in enumerate(claim_hits):
+            text = hit.passage.text
+            readings.append(Reading(number, rank, None, (text, claim)))
+            spans = cached_sentence_spans(text) if rank < sentence_passages else ()
+            if len(spans) > 1:
+                readings += [Reading(number, rank, span, (text[span[0] : span[1]], claim)) for span in spans]
+    return readings
+
+
+@lru_cache(maxsize=65536)
+def cached_sentence_spans(passage_text: str) -> tuple[tuple[int, int], ...]:
+    """Sentence spans of a passage, computed once per passage text."""
+    return tuple(sentence_spans(passage_text))
 
 
 def _require_text(text: str) -> None:
     if not text.strip():
         raise InvalidInput("text is blank")
-
-
-def _reading_text(passage_text: str, span: tuple[int, int] | None) -> str:
-    return passage_text if span is None else passage_text[span[0] : span[1]]

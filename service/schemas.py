@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
+from service import openapi_examples
+
 
 def _encodable(value: str) -> str:
     try:
@@ -17,6 +19,9 @@ def _encodable(value: str) -> str:
 
 Text = Annotated[StrictStr, AfterValidator(_encodable)]
 TopK = Field(None, ge=1, le=50, description="evidence passages per claim, 1 to 50 (default 5)")
+CheckedAs = Field(None, description="the standalone text checked (pronouns resolved, reported speech unwrapped); else the claim")
+Attribution = Field(None, description='who the claim is reported from ("Stoltenberg said that ..."), when it is reported speech')
+SkippedStretches = Field(default_factory=list, description="stretches of the text not read for claims, and why (not English)")
 
 
 class CheckRequest(BaseModel):
@@ -45,16 +50,32 @@ class VerifyBatchRequest(BaseModel):
     claims: list[Text] = Field(min_length=1, description="claims, each checked exactly as given")
     top_k: StrictInt | None = TopK
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"claims": ["The Security Council has fifteen members.", "Finland joined NATO in April 2023."], "top_k": 1}]
+        }
+    )
+
 
 class ClaimReviewRequest(BaseModel):
     claim: Text = Field(description="the claim to check and review")
     top_k: StrictInt | None = TopK
-    author: StrictStr = Field("claimcheck", description="the reviewing organisation, for `author.name`")
-    url: StrictStr | None = Field(None, description="where the review will be published")
-    claim_author: StrictStr | None = Field(None, description="who made the claim, for `itemReviewed.author`")
+    author: Text = Field("claimcheck", description="the reviewing organisation, for `author.name`")
+    url: Text | None = Field(None, description="where the review will be published")
+    claim_author: Text | None = Field(None, description="who made the claim, for `itemReviewed.author`")
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"claim": "NATO was founded in 1949.", "author": "Example Newsroom", "claim_author": "A speaker"}]}
+        json_schema_extra={
+            "examples": [
+                {
+                    "claim": "The Security Council has fifteen members.",
+                    "top_k": 1,
+                    "author": "Example Newsroom",
+                    "url": "https://news.example.org/fact-checks/security-council",
+                    "claim_author": "A speaker",
+                }
+            ]
+        }
     )
 
 
@@ -83,7 +104,7 @@ class EvidenceOut(BaseModel):
 
 
 class ClaimResultOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [openapi_examples.VERIFIED]})
 
     claim: str
     start: int | None
@@ -91,13 +112,27 @@ class ClaimResultOut(BaseModel):
     verdict: Literal["supported", "refuted", "conflicting", "not_enough_info"]
     confidence: float
     checkworthiness: float | None = None
+    checked_as: str | None = CheckedAs
+    attribution: str | None = Attribution
     evidence: list[EvidenceOut]
+
+
+class SkippedOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    start: int = Field(description="offset of the skipped stretch in the submitted text")
+    end: int
+    reason: Literal["not_english"] = Field(description="why it was not read for claims")
+    message: str
 
 
 class CheckResponse(BaseModel):
     claims: list[ClaimResultOut]
+    skipped: list[SkippedOut] = SkippedStretches
     index_build_id: str
     seconds: float
+
+    model_config = ConfigDict(json_schema_extra={"examples": [openapi_examples.CHECKED]})
 
 
 class ClaimOut(BaseModel):
@@ -107,16 +142,23 @@ class ClaimOut(BaseModel):
     start: int
     end: int
     checkworthiness: float
+    checked_as: str | None = CheckedAs
+    attribution: str | None = Attribution
 
 
 class ClaimsResponse(BaseModel):
     claims: list[ClaimOut]
+    skipped: list[SkippedOut] = SkippedStretches
+
+    model_config = ConfigDict(json_schema_extra={"examples": [openapi_examples.CLAIMS]})
 
 
 class VerifyBatchResponse(BaseModel):
     results: list[ClaimResultOut]
     index_build_id: str
     seconds: float
+
+    model_config = ConfigDict(json_schema_extra={"examples": [openapi_examples.VERIFIED_BATCH]})
 
 
 class ErrorDetail(BaseModel):
@@ -126,3 +168,5 @@ class ErrorDetail(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorDetail
+
+    model_config = ConfigDict(json_schema_extra={"examples": openapi_examples.ERRORS})

@@ -1,13 +1,16 @@
-"""Claim extraction with the real spaCy pipeline."""
+"""Claim extraction with the real spaCy pipeline and scorer: offsets, standalone text, robustness."""
 
 from __future__ import annotations
 
 import pytest
 from conftest import SEED_TEXT
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from service.claims import ClaimExtractor
+from service.claims import NOT_ENGLISH, ClaimExtractor, Extraction
 from service.config import Settings
 from service.embedding import Embedder
+from service.standalone import MAX_CLAIM_TOKENS
 
 
 @pytest.fixture(scope="module")
@@ -15,6 +18,19 @@ def extractor():
     loaded = ClaimExtractor(Embedder(), Settings().checkworthiness_model_dir)
     loaded.warm_up()
     return loaded
+
+
+def assert_well_formed(text: str, extraction: Extraction) -> None:
+    """Every span is exact, trimmed and in order; claims and skipped stretches never overlap."""
+    spans = sorted([(c.start, c.end) for c in extraction.claims] + [(s.start, s.end) for s in extraction.skipped])
+    assert [(c.start, c.end) for c in extraction.claims] == sorted((c.start, c.end) for c in extraction.claims)
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:], strict=False))
+    for claim in extraction.claims:
+        assert text[claim.start : claim.end] == claim.text
+        assert claim.text == claim.text.strip() and claim.text
+        assert claim.checked_as and 0.0 <= claim.checkworthiness <= 1.0
+    for skipped in extraction.skipped:
+        assert 0 <= skipped.start < skipped.end <= len(text) and skipped.reason == NOT_ENGLISH
 
 
 TEXTS = [
@@ -28,15 +44,9 @@ TEXTS = [
 
 @pytest.mark.parametrize("text", TEXTS)
 def test_offsets_round_trip_and_do_not_overlap(extractor, text):
-    claims = extractor.extract(text)
-    assert claims
-    previous_end = 0
-    for claim in claims:
-        assert text[claim.start : claim.end] == claim.text
-        assert claim.text == claim.text.strip() and claim.text
-        assert claim.start >= previous_end
-        previous_end = claim.end
-        assert 0.0 <= claim.checkworthiness <= 1.0
+    extraction = extractor.extract(text)
+    assert extraction.claims
+    assert_well_formed(text, extraction)
 
 
 @pytest.mark.parametrize(
@@ -49,10 +59,75 @@ def test_offsets_round_trip_and_do_not_overlap(extractor, text):
     ],
 )
 def test_checkworthiness_ranks_factual_claims_above_the_rest(extractor, low, high):
-    [low_claim] = extractor.extract(low)
-    [high_claim] = extractor.extract(high)
+    [low_claim] = extractor.extract(low).claims
+    [high_claim] = extractor.extract(high).claims
     assert low_claim.checkworthiness < extractor.threshold <= high_claim.checkworthiness
 
 
-def test_empty_text_gives_no_claims(extractor):
-    assert extractor.extract("   \n\t ") == []
+@pytest.mark.parametrize("text", ["", "   \n\t ", "<p></p><br/>", "- \n• \n", "... !!! ---"])
+def test_text_without_sentences_gives_no_claims(extractor, text):
+    assert extractor.extract(text) == Extraction([], [])
+
+
+def test_claims_carry_their_standalone_text(extractor):
+    text = "NATO was founded in 1949. It has 32 members. Stoltenberg said that Ukraine must prevail."
+    claims = extractor.extract(text).claims
+    assert [(c.text, c.checked_as, c.attribution) for c in claims] == [
+        ("NATO was founded in 1949.", "NATO was founded in 1949.", None),
+        ("It has 32 members.", "NATO has 32 members.", None),
+        ("Stoltenberg said that Ukraine must prevail.", "Ukraine must prevail", "Stoltenberg"),
+    ]
+
+
+def test_markup_and_bullets_stay_out_of_the_spans(extractor):
+    text = "<ul><li>NATO has 32 members</li>\n<li>Its headquarters are in Brussels</li></ul><p>AT&amp;T cut 5,000 jobs in 2023.</p>"
+    claims = extractor.extract(text).claims
+    assert [c.text for c in claims] == ["NATO has 32 members", "Its headquarters are in Brussels", "AT&amp;T cut 5,000 jobs in 2023."]
+    assert [c.checked_as for c in claims] == ["NATO has 32 members", "NATO's headquarters are in Brussels", "AT&T cut 5,000 jobs in 2023."]
+    numbered = "1. Finland joined NATO in 2023\n2. Sweden joined in 2024"
+    assert [c.text for c in extractor.extract(numbered).claims] == ["Finland joined NATO in 2023", "Sweden joined in 2024"]
+
+
+def test_text_in_another_language_is_skipped_with_the_reason(extractor):
+    german = "Die NATO wurde 1949 in Washington gegründet. Sie hat heute 32 Mitglieder und ihren Sitz in Brüssel."
+    text = f"Finland joined NATO in April 2023.\n\n{german}"
+    extraction = extractor.extract(text)
+    assert [c.text for c in extraction.claims] == ["Finland joined NATO in April 2023."]
+    [skipped] = extraction.skipped
+    assert text[skipped.start : skipped.end] == german and "German" in skipped.message
+    assert extractor.extract("НАТО было основано в 1949 году.").claims == []
+
+
+def test_a_sentence_without_end_is_cut_into_claims_of_bounded_length(extractor):
+    text = " ".join(f"member {i} of the alliance agreed on budgets plans and timetables" for i in range(500))  # 5,500 words, no period
+    extraction = extractor.extract(text)
+    assert_well_formed(text, extraction)
+    assert all(len(claim.text.split()) <= MAX_CLAIM_TOKENS for claim in extraction.claims)
+
+
+FRAGMENTS = [
+    "NATO was founded in 1949.", "It has 32 members.", "Finland applied in 2022, and the alliance refused a timetable.",
+    "Stoltenberg said that Ukraine must prevail.", "“Ukraine must prevail,” he said.", "According to NATO, Finland joined in 2023.",
+    "Its headquarters are in Brussels", "the treaty", "and", ";", ",", ".", "?", "\"", "'", "«", "»", "—", "…",
+    "- ", "• ", "1. ", "(a) ", "<p>", "</p>", "<br/>", "<li>", "<", ">", "</", "<!--", "-->", "&amp;", "&nbsp;", "&",
+    " ", "  ", "\n", "\n\n", "\t", "\r\n", "\u200f", "\u202e", "\u200b", "\xa0", "😀", "é", "Die NATO wurde 1949 gegründet.",
+    "НАТО было основано в 1949 году.", "北大西洋公约组织", "حلف الناتو",
+]  # fmt: skip
+texts = st.one_of(
+    st.text(max_size=300),
+    st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)), max_size=40).map("".join),
+    st.lists(st.sampled_from(FRAGMENTS), max_size=60).map(" ".join),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=texts)
+def test_any_text_gives_exact_ordered_spans(extractor, text):
+    assert_well_formed(text, extractor.extract(text))
+
+
+def test_several_texts_at_once_give_what_each_gives_alone(extractor):
+    for together, text in zip(extractor.extract_many(TEXTS), TEXTS, strict=True):
+        alone = extractor.extract(text)
+        assert [(c.start, c.end, c.checked_as) for c in together.claims] == [(c.start, c.end, c.checked_as) for c in alone.claims]
+        assert [c.checkworthiness for c in together.claims] == pytest.approx([c.checkworthiness for c in alone.claims], abs=1e-3)

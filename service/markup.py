@@ -1,0 +1,58 @@
+"""A plain-text view of submitted text that keeps every offset: markup and list bullets blanked out.
+
+`mask` returns a string as long as the input in which HTML-ish tags, comments, list bullets and
+long runs of symbols are spaces, and a run of 100 characters without one gets one, so an offset
+into the masked text is an offset into the original. `blocks` cuts it where no sentence runs
+on: blank lines, block-level tags and list items.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+_TAG = re.compile(r"<!--.*?(?:-->|\Z)|</?([A-Za-z][A-Za-z0-9:-]{0,30})(?:\s[^<>]{0,1000})?/?>", re.S)
+_BLOCK_TAGS = {
+    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "footer", "h1", "h2", "h3",
+    "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
+}  # fmt: skip
+_BULLET = re.compile(r"^[ \t]*(?:[-*+•◦▪▫‣⁃·–—]|\(?\d{1,3}[.)]|\(?[a-z][)])(?=[ \t])", re.M)
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
+_SYMBOL_RUN = re.compile(r"[^\w\s]{32,}")  # rules, ASCII art
+_UNBROKEN = re.compile(r"\S{100}")  # longer than any word: spaCy's tokenizer can take quadratic time over it
+
+
+def mask(text: str) -> tuple[str, list[int]]:
+    """`text` with tags, comments, bullets and symbol runs replaced by spaces, long runs broken by
+    one, and the offsets where a block ends."""
+    masked = list(text)
+    breaks = [match.start() for match in _BLANK_LINE.finditer(text)]
+    for match in _TAG.finditer(text):
+        masked[match.start() : match.end()] = " " * (match.end() - match.start())
+        if match.group(1) and match.group(1).lower() in _BLOCK_TAGS:
+            breaks.append(match.start())
+    for match in _BULLET.finditer(text):
+        masked[match.start() : match.end()] = " " * (match.end() - match.start())
+        breaks.append(match.start())
+    for match in _SYMBOL_RUN.finditer(text):
+        masked[match.start() : match.end()] = " " * (match.end() - match.start())
+    for match in _UNBROKEN.finditer(text):
+        masked[match.end() - 1] = " "
+    return "".join(masked), sorted(breaks)
+
+
+def blocks(masked: str, breaks: list[int]) -> list[tuple[int, int]]:
+    """(start, end) of each non-blank stretch of `masked` between two breaks, whitespace trimmed."""
+    spans = []
+    for start, end in zip([0, *breaks], [*breaks, len(masked)], strict=True):
+        piece = masked[start:end]
+        stripped = piece.strip()
+        if stripped:
+            first = start + len(piece) - len(piece.lstrip())
+            spans.append((first, first + len(stripped)))
+    return spans
+
+
+def plain(masked_span: str) -> str:
+    """A masked span as the text to read: entities decoded, runs of whitespace made one space."""
+    return " ".join(html.unescape(masked_span).split())

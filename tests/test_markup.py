@@ -1,0 +1,39 @@
+"""The masked view of submitted text: same length, markup and bullets blanked, blocks where sentences cannot run on."""
+
+from __future__ import annotations
+
+from service.markup import blocks, mask, plain
+
+
+def spans(text: str) -> list[str]:
+    masked, breaks = mask(text)
+    return [text[start:end] for start, end in blocks(masked, breaks)]
+
+
+def test_tags_comments_and_bullets_become_spaces_of_the_same_length():
+    text = "<p class='x'>NATO &amp; the EU</p><!-- note -->\n- one\n• two\n1. three\n(a) four"
+    masked, _ = mask(text)
+    assert len(masked) == len(text)
+    assert masked.split() == ["NATO", "&amp;", "the", "EU", "one", "two", "three", "four"]
+
+
+def test_blocks_end_at_blank_lines_block_tags_and_list_items():
+    assert spans("One.\nstill one.\n\n  Two.  ") == ["One.\nstill one.", "Two."]
+    assert spans("<ul><li>NATO has 32 members</li><li>Its seat is Brussels</li></ul>") == ["NATO has 32 members", "Its seat is Brussels"]
+    assert spans("- NATO has 32 members\n- Its seat is Brussels") == ["NATO has 32 members", "Its seat is Brussels"]
+    assert spans("Inline <b>bold</b> and a<br/>break") == ["Inline <b>bold</b> and a", "break"]
+
+
+def test_symbol_runs_are_blanked_and_unbroken_runs_broken():
+    rule, unbroken = "=" * 40, "x" * 250
+    masked, _ = mask(f"Title\n{rule}\n{unbroken}")
+    assert masked.split() == ["Title", "x" * 99, "x" * 99, "x" * 50]
+
+
+def test_text_that_only_looks_like_markup_is_kept():
+    assert spans("a < b and c > d; x -y") == ["a < b and c > d; x -y"]
+    assert spans("") == [] and spans("<p></p>\n\n") == []
+
+
+def test_plain_decodes_entities_and_collapses_whitespace():
+    assert plain("AT&amp;T   cut\n jobs&nbsp;today") == "AT&T cut jobs today"

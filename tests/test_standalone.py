@@ -1,0 +1,83 @@
+"""Standalone claims with the real spaCy parse: clause splitting, reported speech, references."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.claims import load_spacy
+from service.standalone import MAX_CLAIM_TOKENS, Context, standalone_claims
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_spacy()
+
+
+def derive(nlp, text: str) -> list[tuple[str, str, str | None]]:
+    """(source span, checked as, attribution) of each claim of `text`, read in order with one context."""
+    context = Context()
+    return [(d.span.text, d.checked_as, d.attribution) for sentence in nlp(text).sents for d in standalone_claims(sentence, context)]
+
+
+def test_independent_clauses_are_split_with_their_own_spans(nlp):
+    assert derive(nlp, "Finland applied in 2022, and the alliance refused a timetable.") == [
+        ("Finland applied in 2022", "Finland applied in 2022", None),
+        ("the alliance refused a timetable.", "The alliance refused a timetable.", None),
+    ]
+
+
+def test_a_leading_pronoun_is_resolved_to_the_entity_before(nlp):
+    assert derive(nlp, "NATO was founded in 1949. It has 32 members.")[1] == ("It has 32 members.", "NATO has 32 members.", None)
+
+
+def test_reported_speech_is_checked_as_its_content_with_the_speaker(nlp):
+    sentence = "Stoltenberg said that Ukraine must prevail."
+    assert derive(nlp, sentence) == [(sentence, "Ukraine must prevail", "Stoltenberg")]
+    quoted = "“Ukraine must prevail,” Stoltenberg said."
+    assert derive(nlp, quoted) == [(quoted, "Ukraine must prevail", "Stoltenberg")]
+
+
+@pytest.mark.parametrize(
+    ("text", "checked_as", "attribution"),
+    [
+        ("According to NATO, Finland joined in 2023.", "Finland joined in 2023.", "NATO"),
+        ("Finland joined in 2023, according to NATO.", "Finland joined in 2023.", "NATO"),
+        ("Jens Stoltenberg spoke in Oslo. He said that the alliance would not rush.", "The alliance would not rush", "Jens Stoltenberg"),
+        ("Finland joined NATO in April 2023. The alliance now has 32 members.", "NATO now has 32 members.", None),
+        ("NATO was founded in 1949 in Washington. Its headquarters are in Brussels.", "NATO's headquarters are in Brussels.", None),
+    ],
+)
+def test_rewrites_of_the_last_claim(nlp, text, checked_as, attribution):
+    assert derive(nlp, text)[-1][1:] == (checked_as, attribution)
+
+
+def test_a_split_clause_resolves_against_the_clause_before(nlp):
+    assert derive(nlp, "NATO was founded in 1949, and it has 32 members.") == [
+        ("NATO was founded in 1949", "NATO was founded in 1949", None),
+        ("it has 32 members.", "NATO has 32 members.", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Finland and Sweden applied in 2022.",  # one clause, two subjects
+        "Finland applied in 2022 and joined in 2023.",  # two verbs, one subject
+        "The treaty was signed in 1949. It has 14 articles.",  # "it" is the treaty, which is no entity
+        "It is raining heavily in the north.",  # nothing before
+        "Finland joined NATO in 2023. He said nothing else.",  # no person named
+        "NATO met in Vilnius. The US-led alliance agreed on a plan.",  # not just "the alliance"
+        "Stoltenberg did not say that Ukraine must prevail.",  # negated speech
+        "Did Stoltenberg say that Ukraine must prevail?",  # a question
+        "Ukraine formally applied to join the US-led alliance in September 2022.",
+    ],
+)
+def test_nothing_is_rewritten_without_enough_to_go_on(nlp, text):
+    assert all(span == checked_as and attribution is None for span, checked_as, attribution in derive(nlp, text))
+
+
+def test_an_over_long_sentence_is_cut_into_contiguous_pieces(nlp):
+    text = " ".join(["the alliance and its members agreed on budgets, plans and timetables"] * 300)
+    pieces = [d.span for sentence in nlp(text).sents for d in standalone_claims(sentence, Context())]
+    assert all(len(piece) <= MAX_CLAIM_TOKENS for piece in pieces)
+    assert all(a.end <= b.start for a, b in zip(pieces, pieces[1:], strict=False))
