@@ -17,10 +17,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from service.benchmarks import save_report
 from service.datasets import default_data_dir
-from service.evaluation import evaluate_claims, evaluate_healthver_pairs, load_custom, load_dataset, write_benchmarks
-
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+from service.evaluation import evaluate_claims, evaluate_healthver_pairs, load_custom, load_dataset
 
 
 def main() -> int:
@@ -58,10 +57,7 @@ def _finish(report: dict, save: bool) -> int:
     json.dump(report, sys.stdout, indent=2)
     print()
     if save:
-        results = DOCS / "results"
-        results.mkdir(parents=True, exist_ok=True)
-        (results / f"{report['dataset']}-{report['split']}.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-        write_benchmarks(results, DOCS / "benchmarks.md")
+        save_report(f"{report['dataset']}-{report['split']}", report)
     return 0
 
 
