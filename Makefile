@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export CLAIMCHECK_INDEX_DIR := $(INDEX_DIR)
 
-.PHONY: serve test index install lint clean
+.PHONY: serve test index install browser lint clean
 
 install: $(STAMP)
 
@@ -34,7 +34,12 @@ index: $(STAMP)
 serve: $(STAMP) $(INDEX_DIR)/manifest.json
 	$(BIN)/claimcheck serve
 
-test: $(STAMP)
+# The browser test drives the system's chromium (Debian's package; Playwright never downloads one).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
+browser:
+	command -v chromium >/dev/null || { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

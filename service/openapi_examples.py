@@ -1,0 +1,175 @@
+"""Realistic examples for the OpenAPI description: real answers of the shipped index and models
+(`top_k` 1 to keep them short). `service.schemas` and `service.app` attach them; tests/test_openapi.py
+checks that every endpoint has one and that each still validates against its model."""
+
+from __future__ import annotations
+
+BUILD_ID = "20261127T124743-4bb853b6"
+
+SECURITY_COUNCIL_EVIDENCE = {
+    "doc_id": "un_charter_en.md",
+    "title": "Charter of the United Nations",
+    "url": None,
+    "text": (
+        "### CHAPTER  V  \n\n####The Security Council\n\n####Composition\n\n### Article  23  \n\n1.  The"
+        " Security Council shall consist of fifteen Members of the United Nations. The Republic of"
+        " China, France, the Union of Soviet Socialist Republics, the United Kingdom of Great"
+        " Britain and Northern Ireland, and the United States of America shall be permanent members"
+        " of the Security Council. The General Assembly shall elect ten other Members of the United"
+        " Nations to be nonpermanent members of the Security Council, due regard being specially"
+        " paid, in the first instance to the contribution of Members of the United Nations to the"
+        " maintenance of international peace and security and to the other purposes of the"
+        " Organization, and also to equitable geographical distribution.   \n2.  The non-permanent"
+        " members of the Security Council shall be elected for a term of two years."
+    ),
+    "start": 13335,
+    "end": 14193,
+    "section": "CHAPTER V / The Security Council / Composition / Article 23",
+    "retrieval_score": 0.6833,
+    "stance": "supports",
+    "stance_probs": {"supports": 0.8891, "refutes": 0.0457, "neutral": 0.0651},
+    "sentence": {"start": 13415, "end": 13495, "text": "1.  The Security Council shall consist of fifteen Members of the United Nations."},
+}
+
+FINLAND_EVIDENCE = {
+    "doc_id": "north_atlantic_treaty_1949_en.md",
+    "title": "North Atlantic Treaty",
+    "url": None,
+    "text": (
+        "### Article  2  \n\nThe Parties will contribute toward the further development of peaceful"
+        " and friendly international relations bij strengthening their free institutions, by"
+        " bringing about a better understanding of the principles upon which these institutions are"
+        " founded, and by promoting conditions of stability and well-being. They will seek to"
+        " eliminate conflict in their international economic policies and will encourage economic"
+        " collaboration between any or all of them."
+    ),
+    "start": 1050,
+    "end": 1525,
+    "section": "Article 2",
+    "retrieval_score": 0.4045,
+    "stance": "neutral",
+    "stance_probs": {"supports": 0.0505, "refutes": 0.3429, "neutral": 0.6067},
+    "sentence": {
+        "start": 1068,
+        "end": 1377,
+        "text": (
+            "The Parties will contribute toward the further development of peaceful and friendly"
+            " international relations bij strengthening their free institutions, by bringing about a"
+            " better understanding of the principles upon which these institutions are founded, and by"
+            " promoting conditions of stability and well-being."
+        ),
+    },
+}
+
+# POST /v1/verify {"claim": "The Security Council has fifteen members.", "top_k": 1}
+
+VERIFIED = {
+    "claim": "The Security Council has fifteen members.",
+    "start": None,
+    "end": None,
+    "verdict": "supported",
+    "confidence": 0.8485,
+    "checkworthiness": None,
+    "evidence": [SECURITY_COUNCIL_EVIDENCE],
+}
+
+FINLAND_VERIFIED = {
+    "claim": "Finland joined NATO in April 2023.",
+    "start": None,
+    "end": None,
+    "verdict": "not_enough_info",
+    "confidence": 0.6239,
+    "checkworthiness": None,
+    "evidence": [FINLAND_EVIDENCE],
+}
+
+# POST /v1/check {"text": "Finland joined NATO in April 2023.", "top_k": 1}
+
+CHECKED = {
+    "claims": [
+        {
+            "claim": "Finland joined NATO in April 2023.",
+            "start": 0,
+            "end": 34,
+            "verdict": "not_enough_info",
+            "confidence": 0.6239,
+            "checkworthiness": 0.5735,
+            "evidence": [FINLAND_EVIDENCE],
+        }
+    ],
+    "index_build_id": BUILD_ID,
+    "seconds": 0.757,
+}
+
+# POST /v1/claims {"text": "Finland joined NATO in April 2023. Do you agree?"}
+
+CLAIMS = {
+    "claims": [
+        {"claim": "Finland joined NATO in April 2023.", "start": 0, "end": 34, "checkworthiness": 0.5735},
+        {"claim": "Do you agree?", "start": 35, "end": 48, "checkworthiness": 0.0002},
+    ]
+}
+
+# POST /v1/verify/batch {"claims": ["The Security Council has fifteen members.", "Finland joined NATO in April 2023."], "top_k": 1}
+
+VERIFIED_BATCH = {"results": [VERIFIED, FINLAND_VERIFIED], "index_build_id": BUILD_ID, "seconds": 1.625}
+
+ERRORS = [
+    {"error": {"code": "invalid_input", "message": "text is blank"}},
+    {"error": {"code": "too_large", "message": "100001 characters; the limit is 100000 (CLAIMCHECK_MAX_TEXT_CHARS)"}},
+    {"error": {"code": "not_ready", "message": "the models and the index are still loading"}},
+]
+
+# GET /v1/index (and POST /v1/admin/reload)
+
+INDEX_MANIFEST = {
+    "format_version": 1,
+    "build_id": BUILD_ID,
+    "built_at": "2026-11-27T12:47:43+00:00",
+    "build_seconds": 11.041,
+    "embedding_model": {"name": "sentence-transformers/all-MiniLM-L6-v2", "dimension": 384, "normalized": True, "metric": "inner_product"},
+    "faiss_index": "IndexFlatIP",
+    "index_type": {"factory": "Flat", "requested": "auto", "search_params": {}, "build_params": {}},
+    "chunking": {"max_words": 150, "max_sentences": 8, "overlap_sentences": 1},
+    "sources": ["index/sources"],
+    "document_count": 2,
+    "passage_count": 141,
+    "corpus_hash": "6f9c52f1ca5b0091655d612613c0a6de65da7df94ab7e96add63260cc33866c5",
+    "documents": {
+        "north_atlantic_treaty_1949_en.md": "29f64db77464ffdc21e44861abc172af38c2db206518de6978091841b1d14aeb",
+        "un_charter_en.md": "eb1a54dba42c4f46aa101aa3ced369682da3fd6b8794e7486bd6bb88369aad3a",
+    },
+}
+
+READY = {"status": "ready", "index_build_id": BUILD_ID, "load_seconds": 16.484, "pid": 4242}
+
+ALIVE = {"status": "alive"}
+
+# POST /v1/claimreview with ClaimReviewRequest's example
+
+CLAIM_REVIEW = {
+    "@context": "https://schema.org",
+    "@type": "ClaimReview",
+    "claimReviewed": "The Security Council has fifteen members.",
+    "datePublished": "2026-11-27",
+    "author": {"@type": "Organization", "name": "Example Newsroom"},
+    "reviewRating": {
+        "@type": "Rating",
+        "ratingValue": 5,
+        "bestRating": 5,
+        "worstRating": 1,
+        "alternateName": "Supported by the reference documents",
+    },
+    "itemReviewed": {"@type": "Claim", "author": {"@type": "Person", "name": "A speaker"}},
+    "reviewBody": (
+        "Supported by the reference documents (confidence 0.85). Charter of the United Nations,"
+        ' CHAPTER V / The Security Council / Composition / Article 23: "1. The Security Council'
+        ' shall consist of fifteen Members of the United Nations."'
+    ),
+    "url": "https://news.example.org/fact-checks/security-council",
+}
+
+
+def json_example(example: dict, media_type: str = "application/json") -> dict:
+    """A response entry for a route's `responses={200: ...}` that carries `example`."""
+    return {"content": {media_type: {"example": example}}}
