@@ -1,11 +1,16 @@
-"""Shared fixtures: one real index of the shipped sources, one loaded pipeline, one app."""
+"""Shared fixtures: one real index of the shipped sources, one loaded pipeline, one app, one real server."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -23,6 +28,7 @@ SEED_TEXT = (
 )
 REFUTED_CLAIM = "Under the North Atlantic Treaty, an armed attack against one member is not considered an attack against all of them."
 NATO_DOC = "north_atlantic_treaty_1949_en.md"
+CLAIMCHECK = str(Path(sys.executable).parent / "claimcheck")
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +55,8 @@ def pipeline(settings):
 
     loaded = Pipeline(settings)
     loaded.warm_up()
-    return loaded
+    yield loaded
+    loaded.close()
 
 
 def wait_until_ready(client, timeout: float = 120.0) -> None:
@@ -69,3 +76,49 @@ def client(settings, pipeline):
     with TestClient(create_app(settings, pipeline)) as test_client:
         wait_until_ready(test_client)
         yield test_client
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server_log(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("server") / "server.log"
+
+
+@contextlib.contextmanager
+def running_server(index_dir: Path, log_path: Path, **settings: str):
+    """A real `claimcheck serve` (uvicorn) on a free port of 127.0.0.1 serving `index_dir`, with more
+    CLAIMCHECK_* settings from keyword arguments; yields its URL once it is ready, and stops it."""
+    port = free_port()
+    env = {**os.environ, "CLAIMCHECK_INDEX_DIR": str(index_dir), "CLAIMCHECK_PORT": str(port), "HF_HUB_OFFLINE": "1"}
+    env.update({f"CLAIMCHECK_{name.upper()}": value for name, value in settings.items()})
+    log = open(log_path, "w")
+    process = subprocess.Popen([CLAIMCHECK, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    try:
+        while True:
+            assert process.poll() is None, log_path.read_text()
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server not ready in 180 s"
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def server(shipped_index, server_log):
+    """A real server on the shipped index; yields its URL."""
+    with running_server(shipped_index, server_log) as url:
+        yield url

@@ -266,3 +266,51 @@ def test_claimreview_export_uses_schema_org_fields(client):
 
     assert (rating["ratingValue"], rating["alternateName"]) == RATINGS[verdict]
     assert_error(client.post("/v1/claimreview", json={"claim": ""}), 422)
+
+
+@pytest.fixture
+def held_verify(pipeline, monkeypatch):
+    """The shared pipeline's verify batches held until the test releases them (the real
+    handler then runs), with room for one waiting claim in the queue."""
+    import threading
+
+    release, started = threading.Event(), threading.Event()
+    real = pipeline.batcher.handlers["verify"]
+
+    def held(works):
+        started.set()
+        release.wait(30)
+        return real(works)
+
+    monkeypatch.setitem(pipeline.batcher.handlers, "verify", held)
+    monkeypatch.setattr(pipeline.batcher, "max_queued", 1)
+    yield started, release
+    release.set()
+
+
+def test_a_full_work_queue_answers_429_at_once_and_loses_nothing(client, held_verify):
+    from concurrent.futures import ThreadPoolExecutor
+
+    started, release = held_verify
+    post = lambda claim: client.post("/v1/verify", json={"claim": claim, "top_k": 2})  # noqa: E731
+    with ThreadPoolExecutor(2) as pool:
+        running = pool.submit(post, "NATO was founded in 1949.")
+        assert started.wait(30)
+        waiting = pool.submit(post, "The UN Charter was signed in San Francisco.")
+        deadline = time.monotonic() + 10
+        while client.app.state.pipeline.batcher.queued_weight < 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        refused = post("The Security Council has fifteen members.")
+        error = assert_error(refused, 429)
+        assert error["code"] == "overloaded" and refused.headers["Retry-After"] == "1"
+        release.set()
+        assert running.result(60).status_code == 200 and waiting.result(60).status_code == 200
+
+
+def test_a_request_past_its_time_budget_answers_429(client, held_verify, monkeypatch):
+    monkeypatch.setattr(client.app.state.pipeline.settings, "request_timeout_s", 0.3)
+    started = time.monotonic()
+    error = assert_error(client.post("/v1/verify", json={"claim": "NATO was founded in 1949."}), 429)
+    assert error["code"] == "deadline_exceeded" and "time budget" in error["message"]
+    assert time.monotonic() - started < 5

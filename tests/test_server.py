@@ -5,53 +5,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
-from conftest import NATO_DOC, SEED_TEXT
-
-CLAIMCHECK = str(Path(sys.executable).parent / "claimcheck")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server_log(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("server") / "server.log"
-
-
-@pytest.fixture(scope="module")
-def server(shipped_index, server_log):
-    port = free_port()
-    env = {**os.environ, "CLAIMCHECK_INDEX_DIR": str(shipped_index), "CLAIMCHECK_PORT": str(port), "HF_HUB_OFFLINE": "1"}
-    log = open(server_log, "w")
-    process = subprocess.Popen([CLAIMCHECK, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    try:
-        while True:
-            assert process.poll() is None, server_log.read_text()
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server not ready in 180 s"
-            time.sleep(0.5)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+from conftest import CLAIMCHECK, NATO_DOC, SEED_TEXT, free_port
 
 
 def test_server_answers_over_http(server):
