@@ -12,8 +12,18 @@ from service.errors import ClaimCheckError
 
 
 def _build_index_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    from service.ann import AUTO, FLAT_MAX_VECTORS, HNSW_MAX_VECTORS
+
     parser.add_argument("sources", nargs="+", type=Path, help=".jsonl/.txt/.md/.html files or folders (walked recursively)")
     parser.add_argument("--out", required=True, type=Path, help="index directory to write (replaced atomically)")
+    parser.add_argument(
+        "--index-type",
+        default=AUTO,
+        metavar="FACTORY",
+        help="FAISS index factory string: Flat (exact), HNSW32, IVF4000,Flat, IVF4000,SQ8, IVF4000,PQ48, ... "
+        f"(default {AUTO}: Flat below {FLAT_MAX_VECTORS:,} passages, HNSW32 below {HNSW_MAX_VECTORS:,}, "
+        "IVF{4 sqrt(passages)},SQ8 above); recorded in the manifest with its search parameters",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -23,7 +33,7 @@ def _run_build_index(args: argparse.Namespace) -> int:
     from service.index import build_index
 
     try:
-        summary = build_index(args.sources, args.out, Embedder(), show_progress=not args.quiet)
+        summary = build_index(args.sources, args.out, Embedder(), show_progress=not args.quiet, index_type=args.index_type)
     except (ClaimCheckError, OSError) as error:
         print(f"build-index: error: {error}", file=sys.stderr)
         print("build-index: the previous index (if any) was left untouched", file=sys.stderr)
@@ -31,7 +41,7 @@ def _run_build_index(args: argparse.Namespace) -> int:
     print(
         f"Built {summary.out} ({summary.build_id}): {summary.documents} documents, {summary.passages} passages "
         f"({summary.embedded_passages} embedded, {summary.reused_passages} reused) in {summary.seconds:.1f} s, "
-        f"{summary.passages_per_second:.1f} passages/s embedded"
+        f"{summary.passages_per_second:.1f} passages/s embedded, index type {summary.index_type}"
     )
     return 0
 

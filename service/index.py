@@ -4,7 +4,9 @@ Layout of an index directory (validated on load):
 
 - `manifest.json`: format version, build id and time, embedding model and dimension,
   chunking settings, document and passage counts, the content hash of every document;
-- `index.faiss`: inner-product FAISS index over normalised passage vectors, row n = passage n;
+- `index.faiss`: inner-product FAISS index over normalised passage vectors, row n = passage n, of the
+  type the manifest's `index_type` names (a FAISS factory string, chosen by `--index-type` or by
+  corpus size, see `service.ann`) with the search parameters it records;
 - `vectors.npy`: the same vectors, so a rebuild reuses those of unchanged documents;
 - `passages.jsonl`: line n is passage n (`doc_id`, `start`, `end`, `section`, `text`);
 - `documents.jsonl`: one line per document (`doc_id`, `title`, `url`, `date`, `metadata`).
@@ -31,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from service.ann import AUTO, AnnIndex, apply_search_params, auto_index_type, build_faiss_index, new_faiss_index
 from service.embedding import Embedder
 from service.errors import BadIndex, ClaimCheckError
 from service.passages import ChunkingSettings, Passage, split_passages
@@ -129,6 +132,7 @@ class ReferenceIndex:
             raise BadIndex(f"{resolved}: manifest says {manifest['document_count']} documents, document store has {len(documents)}")
         if faiss_index.d != model.get("dimension"):
             raise BadIndex(f"{resolved}: FAISS index has dimension {faiss_index.d}, manifest says {model.get('dimension')}")
+        _apply_index_type(resolved, manifest, faiss_index)
         if any(p.doc_id not in documents for p in passages):
             raise BadIndex(f"{resolved}: passage store names documents the document store lacks")
         return cls(resolved, manifest, faiss_index, passages, documents)
@@ -155,6 +159,27 @@ class ReferenceIndex:
         return vectors
 
 
+def _apply_index_type(directory: Path, manifest: dict, faiss_index) -> None:
+    """Check the FAISS file against the manifest's index type and set the search parameters it records; raises
+    BadIndex. Manifests older than `index_type` describe a flat index."""
+    import faiss
+
+    index_type = manifest.get("index_type", {"factory": "Flat", "search_params": {}})
+    if not isinstance(index_type, dict) or not isinstance(index_type.get("search_params"), dict):
+        raise BadIndex(f"{directory}: 'index_type' must be an object with 'search_params'")
+    expected = manifest.get("faiss_index", "IndexFlatIP")
+    if type(faiss_index).__name__ != expected:
+        raise BadIndex(f"{directory}: manifest says {FAISS_FILE} is an {expected}, it holds an {type(faiss_index).__name__}")
+    if faiss_index.metric_type != faiss.METRIC_INNER_PRODUCT or not faiss_index.is_trained:
+        raise BadIndex(f"{directory}: {FAISS_FILE} is not a trained inner-product index")
+    try:
+        apply_search_params(faiss_index, index_type["search_params"])
+    except (RuntimeError, TypeError) as error:
+        raise BadIndex(
+            f"{directory}: search parameters {index_type['search_params']} do not apply to {index_type.get('factory')}"
+        ) from error
+
+
 def _read_jsonl(path: Path) -> list[dict]:
     try:
         with open(path, encoding="utf-8") as handle:
@@ -174,6 +199,7 @@ class BuildSummary:
     embedded_passages: int
     reused_passages: int
     seconds: float
+    index_type: str
 
     @property
     def passages_per_second(self) -> float:
@@ -229,19 +255,27 @@ def _embed_with_progress(embedder: Embedder, texts: list[str], show_progress: bo
     return np.concatenate(batches) if batches else np.zeros((0, embedder.dimension), dtype=np.float32)
 
 
+def _index_with_progress(vectors: np.ndarray, factory: str, show_progress: bool) -> AnnIndex:
+    from tqdm import tqdm
+
+    with tqdm(total=len(vectors), desc=f"indexing ({factory})", unit="passage", disable=not show_progress) as bar:
+        return build_faiss_index(vectors, factory, progress=bar.update)
+
+
 def build_index(
     sources: list[Path],
     out: Path,
     embedder: Embedder,
     chunking: ChunkingSettings | None = None,
     show_progress: bool = True,
+    index_type: str = AUTO,
 ) -> BuildSummary:
     """Build the index of `sources` into `out`, atomically; unchanged documents are not re-embedded.
 
-    Any error (a bad source line, a full disk, a kill) leaves the index already at `out` as it was.
+    `index_type` is a FAISS factory string ("Flat", "HNSW32", "IVF4000,SQ8", ...) or "auto", which
+    picks one by passage count (`service.ann.auto_index_type`). Any error (a bad source line, an
+    index type the corpus cannot train, a full disk, a kill) leaves the index already at `out` as it was.
     """
-    import faiss
-
     started = time.perf_counter()
     chunking = chunking or ChunkingSettings()
     out = Path(out).absolute()
@@ -268,12 +302,16 @@ def build_index(
                 embed_texts.append(embedding_input(passage, document.title))
                 passages.append(passage)
                 row_vectors.append(None)
+        factory = auto_index_type(len(passages)) if index_type == AUTO else index_type
+        new_faiss_index(factory, embedder.dimension, len(passages))  # refuses an impossible type before embedding
         new_vectors = _embed_with_progress(embedder, embed_texts, show_progress)
         for row, vector in zip(to_embed, new_vectors, strict=True):
             row_vectors[row] = vector
-        vectors = np.stack(row_vectors).astype(np.float32) if row_vectors else np.zeros((0, embedder.dimension), dtype=np.float32)
-        faiss_index = faiss.IndexFlatIP(embedder.dimension)
-        faiss_index.add(vectors)
+        vectors = (
+            np.stack(row_vectors).astype(np.float32, copy=False) if row_vectors else np.zeros((0, embedder.dimension), dtype=np.float32)
+        )
+        del row_vectors, new_vectors, reusable  # at a million passages each copy is 1.5 GB
+        ann = _index_with_progress(vectors, factory, show_progress)
         build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -286,7 +324,13 @@ def build_index(
                 "normalized": True,
                 "metric": "inner_product",
             },
-            "faiss_index": "IndexFlatIP",
+            "faiss_index": type(ann.index).__name__,
+            "index_type": {
+                "factory": factory,
+                "requested": index_type,
+                "search_params": ann.search_params,
+                "build_params": ann.build_params,
+            },
             "chunking": asdict(chunking),
             "sources": [str(s) for s in sources],
             "document_count": len(documents),
@@ -294,7 +338,7 @@ def build_index(
             "corpus_hash": hashlib.sha256("".join(sorted(d.content_hash for d in documents)).encode()).hexdigest(),
             "documents": {d.doc_id: d.content_hash for d in documents},
         }
-        version_dir = _write_version(out, build_id, manifest, faiss_index, vectors, passages, documents)
+        version_dir = _write_version(out, build_id, manifest, ann.index, vectors, passages, documents)
         try:
             _point_at(out, version_dir)
         except BaseException:
@@ -309,6 +353,7 @@ def build_index(
         embedded_passages=len(embed_texts),
         reused_passages=len(passages) - len(embed_texts),
         seconds=round(time.perf_counter() - started, 3),
+        index_type=factory,
     )
 
 
@@ -375,6 +420,7 @@ def _remove_old_versions(out: Path, keep: Path) -> None:
     versions = versions_dir(out)
     complete = sorted((p for p in versions.iterdir() if p != keep and not p.name.startswith(".")), key=lambda p: p.stat().st_mtime)
     stale = [p for p in versions.iterdir() if p.name.startswith(".") and p.name.endswith(".tmp")]
+    stale += list(out.parent.glob(f".{out.name}.link-*"))  # left by a build killed between link and rename
     for path in complete[:-KEPT_OLD_VERSIONS] + stale:
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from service.ann import IndexTypeError, auto_index_type, build_faiss_index, new_faiss_index
 from service.embedding import Embedder
 from service.errors import BadIndex, SourceError
 from service.index import (
@@ -133,6 +134,8 @@ def test_build_writes_a_complete_manifest(built, embedder):
     assert set(manifest["documents"]) == {"tides.md", "bread", "42"}
     assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in manifest["documents"].values())
     assert len(set(manifest["documents"].values())) == 3
+    assert manifest["faiss_index"] == "IndexFlatIP"
+    assert manifest["index_type"] == {"factory": "Flat", "requested": "auto", "search_params": {}, "build_params": {}}
     built_at = datetime.fromisoformat(manifest["built_at"])
     assert built_at.tzinfo is not None
     assert abs(datetime.now(UTC) - built_at) < timedelta(minutes=30)
@@ -241,10 +244,12 @@ def test_stale_temporary_directory_from_a_killed_build_is_cleaned(embedder, tmp_
     stale.mkdir()
     (stale / FAISS_FILE).write_bytes(b"\x00garbage from a killed build")
     (stale / PASSAGES_FILE).write_text('{"doc_id": "half', encoding="utf-8")
+    stale_link = out.parent / f".{out.name}.link-deadbeef"  # killed between making the link and renaming it
+    stale_link.symlink_to(stale)
 
     second = build_index([sources], out, embedder, show_progress=False)
 
-    assert not stale.exists()
+    assert not stale.exists() and not stale_link.is_symlink()
     index = ReferenceIndex.load(out, embedder)
     assert index.build_id == second.build_id != first.build_id
     assert out.resolve().parent == versions_dir(out).resolve()
@@ -411,4 +416,130 @@ def test_malformed_passage_store_is_refused(index_copy, embedder):
     (index_copy / PASSAGES_FILE).write_text('["not", "an", "object"]\n' * 3, encoding="utf-8")
 
     with pytest.raises(BadIndex):
+        ReferenceIndex.load(index_copy, embedder)
+
+
+# --- index types -------------------------------------------------------------------------------------------
+
+COLOURS = ("red", "amber", "green", "blue", "violet", "grey")
+ANIMALS = ("heron", "badger", "otter", "lynx", "falcon", "newt", "hare")
+PLACES = ("the mill pond", "Harlow ridge", "the salt marsh", "Kestrel wood", "the old quarry")
+
+
+@pytest.fixture(scope="module")
+def generated(embedder, tmp_path_factory):
+    """A flat index of 300 generated one-sentence documents; tests rebuild copies of it, reusing its vectors."""
+    root = tmp_path_factory.mktemp("generated")
+    sources = root / "sources"
+    sources.mkdir()
+    rows = [
+        {
+            "id": f"record-{i}",
+            "text": f"Survey record {i}: a {COLOURS[i % 6]} {ANIMALS[i % 7]} was seen at {PLACES[i % 5]} "
+            f"in {1850 + i}, weighing {3 + i * 7 % 97} kilograms.",
+        }
+        for i in range(300)
+    ]
+    (sources / "records.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    build_index([sources], root / "index", embedder, show_progress=False)
+    return root
+
+
+@pytest.fixture
+def generated_copy(generated, tmp_path):
+    copy = tmp_path / "generated"
+    shutil.copytree(generated, copy, symlinks=True)
+    return copy / "sources", copy / "index"
+
+
+@pytest.mark.parametrize(
+    ("index_type", "faiss_class", "param"),
+    [("HNSW32", "IndexHNSWFlat", "efSearch"), ("IVF32,Flat", "IndexIVFFlat", "nprobe")],
+)
+def test_approximate_index_types_load_and_find_the_exact_passage(generated_copy, embedder, index_type, faiss_class, param):
+    sources, out = generated_copy
+
+    summary = build_index([sources], out, embedder, show_progress=False, index_type=index_type)
+
+    manifest = json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8"))
+    assert summary.embedded_passages == 0 and summary.reused_passages == summary.passages == 300
+    assert summary.index_type == manifest["index_type"]["factory"] == manifest["index_type"]["requested"] == index_type
+    assert manifest["faiss_index"] == faiss_class
+    assert list(manifest["index_type"]["search_params"]) == [param]
+    assert manifest["index_type"]["build_params"]
+    manifest["index_type"]["search_params"][param] = 7  # the manifest's value is the one applied on load
+    (out / MANIFEST_FILE).write_text(json.dumps(manifest), encoding="utf-8")
+    index = ReferenceIndex.load(out, embedder)
+    assert type(index.faiss_index).__name__ == faiss_class
+    assert (index.faiss_index.hnsw.efSearch if param == "efSearch" else index.faiss_index.nprobe) == 7
+    for row in (0, 137, 299):
+        passage = index.passages[row]
+        (hits,) = index.search(embedder.encode([passage.text]), 5)
+        assert hits[0].passage == passage and hits[0].score > 0.99
+        assert len(hits) == 5
+
+
+def test_auto_index_type_is_exact_for_small_corpora_and_approximate_for_large():
+    assert auto_index_type(0) == auto_index_type(300) == auto_index_type(99_999) == "Flat"
+    assert auto_index_type(100_000) == auto_index_type(1_999_999) == "HNSW32"
+    assert auto_index_type(10_000_000) == "IVF12648,SQ8"
+
+
+def test_trained_index_type_from_synthetic_vectors():
+    vectors = np.random.default_rng(0).standard_normal((2000, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    built = build_faiss_index(vectors, "IVF16,SQ8")
+
+    assert built.index.ntotal == 2000 and built.index.is_trained
+    assert built.search_params == {"nprobe": 16} and built.build_params == {"training_vectors": 2000}
+    _, rows = built.index.search(vectors[[5, 1234]], 1)
+    assert rows[:, 0].tolist() == [5, 1234]
+    with pytest.raises(IndexTypeError, match="needs at least 256 passages .* product quantizer, the corpus has 100"):
+        new_faiss_index("IVF4,PQ48", 384, 100)
+
+
+def test_an_index_type_the_corpus_cannot_train_fails_clearly_and_keeps_the_old_index(generated_copy, embedder, tmp_path):
+    sources, out = generated_copy
+    snapshot = _snapshot(out)
+
+    failed = _run_build_script(str(sources), "--out", str(out), "--index-type", "IVF4096,Flat", "--quiet", cwd=tmp_path)
+
+    assert failed.returncode == 2
+    assert "--index-type 'IVF4096,Flat' needs at least 4096 passages to train its 4096 IVF lists, the corpus has 300" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    assert _snapshot(out) == snapshot
+    assert ReferenceIndex.load(out, embedder).manifest["index_type"]["factory"] == "Flat"
+
+
+@pytest.mark.parametrize(
+    ("index_type", "message"),
+    [
+        ("HNSW-ish", "not a usable FAISS factory string"),
+        ("PQ50", "multiple of the number of subquantizers"),
+        ("IDMap,Flat", "add_with_ids"),
+    ],
+)
+def test_unusable_index_types_are_refused_and_leave_the_old_index(generated_copy, embedder, index_type, message):
+    sources, out = generated_copy
+    snapshot = _snapshot(out)
+
+    with pytest.raises(IndexTypeError, match=message):
+        build_index([sources], out, embedder, show_progress=False, index_type=index_type)
+
+    assert _snapshot(out) == snapshot
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"faiss_index": "IndexHNSWFlat"}, "IndexFlatIP"),
+        ({"index_type": {"factory": "Flat", "search_params": {"nprobe": 8}}}, "search parameters"),
+    ],
+)
+def test_manifest_that_misdescribes_the_faiss_file_is_refused(index_copy, embedder, change, message):
+    path = index_copy / MANIFEST_FILE
+    path.write_text(json.dumps({**json.loads(path.read_text(encoding="utf-8")), **change}), encoding="utf-8")
+
+    with pytest.raises(BadIndex, match=message):
         ReferenceIndex.load(index_copy, embedder)
