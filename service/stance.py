@@ -101,24 +101,19 @@ class StanceClassifier:
 
     def predict(self, pairs: list[tuple[str, str]]) -> list[dict[str, float]]:
         """Stance probabilities for each (passage, claim) pair, in the order given; pairs are
-        batched by length so that little padding is computed."""
+        batched by token length so that little padding is computed."""
         if self._model is None and self._session is None:
             raise NotLoaded("StanceClassifier used before warm_up()")
         if not pairs:
             return []
-        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
+        encoded = self._tokenizer(
+            [passage for passage, _ in pairs], [claim for _, claim in pairs], truncation="longest_first", max_length=self.max_length
+        )
+        lengths = [len(ids) for ids in encoded["input_ids"]]
         probabilities = np.zeros((len(pairs), len(self.labels)), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start : start + self.batch_size]
-            encoded = self._tokenizer(
-                [pairs[i][0] for i in batch],
-                [pairs[i][1] for i in batch],
-                truncation="longest_first",
-                max_length=self.max_length,
-                padding=True,
-                return_tensors="np",
-            )
-            logits = self._logits(encoded)
+        for batch in length_batches(lengths, self.batch_size):
+            padded = self._tokenizer.pad({name: [values[i] for i in batch] for name, values in encoded.items()}, return_tensors="np")
+            logits = self._logits(padded)
             exponentials = np.exp(logits - logits.max(axis=1, keepdims=True))
             probabilities[batch] = exponentials / exponentials.sum(axis=1, keepdims=True)
         return [{label: round(float(p), 4) for label, p in zip(self.labels, row, strict=True)} for row in probabilities]
@@ -130,3 +125,16 @@ class StanceClassifier:
 
         with torch.inference_mode():
             return self._model(**{name: torch.from_numpy(values) for name, values in encoded.items()}).logits.float().numpy()
+
+
+def length_batches(lengths: list[int], batch_size: int, spread: float = 1.5, slack: int = 8) -> list[list[int]]:
+    """Indices grouped into batches of similar length, shortest first: a batch ends at
+    `batch_size` items or when the next item is more than `spread` times (plus `slack` tokens)
+    as long as the batch's first, so padding never more than about doubles the work."""
+    batches: list[list[int]] = []
+    for i in sorted(range(len(lengths)), key=lengths.__getitem__):
+        if batches and len(batches[-1]) < batch_size and lengths[i] <= spread * lengths[batches[-1][0]] + slack:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches

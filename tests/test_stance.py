@@ -88,3 +88,13 @@ def test_onnx_runtime_gives_the_probabilities_of_the_torch_model(classifier):
     classifier.batch_size = 3
     for ours, theirs in zip(classifier.predict(pairs), reference.predict(pairs), strict=True):
         assert ours == pytest.approx(theirs, abs=2e-4)
+
+
+def test_length_batches_keep_similar_lengths_together():
+    from service.stance import length_batches
+
+    lengths = [200, 40, 190, 45, 42, 180, 41]
+    batches = length_batches(lengths, batch_size=3)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
+    assert [[lengths[i] for i in batch] for batch in batches] == [[40, 41, 42], [45], [180, 190, 200]]
+    assert length_batches([], 4) == []
