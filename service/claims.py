@@ -29,12 +29,12 @@ NOT_ENGLISH = "not_english"
 class Claim:
     """A claim of the submitted text: its source span, the text it is checked as, and how worth checking it is."""
 
-    text: str
+    text: str  # the source span: text[start:end]
     start: int
     end: int
     checkworthiness: float
-    checked_as: str
-    attribution: str | None = None
+    checked_as: str  # the standalone text to check: pronouns resolved, reported speech unwrapped
+    attribution: str | None = None  # the speaker of reported speech
 
 
 @dataclass
@@ -116,9 +116,7 @@ class ClaimExtractor:
                     claims = standalone_claims(sentence, contexts[number])
                     found += [(number, offset, claim) for claim in claims if any(c.isalnum() for c in claim.checked_as)]
         if found:
-            spans = [claim.span for _, _, claim in found]
-            features = np.stack([sentence_features(span) for span in spans])
-            scores = self.scorer.predict(self.embedder.encode([plain(span.text) for span in spans]), features)
+            scores = self._scores([claim.span for _, _, claim in found])
             for (number, offset, derived), score in zip(found, scores, strict=True):
                 start, end = offset + derived.span.start_char, offset + derived.span.end_char
                 claim = Claim(texts[number][start:end], start, end, round(float(score), 4), derived.checked_as, derived.attribution)
@@ -126,6 +124,11 @@ class ClaimExtractor:
         for extraction in extractions:
             extraction.skipped.sort(key=lambda skipped: skipped.start)
         return extractions
+
+    def _scores(self, spans: list) -> np.ndarray:
+        """Check-worthiness of each source span, from its embedding and the features of its parse."""
+        features = np.stack([sentence_features(span) for span in spans])
+        return self.scorer.predict(self.embedder.encode([plain(span.text) for span in spans]), features)
 
 
 def _content(sentence):

@@ -75,4 +75,5 @@ def warm_up() -> None:
 
 
 def _latin(c: str) -> bool:
-    return c < "\u0250" or "\u1e00" <= c <= "\u1eff"
+    """Latin letters, with the extended, fullwidth and mathematical (styled) ones."""
+    return c < "\u0250" or "\u1e00" <= c <= "\u1eff" or "\uff21" <= c <= "\uff5a" or "\U0001d400" <= c <= "\U0001d7ff"

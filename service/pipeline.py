@@ -167,6 +167,7 @@ class Pipeline:
             for claim in work.claims:
                 evidence = [self._evidence(work.index, hit, *best[(number, hit_number)]) for hit_number, hit in enumerate(hits[number])]
                 result = decide(claim, None, None, evidence, self.settings.verdict_passages, self.settings.strong_stance, self.calibration)
+                result.checked_as = claim
                 results.append(result)
                 number += 1
             answers.append(results)
