@@ -5,7 +5,9 @@
 Each client loops over `/v1/verify` (one claim), `/v1/check` (a short paragraph) and `/v1/claims`
 until the time is up. The report gives the requests, the errors by status, p50/p95/p99 latency,
 the throughput, and the server's resident memory (VmRSS of the pid that `/readyz` names, or
-`--pid`) after one warm-up request per endpoint and at the end. Not part of the test suite.
+`--pid`) after a warm-up of the same load (`--warm-up` seconds, so that start-up growth is not
+counted as a leak), every 10 seconds, and at the end. `--save` stores the report for
+docs/benchmarks.md. Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -84,15 +86,34 @@ def _endpoint_summary(samples: list, path: str) -> dict:
     return {"requests": len(seconds), "latency_ms": _latency_ms(seconds)}
 
 
-def soak(url: str, clients: int = 16, seconds: float = 600, pid: int | None = None, timeout: float = 120, progress: bool = True) -> dict:
-    """Run `clients` concurrent clients against the server at `url` for `seconds`; return the report."""
+def soak(
+    url: str,
+    clients: int = 16,
+    seconds: float = 600,
+    pid: int | None = None,
+    timeout: float = 120,
+    progress: bool = True,
+    warm_up: float = 30,
+) -> dict:
+    """Run `clients` concurrent clients against the server at `url` for `seconds` (after
+    `warm_up` seconds of the same load, not counted); return the report."""
     with httpx.Client(base_url=url, timeout=timeout) as http:
         ready = http.get("/readyz")
         ready.raise_for_status()
         pid = pid or ready.json().get("pid")
         for path, (_, body) in ENDPOINTS.items():
             http.post(path, json=body(random.Random(0))).raise_for_status()
+    if warm_up > 0:
+        warm_deadline = time.monotonic() + warm_up
+        warmers = [
+            threading.Thread(target=_client, args=(url, warm_deadline, -1 - seed, timeout, []), daemon=True) for seed in range(clients)
+        ]
+        for thread in warmers:
+            thread.start()
+        for thread in warmers:
+            thread.join()
     rss_start = rss_mb(pid) if pid else None
+    rss_samples = [rss_start]
     samples: list = []
     started = time.monotonic()
     deadline = started + seconds
@@ -105,6 +126,8 @@ def soak(url: str, clients: int = 16, seconds: float = 600, pid: int | None = No
             time.sleep(1)
             bar.n = min(round(time.monotonic() - started), bar.total)
             bar.set_postfix(requests=len(samples), errors=sum(1 for _, status, _ in samples if status != 200))
+            if pid and bar.n % 10 == 0 and len(rss_samples) <= bar.n // 10:
+                rss_samples.append(rss_mb(pid))
     elapsed = time.monotonic() - started
     rss_end = rss_mb(pid) if pid else None
     errors = Counter(str(status) for _, status, _ in samples if status != 200)
@@ -123,7 +146,10 @@ def soak(url: str, clients: int = 16, seconds: float = 600, pid: int | None = No
             "rss_start_mb": rss_start,
             "rss_end_mb": rss_end,
             "rss_growth_pct": round(100 * (rss_end - rss_start) / rss_start, 1) if rss_start and rss_end else None,
+            "rss_peak_mb": max((m for m in rss_samples + [rss_end] if m is not None), default=None),
+            "rss_every_10_s_mb": rss_samples,
         },
+        "warm_up_seconds": warm_up,
     }
 
 
@@ -135,13 +161,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pid", type=int, default=None, help="server pid for memory readings (default: the one /readyz names)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds per request")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--warm-up", type=float, default=30, help="seconds of the same load before memory is first read")
+    parser.add_argument("--save", action="store_true", help="store the report in docs/results/soak.json and regenerate docs/benchmarks.md")
     args = parser.parse_args(argv)
     try:
-        report = soak(args.url, args.clients, args.seconds, args.pid, args.timeout, progress=not args.quiet)
+        report = soak(args.url, args.clients, args.seconds, args.pid, args.timeout, progress=not args.quiet, warm_up=args.warm_up)
     except httpx.HTTPError as error:
         print(f"soak: the server at {args.url} is not ready or fails its warm-up requests: {error}", file=sys.stderr)
         return 2
     print(json.dumps(report, indent=2))
+    if args.save:
+        from service.benchmarks import save_report
+
+        save_report("soak", report)
     return 0
 
 

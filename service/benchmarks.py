@@ -67,8 +67,8 @@ def _verdicts(reports: dict[str, dict]) -> str:
 
 def _speed(report: dict) -> str:
     rows = [
-        f"| `{path}` | {run['concurrency']} | {run['claims_per_second']} | {run['p50_ms']} | {run['p95_ms']} |"
-        for path, key in (("/v1/verify", "verify"), ("/v1/check` (150 words", "check_150_words"))
+        f"| {label} | {run['concurrency']} | {run['claims_per_second']} | {run['p50_ms']} | {run['p95_ms']} |"
+        for label, key in (("`/v1/verify`", "verify"), ("`/v1/check`, 150 words", "check_150_words"))
         for run in report.get(key, [])
     ]
     ratio = report.get("efficiency_ratio", {})
@@ -88,8 +88,15 @@ def _speed(report: dict) -> str:
 
 
 def _soak(report: dict) -> str:
-    keys = [key for key in report if not isinstance(report[key], dict | list)]
-    return "## Soak (`scripts/soak.py`)\n\n| measure | value |\n|---|---|\n" + "\n".join(f"| {key} | {report[key]} |" for key in keys)
+    rows = []
+    for key, value in report.items():
+        if key == "errors":
+            rows.append((key, json.dumps(value)))
+        elif isinstance(value, dict) and key != "by_endpoint":
+            rows += [(f"{key} {inner}", inner_value) for inner, inner_value in value.items() if not isinstance(inner_value, list)]
+        elif not isinstance(value, list | dict):
+            rows.append((key, value))
+    return "## Soak (`scripts/soak.py`)\n\n| measure | value |\n|---|---|\n" + "\n".join(f"| {key} | {value} |" for key, value in rows)
 
 
 def _ann(report: dict) -> str:
