@@ -1,7 +1,8 @@
 """Speed benchmark: prints one JSON report, everything measured in one run on this machine.
 
 - end to end: `/v1/verify` and `/v1/check` over a real server on 127.0.0.1, at concurrency 1
-  and 8: claims/s, p50/p95 latency; the server's peak resident memory;
+  and 8, and `/v1/verify/batch` with 16 claims a call: claims/s, p50/p95 latency; the
+  server's peak resident memory;
 - the limit: the bare forward passes the same work needs (one embedding per claim, and the
   cross-encoder pairs the service reads for it: top_k passages whole plus the sentences of
   the passages that vote) at the best batch size, and the efficiency ratio (model-only time
@@ -240,6 +241,8 @@ def main() -> None:
             check_bodies = [{"text": PARAGRAPH, "top_k": args.top_k}] * (2 * args.rounds)
             claims_in_paragraph = len(httpx.post(url + "/v1/check", json=check_bodies[0], timeout=300).json()["claims"])
             report["verify"] = [_load(url, "/v1/verify", verify_bodies, c, 1) for c in (1, 8)]
+            batch_bodies = [{"claims": CLAIMS, "top_k": args.top_k}] * args.rounds
+            report["verify_batch_16"] = _load(url, "/v1/verify/batch", batch_bodies, 1, len(CLAIMS))
             report["check_150_words"] = [_load(url, "/v1/check", check_bodies, c, claims_in_paragraph) for c in (1, 8)]
             report["check_150_words_claims"] = claims_in_paragraph
             report["server_peak_rss_mb"] = _peak_rss_mb(server.pid)
