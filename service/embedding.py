@@ -10,14 +10,13 @@ sentences and passages alike (more padding, activations out of cache).
 
 from __future__ import annotations
 
-import io
-import warnings
 from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 
 from service.errors import NotLoaded
+from service.onnx_session import onnx_session
 
 EMBEDDING_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 Backend = Literal["onnx", "torch"]
@@ -64,7 +63,7 @@ class Embedder:
         self._tokenizer = model.tokenizer
         self._dimension = model.get_embedding_dimension()
         if self.backend == "onnx":
-            self._session = _onnx_session(model[0].auto_model, self._tokenizer, self.threads)
+            self._session = _mean_pooled_session(model[0].auto_model, self._tokenizer, self.threads)
         else:
             self._model = model
 
@@ -104,9 +103,8 @@ class Embedder:
             raise NotLoaded("Embedder used before warm_up()")
 
 
-def _onnx_session(transformer, tokenizer, threads: int | None):
+def _mean_pooled_session(transformer, tokenizer, threads: int | None):
     """An ONNX Runtime session computing normalised mean-pooled embeddings with `transformer`."""
-    import onnxruntime
     import torch
 
     class MeanPooled(torch.nn.Module):
@@ -120,21 +118,4 @@ def _onnx_session(transformer, tokenizer, threads: int | None):
             mean = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, dim=1)
 
-    example = tokenizer(["a sentence"], return_tensors="pt")
-    exported = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the exporter's notes on tracing are not for users
-        torch.onnx.export(
-            MeanPooled().eval(),
-            tuple(example[name] for name in _INPUTS),
-            exported,
-            input_names=list(_INPUTS),
-            output_names=["embedding"],
-            dynamic_axes={**{name: {0: "batch", 1: "tokens"} for name in _INPUTS}, "embedding": {0: "batch"}},
-            opset_version=17,
-            dynamo=False,
-        )
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads or torch.get_num_threads()
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # leave the cores to others between calls
-    return onnxruntime.InferenceSession(exported.getvalue(), options, providers=["CPUExecutionProvider"])
+    return onnx_session(MeanPooled(), dict(tokenizer(["a sentence"], return_tensors="pt")), "embedding", threads)

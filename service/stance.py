@@ -9,15 +9,13 @@ same probabilities faster than PyTorch's eager mode on a CPU (scripts/bench.py m
 
 from __future__ import annotations
 
-import inspect
-import io
-import warnings
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
 from service.errors import NotLoaded
+from service.onnx_session import onnx_session
 
 STANCES = ("supports", "refutes", "neutral")
 Backend = Literal["onnx", "torch"]
@@ -55,7 +53,8 @@ class StanceClassifier:
         model = AutoModelForSequenceClassification.from_pretrained(self.model_dir, dtype=torch.float32)
         self._adopt(model, tokenizer)
         if self.backend == "onnx":
-            self._session = self._onnx_session(model)
+            example = tokenizer(["a passage"], ["a claim"], return_tensors="pt")
+            self._session = onnx_session(model, dict(example), "logits", self.threads)
             self._model = None  # the session holds its own copy of the weights
 
     @classmethod
@@ -73,31 +72,6 @@ class StanceClassifier:
         self.labels = labels
         self._tokenizer = tokenizer
         self._model = model
-
-    def _onnx_session(self, model):
-        """An ONNX Runtime session running `model`, exported in memory."""
-        import onnxruntime
-        import torch
-
-        example = self._tokenizer(["a passage"], ["a claim"], return_tensors="pt")
-        names = [name for name in inspect.signature(model.forward).parameters if name in example]  # positional order
-        exported = io.BytesIO()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the exporter's notes on tracing are not for users
-            torch.onnx.export(
-                model,
-                tuple(example[name] for name in names),
-                exported,
-                input_names=names,
-                output_names=["logits"],
-                dynamic_axes={**{name: {0: "batch", 1: "tokens"} for name in names}, "logits": {0: "batch"}},
-                opset_version=17,
-                dynamo=False,
-            )
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = self.threads or torch.get_num_threads()
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # leave the cores to torch between calls
-        return onnxruntime.InferenceSession(exported.getvalue(), options, providers=["CPUExecutionProvider"])
 
     def predict(self, pairs: list[tuple[str, str]]) -> list[dict[str, float]]:
         """Stance probabilities for each (passage, claim) pair, in the order given; pairs are
