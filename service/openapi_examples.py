@@ -70,6 +70,8 @@ VERIFIED = {
     "verdict": "supported",
     "confidence": 0.8485,
     "checkworthiness": None,
+    "checked_as": "The Security Council has fifteen members.",
+    "attribution": None,
     "evidence": [SECURITY_COUNCIL_EVIDENCE],
 }
 
@@ -80,6 +82,8 @@ FINLAND_VERIFIED = {
     "verdict": "not_enough_info",
     "confidence": 0.6239,
     "checkworthiness": None,
+    "checked_as": "Finland joined NATO in April 2023.",
+    "attribution": None,
     "evidence": [FINLAND_EVIDENCE],
 }
 
@@ -94,20 +98,31 @@ CHECKED = {
             "verdict": "not_enough_info",
             "confidence": 0.6239,
             "checkworthiness": 0.5735,
+            "checked_as": "Finland joined NATO in April 2023.",
+            "attribution": None,
             "evidence": [FINLAND_EVIDENCE],
         }
     ],
     "index_build_id": BUILD_ID,
     "seconds": 0.757,
+    "skipped": [],
 }
 
 # POST /v1/claims {"text": "Finland joined NATO in April 2023. Do you agree?"}
 
 CLAIMS = {
     "claims": [
-        {"claim": "Finland joined NATO in April 2023.", "start": 0, "end": 34, "checkworthiness": 0.5735},
-        {"claim": "Do you agree?", "start": 35, "end": 48, "checkworthiness": 0.0002},
-    ]
+        {
+            "claim": "Finland joined NATO in April 2023.",
+            "start": 0,
+            "end": 34,
+            "checkworthiness": 0.5735,
+            "checked_as": "Finland joined NATO in April 2023.",
+            "attribution": None,
+        },
+        {"claim": "Do you agree?", "start": 35, "end": 48, "checkworthiness": 0.0002, "checked_as": "Do you agree?", "attribution": None},
+    ],
+    "skipped": [],
 }
 
 # POST /v1/verify/batch {"claims": ["The Security Council has fifteen members.", "Finland joined NATO in April 2023."], "top_k": 1}
