@@ -24,7 +24,7 @@ Backend = Literal["onnx", "torch"]
 class StanceClassifier:
     """Batched (passage, claim) -> {"supports", "refutes", "neutral"} probabilities."""
 
-    def __init__(self, model_dir: Path, max_length: int = 256, batch_size: int = 32, backend: Backend = "onnx", threads: int | None = None):
+    def __init__(self, model_dir: Path, max_length: int = 256, batch_size: int = 16, backend: Backend = "onnx", threads: int | None = None):
         self.model_dir = Path(model_dir)
         self.max_length = max_length
         self.batch_size = batch_size
