@@ -11,15 +11,13 @@ sentences and passages alike (more padding, activations out of cache).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
 import numpy as np
 
 from service.errors import NotLoaded
-from service.onnx_session import onnx_session
+from service.onnx_session import Backend, onnx_session
 
 EMBEDDING_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-Backend = Literal["onnx", "torch"]
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 import inspect
 import io
 import warnings
+from typing import Literal
+
+Backend = Literal["onnx", "torch"]  # how a model runs: exported to ONNX Runtime, or PyTorch's eager mode
 
 
 def onnx_session(module, example: dict, output_name: str, threads: int | None = None):

@@ -10,15 +10,13 @@ same probabilities faster than PyTorch's eager mode on a CPU (scripts/bench.py m
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
 from service.errors import NotLoaded
-from service.onnx_session import onnx_session
+from service.onnx_session import Backend, onnx_session
 
 STANCES = ("supports", "refutes", "neutral")
-Backend = Literal["onnx", "torch"]
 
 
 class StanceClassifier:
