@@ -39,7 +39,7 @@ class Pipeline:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.embedder = Embedder()
+        self.embedder = Embedder(threads=settings.torch_threads)
         self.extractor = ClaimExtractor(self.embedder, settings.checkworthiness_model_dir)
         self.stance = StanceClassifier(settings.stance_model_dir, backend=settings.stance_backend, threads=settings.torch_threads)
         self._index: ReferenceIndex | None = None
