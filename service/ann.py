@@ -147,6 +147,13 @@ def apply_search_params(index, params: dict[str, int]) -> None:
         space.set_index_parameter(index, name, value)
 
 
+def enable_reconstruction(index) -> None:
+    """Let `index.reconstruct` read stored vectors back (IVF indexes need a direct map for it)."""
+    ivf = _ivf(index)
+    if ivf is not None:
+        ivf.make_direct_map()
+
+
 def _faiss_message(error: RuntimeError) -> str:
     """The useful part of a FAISS C++ error: what follows 'Error: ', without the source location."""
     text = str(error).strip().splitlines()[0]

@@ -121,7 +121,7 @@ def evaluate_claims(
     guess = [r.verdict for r in results]
     correct = [g == p for g, p in zip(gold, guess, strict=True)]
     with_evidence = [(c, r) for c, r in zip(claims, results, strict=True) if c.evidence_ids]
-    retrieved = [[e.doc_id for e in sorted(r.evidence, key=lambda e: -e.retrieval_score)] for _, r in with_evidence]
+    retrieved = [[e.doc_id for e in sorted(r.evidence, key=lambda e: e.retrieval_rank)] for _, r in with_evidence]
     report = {
         "dataset": name,
         "split": split,

@@ -33,9 +33,10 @@ from pathlib import Path
 
 import numpy as np
 
-from service.ann import AUTO, AnnIndex, apply_search_params, auto_index_type, build_faiss_index, new_faiss_index
+from service.ann import AUTO, AnnIndex, apply_search_params, auto_index_type, build_faiss_index, enable_reconstruction, new_faiss_index
 from service.embedding import Embedder
 from service.errors import BadIndex, ClaimCheckError
+from service.lexical import LexicalIndex
 from service.passages import ChunkingSettings, Passage, split_passages
 from service.sources import Document, read_documents
 
@@ -65,6 +66,7 @@ class SearchHit:
 
     passage: Passage
     score: float
+    row: int  # the passage's row in the index
 
 
 def embedding_input(passage: Passage, title: str | None) -> str:
@@ -75,7 +77,7 @@ def embedding_input(passage: Passage, title: str | None) -> str:
 
 
 class ReferenceIndex:
-    """A loaded, validated index directory."""
+    """A loaded, validated index directory, with a BM25 index of its passages built on load."""
 
     def __init__(self, directory: Path, manifest: dict, faiss_index, passages: list[Passage], documents: dict[str, DocumentInfo]):
         self.directory = directory
@@ -83,6 +85,7 @@ class ReferenceIndex:
         self.faiss_index = faiss_index
         self.passages = passages
         self.documents = documents
+        self.lexical = LexicalIndex([embedding_input(p, documents[p.doc_id].title) for p in passages])
 
     @property
     def build_id(self) -> str:
@@ -133,6 +136,7 @@ class ReferenceIndex:
         if faiss_index.d != model.get("dimension"):
             raise BadIndex(f"{resolved}: FAISS index has dimension {faiss_index.d}, manifest says {model.get('dimension')}")
         _apply_index_type(resolved, manifest, faiss_index)
+        enable_reconstruction(faiss_index)
         if any(p.doc_id not in documents for p in passages):
             raise BadIndex(f"{resolved}: passage store names documents the document store lacks")
         return cls(resolved, manifest, faiss_index, passages, documents)
@@ -144,9 +148,15 @@ class ReferenceIndex:
             return [[] for _ in range(len(vectors))]
         scores, rows = self.faiss_index.search(np.ascontiguousarray(vectors, dtype=np.float32), top_k)
         return [
-            [SearchHit(self.passages[row], float(score)) for score, row in zip(score_row, row_ids, strict=True) if row >= 0]
+            [SearchHit(self.passages[row], float(score), int(row)) for score, row in zip(score_row, row_ids, strict=True) if row >= 0]
             for score_row, row_ids in zip(scores, rows, strict=True)
         ]
+
+    def similarities(self, vector: np.ndarray, rows: list[int]) -> np.ndarray:
+        """Inner product of one query vector with the stored vectors of `rows` (as `search` scores them)."""
+        if not rows:
+            return np.zeros(0, dtype=np.float32)
+        return self.faiss_index.reconstruct_batch(np.asarray(rows, dtype=np.int64)) @ vector
 
     def vectors(self) -> np.ndarray:
         """The stored passage vectors (row n = passage n); raises BadIndex if they do not match."""

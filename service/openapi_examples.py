@@ -26,6 +26,7 @@ SECURITY_COUNCIL_EVIDENCE = {
     "end": 14193,
     "section": "CHAPTER V / The Security Council / Composition / Article 23",
     "retrieval_score": 0.6833,
+    "retrieval_rank": 1,
     "stance": "supports",
     "stance_probs": {"supports": 0.8891, "refutes": 0.0457, "neutral": 0.0651},
     "sentence": {"start": 13415, "end": 13495, "text": "1.  The Security Council shall consist of fifteen Members of the United Nations."},
@@ -47,6 +48,7 @@ FINLAND_EVIDENCE = {
     "end": 1525,
     "section": "Article 2",
     "retrieval_score": 0.4045,
+    "retrieval_rank": 1,
     "stance": "neutral",
     "stance_probs": {"supports": 0.0505, "refutes": 0.3429, "neutral": 0.6067},
     "sentence": {

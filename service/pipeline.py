@@ -165,7 +165,7 @@ class Pipeline:
         for work in works:
             results = []
             for claim in work.claims:
-                evidence = [self._evidence(work.index, hit, *best[(number, hit_number)]) for hit_number, hit in enumerate(hits[number])]
+                evidence = [self._evidence(work.index, hit, rank + 1, *best[(number, rank)]) for rank, hit in enumerate(hits[number])]
                 result = decide(claim, None, None, evidence, self.settings.verdict_passages, self.settings.strong_stance, self.calibration)
                 result.checked_as = claim
                 results.append(result)
@@ -174,7 +174,7 @@ class Pipeline:
         return answers
 
     @staticmethod
-    def _evidence(index: ReferenceIndex, hit: SearchHit, probs: dict[str, float], span: tuple[int, int] | None) -> Evidence:
+    def _evidence(index: ReferenceIndex, hit: SearchHit, rank: int, probs: dict[str, float], span: tuple[int, int] | None) -> Evidence:
         passage = hit.passage
         document = index.documents[passage.doc_id]
         sentence = None
@@ -188,6 +188,7 @@ class Pipeline:
             start=passage.start,
             end=passage.end,
             retrieval_score=round(hit.score, 4),
+            retrieval_rank=rank,
             stance=max(probs, key=probs.get),
             stance_probs=probs,
             section=passage.section,

@@ -97,7 +97,8 @@ class EvidenceOut(BaseModel):
     start: int
     end: int
     section: str | None = None
-    retrieval_score: float
+    retrieval_score: float = Field(description="cosine similarity of claim and passage embeddings")
+    retrieval_rank: int = Field(description="1 for the best-retrieved passage (dense and BM25 rankings fused); the best ones vote")
     stance: Literal["supports", "refutes", "neutral"]
     stance_probs: dict[str, float]
     sentence: EvidenceSentenceOut | None = Field(None, description="the sentence of the passage that carries its stance, when one does")

@@ -63,18 +63,31 @@ class FeverRetriever:
         return cls(corpus, index)
 
 
+def fever_sentences(text: str) -> set[str]:
+    """The sentences of a FEVER-tokenised passage (they end in " . ")."""
+    return {sentence.strip() for sentence in text.strip().removesuffix(" .").split(" . ") if sentence.strip()}
+
+
 def mine_fever_pairs(data_dir: Path, split: str, embedder: Embedder, retriever: FeverRetriever, top_k: int = 5) -> list[StancePair]:
     """FEVER pairs of one split: gold evidence for SUPPORTS/REFUTES claims, plus hard neutral
     pairs made from the best-ranked non-gold passage our own retriever returns for each claim
-    (for NOT ENOUGH INFO claims, the best-ranked passage)."""
+    (for NOT ENOUGH INFO claims, the best-ranked passage). Two thirds of the pool's passages
+    share a sentence with another passage, so a non-gold passage that repeats a sentence of the
+    gold evidence is not neutral and is never mined."""
     corpus = retriever.corpus
+    text_of = {doc["id"]: doc["text"] for doc in corpus}
     claims = [c for c in fever_claims(data_dir) if c.split == split]
     _, ranks = retriever.index.search(embedder.encode([c.claim for c in claims]), top_k)
     pairs = []
     for claim, ranked in zip(claims, ranks, strict=False):
         if claim.evidence_texts:
             pairs.append(StancePair(claim.evidence_texts[0], claim.claim, STANCE_OF_VERDICT[claim.verdict], "fever"))
-        non_gold = [corpus[i] for i in ranked if i >= 0 and corpus[i]["id"] not in claim.evidence_ids]
+        gold_sentences = set().union(*(fever_sentences(text_of.get(i, "")) for i in claim.evidence_ids))
+        non_gold = [
+            corpus[i]
+            for i in ranked
+            if i >= 0 and corpus[i]["id"] not in claim.evidence_ids and not fever_sentences(corpus[i]["text"]) & gold_sentences
+        ]
         if non_gold:
             pairs.append(StancePair(non_gold[0]["text"], claim.claim, "neutral", "fever-retrieved"))
     return pairs

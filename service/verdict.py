@@ -1,6 +1,7 @@
 """Verdicts: combine the stance of each evidence passage into one verdict per claim.
 
-Only the `verdict_passages` best-retrieved passages vote. With s = the strongest support and
+Only the `verdict_passages` best-retrieved passages vote (by `retrieval_rank`: the fused
+dense and BM25 ranking of service/retrieval.py). With s = the strongest support and
 r = the strongest refutation among them, and treating "some passage supports" and "some
 passage refutes" as independent events, the four verdicts have probabilities
     supported s(1-r), refuted r(1-s), conflicting s*r, not_enough_info (1-s)(1-r),
@@ -38,6 +39,7 @@ class Evidence:
     start: int
     end: int
     retrieval_score: float
+    retrieval_rank: int  # 1 = the best-retrieved passage
     stance: str
     stance_probs: dict[str, float]
     section: str | None = None
@@ -79,10 +81,10 @@ def decisiveness(probs: dict[str, float]) -> float:
     return max(probs["supports"], probs["refutes"])
 
 
-def evidence_order_key(evidence: Evidence) -> tuple[float, float]:
-    """Decisive passages first (by their stance probability), then by retrieval score."""
+def evidence_order_key(evidence: Evidence) -> tuple[float, int]:
+    """Decisive passages first (by their stance probability), then in retrieval order."""
     decisive = 0.0 if evidence.stance == "neutral" else decisiveness(evidence.stance_probs)
-    return (-decisive, -evidence.retrieval_score)
+    return (-decisive, evidence.retrieval_rank)
 
 
 def decide(
@@ -95,7 +97,7 @@ def decide(
     calibration: Calibration | None = None,
 ) -> ClaimResult:
     """The verdict on `claim` from its evidence, with the evidence ordered best first."""
-    voters = sorted(evidence, key=lambda e: -e.retrieval_score)[:verdict_passages]
+    voters = sorted(evidence, key=lambda e: e.retrieval_rank)[:verdict_passages]
     support = max((e.stance_probs["supports"] for e in voters), default=0.0)
     refute = max((e.stance_probs["refutes"] for e in voters), default=0.0)
     strong = verdict_probabilities(support if support >= strong_stance else 0.0, refute if refute >= strong_stance else 0.0)

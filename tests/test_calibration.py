@@ -46,7 +46,7 @@ def test_saved_calibration_loads_back(tmp_path):
 def test_calibration_changes_confidence_but_never_the_verdict():
     def evidence(supports: float, refutes: float, score: float) -> Evidence:
         probs = {"supports": supports, "refutes": refutes, "neutral": round(1 - supports - refutes, 4)}
-        return Evidence("d", None, None, "text", 0, 4, score, max(probs, key=probs.get), probs)
+        return Evidence("d", None, None, "text", 0, 4, score, round(100 * (1 - score)), max(probs, key=probs.get), probs)
 
     squash = Calibration({}, (0.5, 0.0))
     for items in (

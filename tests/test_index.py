@@ -474,9 +474,11 @@ def test_approximate_index_types_load_and_find_the_exact_passage(generated_copy,
     assert (index.faiss_index.hnsw.efSearch if param == "efSearch" else index.faiss_index.nprobe) == 7
     for row in (0, 137, 299):
         passage = index.passages[row]
-        (hits,) = index.search(embedder.encode([passage.text]), 5)
+        vector = embedder.encode([passage.text])
+        (hits,) = index.search(vector, 5)
         assert hits[0].passage == passage and hits[0].score > 0.99
         assert len(hits) == 5
+        assert index.similarities(vector[0], [hit.row for hit in hits]).tolist() == pytest.approx([hit.score for hit in hits], abs=1e-4)
 
 
 def test_auto_index_type_is_exact_for_small_corpora_and_approximate_for_large():

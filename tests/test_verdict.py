@@ -9,7 +9,7 @@ from service.verdict import Evidence, decide, verdict_probabilities
 
 def evidence(supports: float, refutes: float, retrieval: float = 0.5, doc: str = "d") -> Evidence:
     probs = {"supports": supports, "refutes": refutes, "neutral": round(1 - supports - refutes, 4)}
-    return Evidence(doc, None, None, "text", 0, 4, retrieval, max(probs, key=probs.get), probs)
+    return Evidence(doc, None, None, "text", 0, 4, retrieval, round(100 * (1 - retrieval)), max(probs, key=probs.get), probs)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,50 @@
+"""Lexical retrieval: BM25 over the passages of an index, to fuse with the dense ranking.
+
+Sentence embeddings match meaning but blur names, numbers and rare words ("Article 5",
+"1949", "Stoltenberg"), which is where BM25 is strong; the two rankings are fused by
+reciprocal rank (service/retrieval.py). The BM25 index (bm25s, k1 1.5, b 0.75) is built in
+memory when an index is loaded, from the same text the embedder saw, so it always matches the
+passages it ranks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+_TOKEN = re.compile(r"\w+")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word tokens without English stop words; single digits are kept ("Article 5")."""
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return [token for token in _TOKEN.findall(text.lower()) if token not in STOPWORDS_EN]
+
+
+class LexicalIndex:
+    """BM25 over a fixed list of texts (row n = text n)."""
+
+    def __init__(self, texts: Sequence[str]):
+        import bm25s
+
+        self.size = len(texts)
+        self._bm25 = bm25s.BM25()
+        self._vocabulary: set[str] = set()
+        if self.size:
+            self._bm25.index([tokenize(text) for text in texts], show_progress=False)
+            self._vocabulary = set(self._bm25.vocab_dict)
+
+    def search(self, queries: Sequence[str], top_n: int) -> list[list[tuple[int, float]]]:
+        """For each query, up to `top_n` (row, BM25 score) pairs, best first; rows that share
+        no word with the query are left out."""
+        top_n = min(top_n, self.size)
+        tokens = [[token for token in tokenize(query) if token in self._vocabulary] for query in queries]
+        answers: list[list[tuple[int, float]]] = [[] for _ in queries]
+        asked = [number for number, query_tokens in enumerate(tokens) if query_tokens]
+        if top_n == 0 or not asked:
+            return answers
+        rows, scores = self._bm25.retrieve([tokens[number] for number in asked], k=top_n, show_progress=False)
+        for number, row_ids, row_scores in zip(asked, rows, scores, strict=True):
+            answers[number] = [(int(row), float(score)) for row, score in zip(row_ids, row_scores, strict=True) if score > 0]
+        return answers
