@@ -1,9 +1,10 @@
 """A plain-text view of submitted text that keeps every offset: markup and list bullets blanked out.
 
-`mask` returns a string as long as the input in which HTML-ish tags, comments, list bullets and
-long runs of symbols are spaces, and a run of 100 characters without one gets one, so an offset
+`mask` returns a string as long as the input in which HTML-ish tags, comments, list bullets,
+transcript speaker labels (two or more lines opening with "MS. JEAN-PIERRE:", "Q:"...) and long
+runs of symbols are spaces, and a run of 100 characters without one gets one, so an offset
 into the masked text is an offset into the original. `blocks` cuts it where no sentence runs
-on: blank lines, block-level tags and list items.
+on: blank lines, block-level tags, list items and speaker turns.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ _BLOCK_TAGS = {
     "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
 }  # fmt: skip
 _BULLET = re.compile(r"^[ \t]*(?:[-*+•◦▪▫‣⁃·–—]|\(?\d{1,3}[.)]|\(?[a-z][)])(?=[ \t])", re.M)
+_SPEAKER = re.compile(r"^[ \t]*([^\W\d_][\w'’.-]*(?:[ \t]+[\w'’.-]+){0,3})(?:[ \t]*\([^()\n]{1,40}\))?:(?=[ \t])", re.M)
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _SYMBOL_RUN = re.compile(r"[^\w\s]{32,}")  # rules, ASCII art
 _UNBROKEN = re.compile(r"\S{100}")  # longer than any word: spaCy's tokenizer can take quadratic time over it
 
 
 def mask(text: str) -> tuple[str, list[int]]:
-    """`text` with tags, comments, bullets and symbol runs replaced by spaces, long runs broken by
+    """`text` with tags, comments, bullets, speaker labels and symbol runs replaced by spaces, long runs broken by
     one, and the offsets where a block ends."""
     masked = list(text)
     breaks = [match.start() for match in _BLANK_LINE.finditer(text)]
@@ -31,7 +33,7 @@ def mask(text: str) -> tuple[str, list[int]]:
         masked[match.start() : match.end()] = " " * (match.end() - match.start())
         if match.group(1) and match.group(1).lower() in _BLOCK_TAGS:
             breaks.append(match.start())
-    for match in _BULLET.finditer(text):
+    for match in (*_BULLET.finditer(text), *_speaker_labels(text)):
         masked[match.start() : match.end()] = " " * (match.end() - match.start())
         breaks.append(match.start())
     for match in _SYMBOL_RUN.finditer(text):
@@ -39,6 +41,13 @@ def mask(text: str) -> tuple[str, list[int]]:
     for match in _UNBROKEN.finditer(text):
         masked[match.end() - 1] = " "
     return "".join(masked), sorted(breaks)
+
+
+def _speaker_labels(text: str) -> list[re.Match]:
+    """Line-opening labels in capitals ("MS. JEAN-PIERRE:", "Q:"), when there are at least two:
+    one alone ("USA: ...") is more likely the subject of its sentence than a transcript's speaker."""
+    labels = [match for match in _SPEAKER.finditer(text) if match.group(1).isupper()]
+    return labels if len(labels) >= 2 else []
 
 
 def blocks(masked: str, breaks: list[int]) -> list[tuple[int, int]]:

@@ -37,3 +37,14 @@ def test_text_that_only_looks_like_markup_is_kept():
 
 def test_plain_decodes_entities_and_collapses_whitespace():
     assert plain("AT&amp;T   cut\n jobs&nbsp;today") == "AT&T cut jobs today"
+
+
+def test_transcript_speaker_labels_are_blanked_and_start_a_turn():
+    transcript = (
+        "MS. JEAN-PIERRE: NATO has 32 members.\nQ: Is that right?\nTHE PRESIDENT (via video): It is. We met in 2023.\nNote: informal"
+    )
+    masked, _ = mask(transcript)
+    assert len(masked) == len(transcript)
+    assert spans(transcript) == ["NATO has 32 members.", "Is that right?", "It is. We met in 2023.\nNote: informal"]  # "Note" is no label
+    assert spans("The rule: NATO: 32 members.\nUSA: 1 of them.") == ["The rule: NATO: 32 members.\nUSA: 1 of them."]
+    assert spans("JOSÉ: Sí.\nÉLODIE: Oui.\nQ: Yes?") == ["Sí.", "Oui.", "Yes?"]
