@@ -126,9 +126,10 @@ def _readings(claims: list[str], index, embedder, top_k: int) -> list:
     """The stance readings the service makes for `claims` (same passages, same sentences)."""
     from service.config import Settings
     from service.pipeline import stance_readings
+    from service.retrieval import retrieve
 
     settings = Settings()
-    hits = index.search(embedder.encode(claims), top_k)
+    hits = retrieve(embedder, [(index, claims, top_k)])
     return stance_readings(claims, hits, settings.verdict_passages if settings.sentence_evidence else 0)
 
 

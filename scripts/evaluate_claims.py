@@ -18,11 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from service.checkworthiness_training import binary_scores, featurize
-from service.claims import ClaimExtractor, load_spacy
+from service.checkworthiness_training import binary_scores
+from service.claims import ClaimExtractor
 from service.config import Settings
 from service.datasets import CT24_FILES, ct24_sentences, default_data_dir
-from service.embedding import Embedder
 
 PARAGRAPH_SENTENCES = 8
 PARAGRAPHS_PER_BATCH = 8
@@ -57,15 +56,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="timed passes over the sentences; the best counts")
     parser.add_argument("--speed-only", action="store_true", help="time extraction, skip F1 and average precision")
     args = parser.parse_args()
-    embedder = Embedder()
-    extractor = ClaimExtractor(embedder, args.model_dir)
+    extractor = ClaimExtractor(args.model_dir)
     extractor.warm_up()
     texts, labels = ct24_sentences(args.data_dir, args.split)
     report: dict = {"split": f"CT24 English {args.split}"}
     if not args.speed_only:
-        embeddings, features = featurize(texts, load_spacy(), embedder)
-        probabilities = extractor.scorer.predict(embeddings, features)
-        report |= binary_scores(np.asarray(labels), probabilities, extractor.threshold)
+        report |= binary_scores(np.asarray(labels), extractor.scorer.predict(texts), extractor.threshold)
     report["extraction"] = extraction_speed(extractor, texts, args.rounds)
     print(json.dumps(report, indent=2))
 

@@ -1,4 +1,4 @@
-"""Train the check-worthiness model on CheckThat! 2024 English; writes models/checkworthiness/model.json."""
+"""Fine-tune the check-worthiness classifier on CheckThat! 2024 English; writes models/checkworthiness/."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from service.checkworthiness_training import train, write_model_card
+from service.checkworthiness_training import TrainingConfig, train
 from service.datasets import default_data_dir
 
 REPO = Path(__file__).resolve().parent.parent
@@ -16,9 +16,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=default_data_dir(), help="public data sets (default: ../shared/data)")
     parser.add_argument("--out", type=Path, default=REPO / "models" / "checkworthiness")
+    parser.add_argument("--epochs", type=int, default=TrainingConfig.epochs)
+    parser.add_argument("--learning-rate", type=float, default=TrainingConfig.learning_rate)
     args = parser.parse_args()
-    print(json.dumps(train(args.data_dir, args.out), indent=2))
-    write_model_card(args.out)
+    config = TrainingConfig(data_dir=args.data_dir, output_dir=args.out, epochs=args.epochs, learning_rate=args.learning_rate)
+    print(json.dumps(train(config), indent=2))
 
 
 if __name__ == "__main__":

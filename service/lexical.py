@@ -11,15 +11,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import cache
 
 _TOKEN = re.compile(r"\w+")
 
 
-def tokenize(text: str) -> list[str]:
-    """Lower-cased word tokens without English stop words; single digits are kept ("Article 5")."""
+@cache
+def _stop_words() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN
 
-    return [token for token in _TOKEN.findall(text.lower()) if token not in STOPWORDS_EN]
+    return frozenset(STOPWORDS_EN)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word tokens without English stop words; single digits are kept ("Article 5")."""
+    stop_words = _stop_words()
+    return [token for token in _TOKEN.findall(text.lower()) if token not in stop_words]
 
 
 class LexicalIndex:
@@ -31,8 +38,9 @@ class LexicalIndex:
         self.size = len(texts)
         self._bm25 = bm25s.BM25()
         self._vocabulary: set[str] = set()
-        if self.size:
-            self._bm25.index([tokenize(text) for text in texts], show_progress=False)
+        tokens = [tokenize(text) for text in texts]
+        if any(tokens):  # bm25s cannot index a corpus without a single word
+            self._bm25.index(tokens, show_progress=False)
             self._vocabulary = set(self._bm25.vocab_dict)
 
     def search(self, queries: Sequence[str], top_n: int) -> list[list[tuple[int, float]]]:

@@ -29,7 +29,11 @@ SECURITY_COUNCIL_EVIDENCE = {
     "retrieval_rank": 1,
     "stance": "supports",
     "stance_probs": {"supports": 0.8891, "refutes": 0.0457, "neutral": 0.0651},
-    "sentence": {"start": 13415, "end": 13495, "text": "1.  The Security Council shall consist of fifteen Members of the United Nations."},
+    "sentence": {
+        "start": 13415,
+        "end": 13495,
+        "text": "1.  The Security Council shall consist of fifteen Members of the United Nations.",
+    },
 }
 
 FINLAND_EVIDENCE = {
@@ -37,28 +41,26 @@ FINLAND_EVIDENCE = {
     "title": "North Atlantic Treaty",
     "url": None,
     "text": (
-        "### Article  2  \n\nThe Parties will contribute toward the further development of peaceful"
-        " and friendly international relations bij strengthening their free institutions, by"
-        " bringing about a better understanding of the principles upon which these institutions are"
-        " founded, and by promoting conditions of stability and well-being. They will seek to"
-        " eliminate conflict in their international economic policies and will encourage economic"
-        " collaboration between any or all of them."
+        "### Article  14  \n\nThis Treaty, of which the English and French texts are equally"
+        " authentic, shall be deposited in the archives of the Government of the United States of"
+        " America. Duly certified copies thereof will be transmitted by that Government to the"
+        " Governments of the other signatories.  \n\nIn witness whereof, the undersigned"
+        " plenipotentiaries have signed this Treaty. Done at Washington, the fourth day of April,"
+        " 1949."
     ),
-    "start": 1050,
-    "end": 1525,
-    "section": "Article 2",
-    "retrieval_score": 0.4045,
+    "start": 6732,
+    "end": 7157,
+    "section": "Article 14",
+    "retrieval_score": 0.2978,
     "retrieval_rank": 1,
     "stance": "neutral",
-    "stance_probs": {"supports": 0.0505, "refutes": 0.3429, "neutral": 0.6067},
+    "stance_probs": {"supports": 0.0282, "refutes": 0.4423, "neutral": 0.5295},
     "sentence": {
-        "start": 1068,
-        "end": 1377,
+        "start": 6751,
+        "end": 6910,
         "text": (
-            "The Parties will contribute toward the further development of peaceful and friendly"
-            " international relations bij strengthening their free institutions, by bringing about a"
-            " better understanding of the principles upon which these institutions are founded, and by"
-            " promoting conditions of stability and well-being."
+            "This Treaty, of which the English and French texts are equally authentic, shall be"
+            " deposited in the archives of the Government of the United States of America."
         ),
     },
 }
@@ -70,7 +72,7 @@ VERIFIED = {
     "start": None,
     "end": None,
     "verdict": "supported",
-    "confidence": 0.8485,
+    "confidence": 0.7848,
     "checkworthiness": None,
     "checked_as": "The Security Council has fifteen members.",
     "attribution": None,
@@ -82,7 +84,7 @@ FINLAND_VERIFIED = {
     "start": None,
     "end": None,
     "verdict": "not_enough_info",
-    "confidence": 0.6239,
+    "confidence": 0.4703,
     "checkworthiness": None,
     "checked_as": "Finland joined NATO in April 2023.",
     "attribution": None,
@@ -98,15 +100,15 @@ CHECKED = {
             "start": 0,
             "end": 34,
             "verdict": "not_enough_info",
-            "confidence": 0.6239,
-            "checkworthiness": 0.5735,
+            "confidence": 0.4703,
+            "checkworthiness": 0.978,
             "checked_as": "Finland joined NATO in April 2023.",
             "attribution": None,
             "evidence": [FINLAND_EVIDENCE],
         }
     ],
     "index_build_id": BUILD_ID,
-    "seconds": 0.757,
+    "seconds": 0.102,
     "skipped": [],
 }
 
@@ -118,11 +120,11 @@ CLAIMS = {
             "claim": "Finland joined NATO in April 2023.",
             "start": 0,
             "end": 34,
-            "checkworthiness": 0.5735,
+            "checkworthiness": 0.978,
             "checked_as": "Finland joined NATO in April 2023.",
             "attribution": None,
         },
-        {"claim": "Do you agree?", "start": 35, "end": 48, "checkworthiness": 0.0002, "checked_as": "Do you agree?", "attribution": None},
+        {"claim": "Do you agree?", "start": 35, "end": 48, "checkworthiness": 0.0055, "checked_as": "Do you agree?", "attribution": None},
     ],
     "skipped": [],
 }
@@ -179,7 +181,7 @@ CLAIM_REVIEW = {
     },
     "itemReviewed": {"@type": "Claim", "author": {"@type": "Person", "name": "A speaker"}},
     "reviewBody": (
-        "Supported by the reference documents (confidence 0.85). Charter of the United Nations,"
+        "Supported by the reference documents (confidence 0.78). Charter of the United Nations,"
         ' CHAPTER V / The Security Council / Composition / Article 23: "1. The Security Council'
         ' shall consist of fifteen Members of the United Nations."'
     ),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from service.batching import MicroBatcher
 from service.calibration import Calibration
-from service.claims import ClaimExtractor, Extraction, Skipped
+from service.claims import Claim, ClaimExtractor, Extraction, Skipped
 from service.config import Settings
 from service.embedding import Embedder
 from service.errors import InputTooLarge, InvalidInput, NotLoaded
@@ -34,13 +34,14 @@ class Pipeline:
     """Owns the models and the live index; every method is blocking and thread-safe.
 
     All model work runs on one worker thread (service/batching.py): concurrent calls queue
-    there and share forward passes, each within the configured time budget.
+    there and share forward passes, each within the configured time budget. The `_async`
+    methods wait on the event loop without holding a thread; `verify` blocks its caller.
     """
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self.embedder = Embedder(threads=settings.torch_threads)
-        self.extractor = ClaimExtractor(self.embedder, settings.checkworthiness_model_dir)
+        self.extractor = ClaimExtractor(settings.checkworthiness_model_dir, settings.stance_backend, settings.torch_threads)
         self.stance = StanceClassifier(settings.stance_model_dir, backend=settings.stance_backend, threads=settings.torch_threads)
         self._index: ReferenceIndex | None = None
         self.models_ready = False
@@ -106,46 +107,62 @@ class Pipeline:
             self._index = new_index
             return new_index
 
-    def claims(self, text: str) -> Extraction:
+    async def claims_async(self, text: str) -> Extraction:
         """Every claim candidate of `text`, and the stretches skipped."""
         _require_text(text)
         self.index  # noqa: B018 - refuse work until ready
-        return self.batcher.run("extract", text, 1, self._deadline())
+        return await self.batcher.run_async("extract", text, 1, self._deadline())
 
-    def check(self, text: str, top_k: int, max_claims: int | None = None) -> Checked:
+    async def check_async(self, text: str, top_k: int, max_claims: int | None = None) -> Checked:
         """Verdicts on the check-worthy claims of `text`, in order; raises InputTooLarge when
         there are more than `max_claims` of them."""
         _require_text(text)
-        deadline = self._deadline()
+        deadline, index = self._deadline(), self.index
+        extraction = await self.batcher.run_async("extract", text, 1, deadline)
+        claims = self._checkworthy(extraction, max_claims)
+        return self._checked(index, extraction, claims, await self._verify_async(index, [c.checked_as for c in claims], top_k, deadline))
+
+    def verify(self, claims: list[str], top_k: int) -> Checked:
+        """Verdicts on each claim exactly as given."""
+        _require_claims(claims)
         index = self.index
-        extraction = self.batcher.run("extract", text, 1, deadline)
+        return Checked(self._verify(index, claims, top_k, self._deadline()), index.build_id)
+
+    async def verify_async(self, claims: list[str], top_k: int) -> Checked:
+        """`verify` for the event loop: waits without holding a thread."""
+        _require_claims(claims)
+        index = self.index
+        return Checked(await self._verify_async(index, claims, top_k, self._deadline()), index.build_id)
+
+    def _deadline(self) -> float:
+        return time.monotonic() + self.settings.request_timeout_s
+
+    def _checkworthy(self, extraction: Extraction, max_claims: int | None) -> list[Claim]:
         claims = [c for c in extraction.claims if c.checkworthiness >= self.checkworthiness_threshold]
         if max_claims is not None and len(claims) > max_claims:
             raise InputTooLarge(f"the text has {len(claims)} check-worthy claims; at most {max_claims} are checked per request")
-        results = self._run_verify(index, [c.checked_as for c in claims], top_k, deadline)
+        return claims
+
+    def _verify(self, index: ReferenceIndex, claims: list[str], top_k: int, deadline: float) -> list[ClaimResult]:
+        if not claims:
+            return []
+        return self.batcher.run("verify", VerifyWork(index, claims, top_k), len(claims), deadline)
+
+    async def _verify_async(self, index: ReferenceIndex, claims: list[str], top_k: int, deadline: float) -> list[ClaimResult]:
+        if not claims:
+            return []
+        return await self.batcher.run_async("verify", VerifyWork(index, claims, top_k), len(claims), deadline)
+
+    @staticmethod
+    def _checked(index: ReferenceIndex, extraction: Extraction, claims: list[Claim], results: list[ClaimResult]) -> Checked:
+        """The verdicts on `claims` with each claim's span, score and standalone text."""
         for claim, result in zip(claims, results, strict=True):
             result.claim, result.start, result.end, result.checkworthiness = claim.text, claim.start, claim.end, claim.checkworthiness
             result.checked_as, result.attribution = claim.checked_as, claim.attribution
         return Checked(results, index.build_id, extraction.skipped)
 
-    def verify(self, claims: list[str], top_k: int) -> Checked:
-        """Verdicts on each claim exactly as given."""
-        for claim in claims:
-            if not claim.strip():
-                raise InvalidInput("a claim is blank")
-        index = self.index
-        return Checked(self._run_verify(index, claims, top_k, self._deadline()), index.build_id)
-
-    def _deadline(self) -> float:
-        return time.monotonic() + self.settings.request_timeout_s
-
-    def _run_verify(self, index: ReferenceIndex, claims: list[str], top_k: int, deadline: float) -> list[ClaimResult]:
-        if not claims:
-            return []
-        return self.batcher.run("verify", VerifyWork(index, claims, top_k), len(claims), deadline)
-
     def _extract_batch(self, texts: list[str]) -> list[Extraction]:
-        """Worker side of `claims`: every waiting text in one spaCy stream and one embedding pass."""
+        """Worker side of `claims`: every waiting text in one spaCy stream and one scoring pass."""
         return self.extractor.extract_many(texts)
 
     def _verify_batch(self, works: list[VerifyWork]) -> list[list[ClaimResult]]:
@@ -235,6 +252,12 @@ def stance_readings(claims: list[str], hits: list[list[SearchHit]], sentence_pas
 def cached_sentence_spans(passage_text: str) -> tuple[tuple[int, int], ...]:
     """Sentence spans of a passage, computed once per passage text."""
     return tuple(sentence_spans(passage_text))
+
+
+def _require_claims(claims: list[str]) -> None:
+    for claim in claims:
+        if not claim.strip():
+            raise InvalidInput("a claim is blank")
 
 
 def _require_text(text: str) -> None:

@@ -242,6 +242,16 @@ def run(config: TrainingConfig) -> dict:
     return report
 
 
+def _stage_options(config: dict, first: bool) -> str:
+    """The train_stance.py options of one stage that differ from the defaults."""
+    defaults = TrainingConfig(Path("."), Path("."))
+    options = [] if first else ["--init-from <previous stage>"]
+    for name in ("snli_skip", "snli_pairs", "neutral_keep", "gold_repeats", "learning_rate", "warmup_fraction", "epochs"):
+        if config.get(name) is not None and config[name] != getattr(defaults, name):
+            options.append(f"--{name.replace('_', '-')} {config[name]}")
+    return " ".join(options) or "defaults"
+
+
 def write_model_card(report: dict, output_dir: Path) -> None:
     """Write README.md (the model card) beside the weights from a training report."""
     config = report["config"]
@@ -252,17 +262,15 @@ def write_model_card(report: dict, output_dir: Path) -> None:
     sources = ", ".join(f"{name} {count}" for name, count in sorted(report["train_pairs_by_source"].items()))
     stances = ", ".join(f"{name} {count}" for name, count in sorted(report["train_pairs_by_stance"].items()))
     stages = ""
-    if report.get("previous_stage"):
-        first = report["previous_stage"]
-        first_sources = ", ".join(f"{name} {count}" for name, count in sorted(first["train_pairs_by_source"].items()))
-        stages = f"""
-Trained in two stages with the same script. Stage 1, from the base weights with default
-options: {first["train_pairs"]} pairs ({first_sources}), {first["config"]["epochs"]} epoch, lr
-{first["config"]["learning_rate"]}, {first["seconds"] / 60:.0f} minutes. Stage 2, continuing from stage 1 with
-`--init-from <stage 1> --snli-skip {config["snli_skip"]} --snli-pairs {config["snli_pairs"]} --neutral-keep {config["neutral_keep"]}
---gold-repeats {config["gold_repeats"]} --learning-rate {config["learning_rate"]} --warmup-fraction {config["warmup_fraction"]}`: new SNLI
-pairs, FEVER gold pairs twice, half of the other sets' neutral pairs; its figures follow.
-"""
+    chain = [report]
+    while chain[0].get("previous_stage"):
+        chain.insert(0, chain[0]["previous_stage"])
+    if len(chain) > 1:
+        lines = [f"Trained in {len(chain)} stages with the same script, each continuing from the one before:"]
+        for number, stage in enumerate(chain, start=1):
+            options = _stage_options(stage["config"], number == 1)
+            lines.append(f"- stage {number}: `{options}`, {stage['train_pairs']} pairs, {stage['seconds'] / 60:.0f} minutes.")
+        stages = "\n" + "\n".join(lines) + "\n\nThe figures below are those of the last stage.\n"
     card = f"""# stance-minilm: a (passage, claim) stance cross-encoder
 
 Labels (read them from `config.json` `id2label`, never assume an order): `supports`,
@@ -283,7 +291,9 @@ second, at most {config["max_length"]} tokens. Weights in fp16 safetensors; the 
   - `fever`: each SUPPORTS/REFUTES claim with its gold evidence passage (FEVER tokenisation undone).
   - `fever-retrieved`: hard neutral pairs: for each claim, the best passage that our own retriever
     (all-MiniLM-L6-v2 over the 4,864-passage FEVER pool) ranks highest and that is not its gold
-    evidence; for NOT ENOUGH INFO claims, simply the best-ranked passage.
+    evidence and repeats no sentence of it (the pool's passages overlap; runs made before this
+    check existed mined some of those as neutral); for NOT ENOUGH INFO claims, simply the
+    best-ranked passage.
   - `climate-fever`: the five annotated evidence sentences of each claim with their own labels.
   - `covidfact`: claim with its evidence sentences joined (split by source article, so a claim and
     its generated counter-claim fall into the same split).

@@ -308,6 +308,29 @@ def test_a_full_work_queue_answers_429_at_once_and_loses_nothing(client, held_ve
         assert running.result(60).status_code == 200 and waiting.result(60).status_code == 200
 
 
+def test_more_waiting_requests_than_server_threads_reach_the_queue_limit(client, held_verify, monkeypatch):
+    """Requests wait for the model worker on the event loop, not in a 40-thread pool: with room
+    for 50 queued claims, 60 simultaneous requests give 50 answers and 9 immediate 429s."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    started, release = held_verify
+    monkeypatch.setattr(client.app.state.pipeline.batcher, "max_queued", 50)
+    post = lambda n: client.post("/v1/verify", json={"claim": f"NATO had {n} members in 2024.", "top_k": 1})  # noqa: E731
+    with ThreadPoolExecutor(60) as pool:
+        running = pool.submit(post, 0)
+        assert started.wait(30)
+        others = [pool.submit(post, n) for n in range(1, 60)]
+        deadline = time.monotonic() + 20
+        while sum(future.done() for future in others) < 9:
+            assert time.monotonic() < deadline, "the refusals did not come at once"
+            time.sleep(0.05)
+        assert client.app.state.pipeline.batcher.queued_weight == 50
+        release.set()
+        statuses = sorted(future.result(120).status_code for future in others)
+    assert running.result(60).status_code == 200
+    assert statuses == [200] * 50 + [429] * 9
+
+
 def test_a_request_past_its_time_budget_answers_429(client, held_verify, monkeypatch):
     monkeypatch.setattr(client.app.state.pipeline.settings, "request_timeout_s", 0.3)
     started = time.monotonic()

@@ -120,3 +120,39 @@ def test_jobs_of_different_kinds_go_to_their_own_handlers():
             batcher.run("unknown", "x", 1, far())
     finally:
         batcher.stop()
+
+
+def test_waiting_on_the_event_loop_holds_no_thread_and_keeps_the_limits(recorder):
+    """`run_async`: a hundred callers wait on one event loop; the queue limit refuses the
+    rest at once, a caller past its deadline gives up, and its unstarted job is dropped."""
+    import asyncio
+
+    threads_before, threads_while_waiting = threading.active_count(), []
+    batcher = MicroBatcher({"double": recorder}, max_queued=61, max_batch_weight=100, window_s=0.0)
+    batcher.start()
+    recorder.release.clear()
+
+    async def scenario():
+        first = asyncio.ensure_future(batcher.run_async("double", 0, 1, far()))
+        while not recorder.started.is_set():
+            await asyncio.sleep(0.01)
+        late = asyncio.ensure_future(batcher.run_async("double", 1000, 1, time.monotonic() + 0.2))
+        waiting = [asyncio.ensure_future(batcher.run_async("double", n, 1, far())) for n in range(1, 100)]
+        await asyncio.sleep(0.1)
+        threads_while_waiting.append(threading.active_count())
+        outcomes = await asyncio.gather(*waiting, return_exceptions=True)  # released below, from a thread
+        return await first, outcomes, await asyncio.gather(late, return_exceptions=True)
+
+    threading.Timer(0.5, recorder.release.set).start()  # the second thread
+    try:
+        first, outcomes, [late] = asyncio.run(scenario())
+    finally:
+        recorder.release.set()
+        batcher.stop()
+    answered = [o for o in outcomes if not isinstance(o, Exception)]
+    refused = [o for o in outcomes if isinstance(o, Overloaded)]
+    assert first == 0 and len(answered) == 60 and len(refused) == 39 and len(answered) + len(refused) == 99
+    assert answered == [n * 10 for n in range(1, 61)]
+    assert isinstance(late, DeadlineExceeded)
+    assert 1000 not in [work for batch in recorder.batches for work in batch]  # dropped before it started
+    assert threads_while_waiting[0] <= threads_before + 2  # the worker and the release timer, not one per caller

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import pytest
 from conftest import SEED_TEXT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from service.checkworthiness import CheckworthinessModel
 from service.claims import NOT_ENGLISH, ClaimExtractor, Extraction
 from service.config import Settings
-from service.embedding import Embedder
+from service.errors import NotLoaded
 from service.standalone import MAX_CLAIM_TOKENS
 
 
 @pytest.fixture(scope="module")
 def extractor():
-    loaded = ClaimExtractor(Embedder(), Settings().checkworthiness_model_dir)
+    loaded = ClaimExtractor(Settings().checkworthiness_model_dir)
     loaded.warm_up()
     return loaded
 
@@ -131,3 +135,35 @@ def test_several_texts_at_once_give_what_each_gives_alone(extractor):
         alone = extractor.extract(text)
         assert [(c.start, c.end, c.checked_as) for c in together.claims] == [(c.start, c.end, c.checked_as) for c in alone.claims]
         assert [c.checkworthiness for c in together.claims] == pytest.approx([c.checkworthiness for c in alone.claims], abs=1e-3)
+
+
+def test_checkworthiness_model_is_small_and_has_a_card():
+    model_dir = Settings().checkworthiness_model_dir
+    assert 0 < sum(p.stat().st_size for p in model_dir.glob("*.safetensors")) < 60_000_000
+    card = (model_dir / "README.md").read_text(encoding="utf-8")
+    stored = json.loads((model_dir / "checkworthiness.json").read_text(encoding="utf-8"))
+    assert "fine-tuned with a 2-way head" in card and "CheckThat! 2024 English train split" in " ".join(card.split())
+    assert "| CT24 dev-test |" in card
+    assert f"({stored['threshold']:.2f}, in `checkworthiness.json`" in card
+    assert stored["report"]["dev_test"]["sentences"] == 318 and stored["report"]["config"]["epochs"] >= 1
+    scorer = CheckworthinessModel(model_dir)
+    scorer.warm_up()
+    assert scorer.threshold == stored["threshold"] and 0.0 < scorer.threshold < 1.0
+
+
+def test_checkworthiness_on_onnx_runtime_matches_torch(extractor):
+    reference = CheckworthinessModel(Settings().checkworthiness_model_dir, backend="torch", batch_size=2)
+    reference.warm_up()
+    sentences = ["Finland joined NATO in April 2023.", "Hello!", "The summit cost 40 million euros, twice the budget of 2019."]
+    assert extractor.scorer.backend == "onnx"
+    assert extractor.scorer.predict(sentences).tolist() == pytest.approx(reference.predict(sentences).tolist(), abs=2e-4)
+    assert extractor.scorer.predict([]).shape == (0,)
+
+
+def test_a_missing_checkworthiness_model_is_a_clear_error(tmp_path):
+    with pytest.raises(NotLoaded, match="train_checkworthiness"):
+        CheckworthinessModel(tmp_path).warm_up()
+    shutil.copytree(Settings().checkworthiness_model_dir, tmp_path / "copy")
+    (tmp_path / "copy" / "checkworthiness.json").unlink()
+    with pytest.raises(NotLoaded, match="checkworthiness.json"):
+        CheckworthinessModel(tmp_path / "copy").warm_up()

@@ -25,6 +25,7 @@ def test_bm25_ranks_the_passage_sharing_the_rare_words_first():
     assert [row for row, _ in lexical.search(["armed attack, article 5"], 3)[0]] == [0, 1]
     assert lexical.search(["the of an", "zebra crossing", ""], 3) == [[], [], []]  # nothing shared: no guesses
     assert LexicalIndex([]).search(["anything"], 3) == [[]]
+    assert LexicalIndex(["the of", "and"]).search(["the", "anything"], 3) == [[], []]  # no word to index at all
 
 
 def test_hybrid_search_is_reciprocal_rank_fusion_of_both_rankings(pipeline):

@@ -91,7 +91,7 @@ def test_onnx_runtime_gives_the_probabilities_of_the_torch_model(classifier):
 
 
 def test_length_batches_keep_similar_lengths_together():
-    from service.stance import length_batches
+    from service.sequence_classifier import length_batches
 
     lengths = [200, 40, 190, 45, 42, 180, 41]
     batches = length_batches(lengths, batch_size=3)

@@ -1,0 +1,49 @@
+"""Choose the verdict rule's settings on dev-split evaluation dumps; prints one JSON report.
+
+Run `scripts/evaluate.py SET --split dev --dump DUMP.jsonl` for each set first (default
+settings: the 3 best-ranked passages get sentence readings, so at most 3 can be tried as
+voters), then `scripts/tune_verdict.py DUMP.jsonl [...]`.
+For each (`verdict_passages`, `strong_stance`) pair it re-decides every dumped claim with
+service/verdict.py and scores accuracy and macro-F1 per set; the pair with the best mean
+macro-F1 over the sets wins (each set counts the same, whatever its size). Never pass
+test-split dumps: the settings are reported on test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from service.datasets import read_jsonl
+from service.evaluation import VERDICTS, classification_report, dumped_evidence
+from service.verdict import decide
+
+PASSAGES = (1, 2, 3)
+STRONG = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("dumps", nargs="+", type=Path, help="JSONL dumps of dev-split evaluations (scripts/evaluate.py --dump)")
+    args = parser.parse_args()
+    sets = {dump.stem: [(row["gold"], dumped_evidence(row)) for row in read_jsonl(dump)] for dump in args.dumps}
+    grid = []
+    for passages in PASSAGES:
+        for strong in STRONG:
+            scores = {}
+            for name, rows in sets.items():
+                predicted = [decide("", None, None, evidence, passages, strong).verdict for _, evidence in rows]
+                report = classification_report([gold for gold, _ in rows], predicted, VERDICTS)
+                scores[name] = {"accuracy": report["accuracy"], "macro_f1": report["macro_f1"]}
+            mean = sum(s["macro_f1"] for s in scores.values()) / len(scores)
+            grid.append({"verdict_passages": passages, "strong_stance": strong, "mean_macro_f1": round(mean, 4), "by_set": scores})
+    grid.sort(key=lambda row: -row["mean_macro_f1"])
+    json.dump({"claims": {name: len(rows) for name, rows in sets.items()}, "best": grid[0], "top": grid[1:6]}, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
