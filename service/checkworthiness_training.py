@@ -13,6 +13,7 @@ import numpy as np
 
 from service.checkworthiness import LABELS, SETTINGS_FILE, CheckworthinessModel
 from service.datasets import ct24_sentences
+from service.fine_tuning import fine_tune, length_grouped_batches
 
 
 @dataclass
@@ -55,25 +56,11 @@ def best_threshold(labels: np.ndarray, probabilities: np.ndarray) -> float:
     return float(max(candidates, key=lambda t: binary_scores(labels, probabilities, t)["f1"]))
 
 
-def _length_grouped_batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
-    """Shuffle, then sort within windows of 50 batches so each batch has similar lengths."""
-    order = list(range(len(lengths)))
-    rng.shuffle(order)
-    window = batch_size * 50
-    batches = []
-    for start in range(0, len(order), window):
-        chunk = sorted(order[start : start + window], key=lambda i: lengths[i])
-        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
-    rng.shuffle(batches)
-    return batches
-
-
 def train(config: TrainingConfig) -> dict:
     """Fine-tune MiniLM on CT24 train, choose the threshold on CT24 dev, report on CT24 dev-test,
     save the fp16 model; returns the report."""
     import torch
-    from tqdm import tqdm
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from service.embedding import packaged_embedding_model_path
 
@@ -88,23 +75,13 @@ def train(config: TrainingConfig) -> dict:
     )
     encoded = tokenizer(texts, truncation=True, max_length=config.max_length)
     lengths = [len(ids) for ids in encoded["input_ids"]]
-    batches = [batch for _ in range(config.epochs) for batch in _length_grouped_batches(lengths, config.batch_size, rng)]
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.01)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_fraction * len(batches)), len(batches))
-    model.train()
-    progress = tqdm(batches, desc="training", unit="batch")
-    running = None
-    for batch in progress:
-        inputs = tokenizer.pad({name: [values[i] for i in batch] for name, values in encoded.items()}, return_tensors="pt")
-        loss = model(**inputs, labels=torch.tensor([labels[i] for i in batch])).loss
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad()
-        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
-        progress.set_postfix(loss=f"{running:.3f}")
-    model.eval()
+    batches = [batch for _ in range(config.epochs) for batch in length_grouped_batches(lengths, config.batch_size, rng)]
+
+    def inputs_of(batch: list[int]) -> dict:
+        padded = tokenizer.pad({name: [values[i] for i in batch] for name, values in encoded.items()}, return_tensors="pt")
+        return {**padded, "labels": torch.tensor([labels[i] for i in batch])}
+
+    fine_tune(model, batches, inputs_of, config.learning_rate, config.warmup_fraction)
     scorer = CheckworthinessModel.from_model(model, tokenizer, config.max_length)
     scored = {split: _scored(scorer, config.data_dir, split) for split in ("dev", "dev-test")}
     threshold = best_threshold(*scored["dev"])

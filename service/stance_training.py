@@ -21,6 +21,7 @@ from service.datasets import (
 )
 from service.embedding import Embedder
 from service.evaluation import classification_report
+from service.fine_tuning import fine_tune, length_grouped_batches
 
 STANCE_LABELS = ("supports", "refutes", "neutral")
 
@@ -126,24 +127,10 @@ def collect_pairs(config: TrainingConfig, split: str, embedder: Embedder, retrie
     return snli[config.snli_skip : config.snli_skip + config.snli_pairs] + kept
 
 
-def _length_grouped_batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
-    """Shuffle, then sort within windows of 50 batches so each batch has similar lengths."""
-    order = list(range(len(lengths)))
-    rng.shuffle(order)
-    window = batch_size * 50
-    batches = []
-    for start in range(0, len(order), window):
-        chunk = sorted(order[start : start + window], key=lambda i: lengths[i])
-        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
-    rng.shuffle(batches)
-    return batches
-
-
 def train(config: TrainingConfig, train_pairs: list[StancePair]):
     """Fine-tune MiniLM with a 3-way classification head; returns (model, tokenizer)."""
     import torch
-    from tqdm import tqdm
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from service.embedding import packaged_embedding_model_path
 
@@ -165,13 +152,9 @@ def train(config: TrainingConfig, train_pairs: list[StancePair]):
         )
     label_ids = [STANCE_LABELS.index(p.stance) for p in train_pairs]
     lengths = [len(p.premise) + len(p.hypothesis) for p in train_pairs]
-    batches = [b for _ in range(config.epochs) for b in _length_grouped_batches(lengths, config.batch_size, rng)]
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.01)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_fraction * len(batches)), len(batches))
-    model.train()
-    progress = tqdm(batches, desc="training", unit="batch")
-    running = None
-    for batch in progress:
+    batches = [b for _ in range(config.epochs) for b in length_grouped_batches(lengths, config.batch_size, rng)]
+
+    def inputs_of(batch: list[int]) -> dict:
         encoded = tokenizer(
             [train_pairs[i].premise for i in batch],
             [train_pairs[i].hypothesis for i in batch],
@@ -180,15 +163,9 @@ def train(config: TrainingConfig, train_pairs: list[StancePair]):
             padding=True,
             return_tensors="pt",
         )
-        loss = model(**encoded, labels=torch.tensor([label_ids[i] for i in batch])).loss
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad()
-        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
-        progress.set_postfix(loss=f"{running:.3f}")
-    model.eval()
+        return {**encoded, "labels": torch.tensor([label_ids[i] for i in batch])}
+
+    fine_tune(model, batches, inputs_of, config.learning_rate, config.warmup_fraction)
     return model, tokenizer
 
 
