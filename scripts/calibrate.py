@@ -33,7 +33,8 @@ def main() -> int:
         rows = list(read_jsonl(dump))
         sources[dump.name] = len(rows)
         for row in rows:
-            result = decide("", None, None, dumped_evidence(row), settings.verdict_passages, settings.strong_stance)
+            evidence = dumped_evidence(row, settings.verdict_passages)
+            result = decide("", None, None, evidence, settings.verdict_passages, settings.strong_stance)
             verdicts.append(result.verdict)
             raw.append(result.confidence)
             correct.append(result.verdict == row["gold"])

@@ -1,8 +1,8 @@
 """Choose the verdict rule's settings on dev-split evaluation dumps; prints one JSON report.
 
-Run `scripts/evaluate.py SET --split dev --dump DUMP.jsonl` for each set first (default
-settings: the 3 best-ranked passages get sentence readings, so at most 3 can be tried as
-voters), then `scripts/tune_verdict.py DUMP.jsonl [...]`.
+Run `CLAIMCHECK_VERDICT_PASSAGES=3 scripts/evaluate.py SET --split dev --dump DUMP.jsonl` for
+each set first (the service reads the sentences of the voting passages only, so the dumps must
+have read as many passages as the most voters tried), then `scripts/tune_verdict.py DUMP.jsonl [...]`.
 For each (`verdict_passages`, `strong_stance`) pair it re-decides every dumped claim with
 service/verdict.py and scores accuracy and macro-F1 per set; the pair with the best mean
 macro-F1 over the sets wins (each set counts the same, whatever its size). Never pass
@@ -28,7 +28,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dumps", nargs="+", type=Path, help="JSONL dumps of dev-split evaluations (scripts/evaluate.py --dump)")
     args = parser.parse_args()
-    sets = {dump.stem: [(row["gold"], dumped_evidence(row)) for row in read_jsonl(dump)] for dump in args.dumps}
+    sets = {dump.stem: [(row["gold"], dumped_evidence(row, max(PASSAGES))) for row in read_jsonl(dump)] for dump in args.dumps}
     grid = []
     for passages in PASSAGES:
         for strong in STRONG:

@@ -58,8 +58,16 @@ def load_custom(claims_path: Path, corpus_path: Path) -> tuple[str, list[ClaimEx
     return claims_path.stem, claims, list(read_jsonl(corpus_path))
 
 
-def dumped_evidence(row: dict) -> list[Evidence]:
-    """The evidence of one claim of a `--dump` file, as the verdict rule reads it."""
+def dumped_evidence(row: dict, voters: int) -> list[Evidence]:
+    """The evidence of one claim of a `--dump` file, as the verdict rule reads it; raises
+    ValueError when the dump read fewer passages sentence by sentence than `voters` (the
+    service reads the sentences of every voting passage)."""
+    read = row.get("sentence_passages", 3)  # dumps older than the field read 3
+    if read < voters:
+        raise ValueError(
+            f"this dump read the sentences of {read} passage(s) per claim, fewer than the {voters} voters asked for; "
+            f"dump again with CLAIMCHECK_VERDICT_PASSAGES={voters}"
+        )
     return [
         Evidence(e["doc_id"], None, None, "", 0, 0, e["retrieval_score"], e["retrieval_rank"], max(probs, key=probs.get), probs)
         for e in row["evidence"]
@@ -132,7 +140,8 @@ def evaluate_claims(
                 ]
                 row = {"claim": claim.claim, "gold": claim.verdict, "gold_ids": claim.evidence_ids, "verdict": result.verdict}
                 confidences = {"confidence": result.confidence, "raw_confidence": result.raw_confidence}
-                handle.write(json.dumps({**row, **confidences, "evidence": evidence}) + "\n")
+                read = {"sentence_passages": pipeline.settings.verdict_passages if pipeline.settings.sentence_evidence else 0}
+                handle.write(json.dumps({**row, **confidences, **read, "evidence": evidence}) + "\n")
     gold = [c.verdict for c in claims]
     guess = [r.verdict for r in results]
     correct = [g == p for g, p in zip(gold, guess, strict=True)]

@@ -59,3 +59,14 @@ def test_calibration_changes_confidence_but_never_the_verdict():
         assert plain.verdict == calibrated.verdict
         assert calibrated.raw_confidence == plain.confidence
         assert abs(calibrated.confidence - 0.5) < abs(plain.confidence - 0.5)
+
+
+def test_dumped_claims_are_decided_again_only_with_as_many_voters_as_the_dump_read():
+    from service.evaluation import dumped_evidence
+
+    probs = {"supports": 0.8, "refutes": 0.1, "neutral": 0.1}
+    row = {"sentence_passages": 1, "evidence": [{"doc_id": "d", "retrieval_rank": 1, "retrieval_score": 0.7, "stance_probs": probs}]}
+    [evidence] = dumped_evidence(row, 1)
+    assert (evidence.retrieval_rank, evidence.stance, evidence.stance_probs) == (1, "supports", probs)
+    with pytest.raises(ValueError, match="CLAIMCHECK_VERDICT_PASSAGES=2"):
+        dumped_evidence(row, 2)
