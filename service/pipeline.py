@@ -10,7 +10,7 @@ from pathlib import Path
 
 from service.batching import MicroBatcher
 from service.calibration import Calibration
-from service.claims import Claim, ClaimExtractor, Extraction, Skipped
+from service.claims import ClaimExtractor, Extraction, Skipped
 from service.config import Settings
 from service.embedding import Embedder
 from service.errors import InputTooLarge, InvalidInput, NotLoaded
@@ -31,7 +31,7 @@ class Checked:
 
 
 class Pipeline:
-    """Owns the models and the live index; every method is blocking and thread-safe.
+    """Owns the models and the live index; every method is thread-safe.
 
     All model work runs on one worker thread (service/batching.py): concurrent calls queue
     there and share forward passes, each within the configured time budget. The `_async`
@@ -119,8 +119,14 @@ class Pipeline:
         _require_text(text)
         deadline, index = self._deadline(), self.index
         extraction = await self.batcher.run_async("extract", text, 1, deadline)
-        claims = self._checkworthy(extraction, max_claims)
-        return self._checked(index, extraction, claims, await self._verify_async(index, [c.checked_as for c in claims], top_k, deadline))
+        claims = [c for c in extraction.claims if c.checkworthiness >= self.checkworthiness_threshold]
+        if max_claims is not None and len(claims) > max_claims:
+            raise InputTooLarge(f"the text has {len(claims)} check-worthy claims; at most {max_claims} are checked per request")
+        results = await self._verify_async(index, [c.checked_as for c in claims], top_k, deadline)
+        for claim, result in zip(claims, results, strict=True):
+            result.claim, result.start, result.end, result.checkworthiness = claim.text, claim.start, claim.end, claim.checkworthiness
+            result.checked_as, result.attribution = claim.checked_as, claim.attribution
+        return Checked(results, index.build_id, extraction.skipped)
 
     def verify(self, claims: list[str], top_k: int) -> Checked:
         """Verdicts on each claim exactly as given."""
@@ -137,12 +143,6 @@ class Pipeline:
     def _deadline(self) -> float:
         return time.monotonic() + self.settings.request_timeout_s
 
-    def _checkworthy(self, extraction: Extraction, max_claims: int | None) -> list[Claim]:
-        claims = [c for c in extraction.claims if c.checkworthiness >= self.checkworthiness_threshold]
-        if max_claims is not None and len(claims) > max_claims:
-            raise InputTooLarge(f"the text has {len(claims)} check-worthy claims; at most {max_claims} are checked per request")
-        return claims
-
     def _verify(self, index: ReferenceIndex, claims: list[str], top_k: int, deadline: float) -> list[ClaimResult]:
         if not claims:
             return []
@@ -153,16 +153,8 @@ class Pipeline:
             return []
         return await self.batcher.run_async("verify", VerifyWork(index, claims, top_k), len(claims), deadline)
 
-    @staticmethod
-    def _checked(index: ReferenceIndex, extraction: Extraction, claims: list[Claim], results: list[ClaimResult]) -> Checked:
-        """The verdicts on `claims` with each claim's span, score and standalone text."""
-        for claim, result in zip(claims, results, strict=True):
-            result.claim, result.start, result.end, result.checkworthiness = claim.text, claim.start, claim.end, claim.checkworthiness
-            result.checked_as, result.attribution = claim.checked_as, claim.attribution
-        return Checked(results, index.build_id, extraction.skipped)
-
     def _extract_batch(self, texts: list[str]) -> list[Extraction]:
-        """Worker side of `claims`: every waiting text in one spaCy stream and one scoring pass."""
+        """Worker side of `claims_async`: every waiting text in one spaCy stream and one scoring pass."""
         return self.extractor.extract_many(texts)
 
     def _verify_batch(self, works: list[VerifyWork]) -> list[list[ClaimResult]]:
