@@ -18,7 +18,8 @@ from pathlib import Path
 from service.calibration import fit_calibration
 from service.config import Settings
 from service.datasets import read_jsonl
-from service.evaluation import dumped_evidence, expected_calibration_error
+from service.evaluation import dumped_evidence
+from service.scoring import expected_calibration_error
 from service.verdict import decide
 
 

@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 
 from service.datasets import read_jsonl
-from service.evaluation import VERDICTS, classification_report, dumped_evidence
+from service.evaluation import VERDICTS, dumped_evidence
+from service.scoring import classification_report
 from service.verdict import decide
 
 PASSAGES = (1, 2, 3)

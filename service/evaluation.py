@@ -21,6 +21,7 @@ from service.datasets import (
 )
 from service.index import build_index
 from service.pipeline import Pipeline
+from service.scoring import classification_report, expected_calibration_error
 from service.verdict import Evidence
 
 VERDICTS = ("supported", "refuted", "conflicting", "not_enough_info")
@@ -75,39 +76,6 @@ def dumped_evidence(row: dict, voters: int) -> list[Evidence]:
     ]
 
 
-def expected_calibration_error(confidences: list[float], correct: list[bool], bins: int = 10) -> float:
-    """ECE with equal-width confidence bins."""
-    confidence = np.asarray(confidences)
-    hits = np.asarray(correct, dtype=float)
-    error = 0.0
-    for low in np.linspace(0, 1, bins, endpoint=False):
-        in_bin = (confidence > low) & (confidence <= low + 1 / bins)
-        if in_bin.any():
-            error += in_bin.mean() * abs(hits[in_bin].mean() - confidence[in_bin].mean())
-    return float(error)
-
-
-def classification_report(gold: list[str], guess: list[str], label_set: tuple[str, ...] = VERDICTS) -> dict:
-    """Accuracy, macro-F1 over the gold labels present, per-label precision/recall/F1, confusion matrix."""
-    labels = [label for label in label_set if label in gold or label in guess]
-    per_label = {}
-    for label in labels:
-        tp = sum(g == label == p for g, p in zip(gold, guess, strict=True))
-        predicted = sum(p == label for p in guess)
-        actual = sum(g == label for g in gold)
-        precision = tp / predicted if predicted else 0.0
-        recall = tp / actual if actual else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_label[label] = {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4), "support": actual}
-    present = [label for label in labels if per_label[label]["support"]]
-    return {
-        "accuracy": round(float(np.mean([g == p for g, p in zip(gold, guess, strict=True)])), 4),
-        "macro_f1": round(float(np.mean([per_label[label]["f1"] for label in present])), 4),
-        "per_label": per_label,
-        "confusion_matrix": {g: {p: sum(x == g and y == p for x, y in zip(gold, guess, strict=True)) for p in labels} for g in labels},
-    }
-
-
 def evaluate_claims(
     name: str, split: str, claims: list[ClaimExample], corpus: list[dict], index_dir: Path, top_k: int, dump: Path | None = None
 ) -> dict:
@@ -152,7 +120,7 @@ def evaluate_claims(
         "split": split,
         "claims": len(claims),
         "passage_pool": {"documents": build.documents, "passages": build.passages},
-        **classification_report(gold, guess),
+        **classification_report(gold, guess, VERDICTS),
         "evidence_recall": {
             f"@{k}": round(
                 float(np.mean([bool(set(c.evidence_ids) & set(ids[:k])) for (c, _), ids in zip(with_evidence, retrieved, strict=True)])), 4
@@ -188,7 +156,7 @@ def evaluate_healthver_pairs(data_dir: Path, split: str) -> dict:
         "dataset": "healthver",
         "split": split,
         "pairs": len(pairs),
-        **classification_report(gold, guess),
+        **classification_report(gold, guess, VERDICTS),
         "pairs_per_second": round(len(pairs) / seconds, 2),
         "stance_model": classifier.model_dir.name,
     }

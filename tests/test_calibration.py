@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from service.calibration import Calibration, fit_calibration, fit_platt
-from service.evaluation import expected_calibration_error
+from service.scoring import expected_calibration_error
 from service.verdict import Evidence, decide
 
 
