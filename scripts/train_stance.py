@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from pathlib import Path
 
 from service.datasets import default_data_dir
-from service.stance_training import TrainingConfig, run
+from service.stance_training import TrainingConfig, run, split_pairs, write_pairs
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -27,6 +28,12 @@ def main() -> None:
     parser.add_argument("--neutral-keep", type=float, default=1.0, help="fraction of non-SNLI neutral pairs kept")
     parser.add_argument("--gold-repeats", type=int, default=1, help="times each FEVER gold-evidence pair is seen")
     parser.add_argument("--warmup-fraction", type=float, default=TrainingConfig.warmup_fraction)
+    parser.add_argument("--batch-size", type=int, default=TrainingConfig.batch_size)
+    parser.add_argument("--max-steps", type=int, default=None, help="train the first N batches of the epochs only")
+    parser.add_argument("--hard-neutrals", type=int, default=TrainingConfig.hard_neutrals, help="mined neutrals per FEVER claim")
+    parser.add_argument("--base", type=Path, default=None, help="a local all-MiniLM-L6-v2 folder instead of the packaged one")
+    parser.add_argument("--pairs", type=Path, default=None, help="train on the pair files --write-pairs saved instead of collecting them")
+    parser.add_argument("--write-pairs", type=Path, default=None, help="collect every split's pairs into this folder and stop")
     args = parser.parse_args()
     config = TrainingConfig(
         data_dir=args.data_dir,
@@ -40,7 +47,17 @@ def main() -> None:
         snli_skip=args.snli_skip,
         neutral_keep=args.neutral_keep,
         gold_repeats=args.gold_repeats,
+        batch_size=args.batch_size,
+        max_steps=args.max_steps,
+        hard_neutrals=args.hard_neutrals,
+        base_model_dir=args.base,
+        pairs_dir=args.pairs,
     )
+    if args.write_pairs is not None:
+        for split, pairs in split_pairs(config).items():
+            write_pairs(pairs, args.write_pairs / f"{split}.jsonl.gz")
+            print(f"{split}: {len(pairs)} pairs, {Counter(p.source for p in pairs)}")
+        return
     report = run(config)
     print(json.dumps(report, indent=2))
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from service.checkworthiness import LABELS, SETTINGS_FILE, CheckworthinessModel
 from service.datasets import ct24_sentences
-from service.fine_tuning import fine_tune, length_grouped_batches
+from service.fine_tuning import fine_tune, length_grouped_batches, training_device
 
 
 @dataclass
@@ -81,7 +81,7 @@ def train(config: TrainingConfig) -> dict:
         padded = tokenizer.pad({name: [values[i] for i in batch] for name, values in encoded.items()}, return_tensors="pt")
         return {**padded, "labels": torch.tensor([labels[i] for i in batch])}
 
-    fine_tune(model, batches, inputs_of, config.learning_rate, config.warmup_fraction)
+    fine_tune(model, batches, inputs_of, config.learning_rate, config.warmup_fraction, training_device())
     scorer = CheckworthinessModel.from_model(model, tokenizer, config.max_length)
     scored = {split: _scored(scorer, config.data_dir, split) for split in ("dev", "dev-test")}
     threshold = best_threshold(*scored["dev"])

@@ -60,8 +60,10 @@ class SequenceClassifier:
             return self._session.run(None, {name: np.asarray(values, dtype=np.int64) for name, values in encoded.items()})[0]
         import torch
 
+        device = self._model.device
         with torch.inference_mode():
-            return self._model(**{name: torch.from_numpy(values) for name, values in encoded.items()}).logits.float().numpy()
+            inputs = {name: torch.from_numpy(values).to(device) for name, values in encoded.items()}
+            return self._model(**inputs).logits.float().cpu().numpy()
 
 
 def length_batches(lengths: list[int], batch_size: int, spread: float = 1.5, slack: int = 8) -> list[list[int]]:

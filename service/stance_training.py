@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 import time
@@ -20,8 +21,8 @@ from service.datasets import (
     snli_pairs,
 )
 from service.embedding import Embedder
-from service.evaluation import classification_report
-from service.fine_tuning import fine_tune, length_grouped_batches
+from service.fine_tuning import fine_tune, hardware_description, length_grouped_batches, training_device
+from service.scoring import classification_report
 
 STANCE_LABELS = ("supports", "refutes", "neutral")
 
@@ -44,6 +45,10 @@ class TrainingConfig:
     snli_skip: int = 0
     neutral_keep: float = 1.0
     gold_repeats: int = 1
+    hard_neutrals: int = 1
+    max_steps: int | None = None
+    base_model_dir: Path | None = None
+    pairs_dir: Path | None = None
 
 
 @dataclass
@@ -69,12 +74,14 @@ def fever_sentences(text: str) -> set[str]:
     return {sentence.strip() for sentence in text.strip().removesuffix(" .").split(" . ") if sentence.strip()}
 
 
-def mine_fever_pairs(data_dir: Path, split: str, embedder: Embedder, retriever: FeverRetriever, top_k: int = 5) -> list[StancePair]:
+def mine_fever_pairs(
+    data_dir: Path, split: str, embedder: Embedder, retriever: FeverRetriever, hard_neutrals: int = 1, top_k: int = 8
+) -> list[StancePair]:
     """FEVER pairs of one split: gold evidence for SUPPORTS/REFUTES claims, plus hard neutral
-    pairs made from the best-ranked non-gold passage our own retriever returns for each claim
-    (for NOT ENOUGH INFO claims, the best-ranked passage). Two thirds of the pool's passages
-    share a sentence with another passage, so a non-gold passage that repeats a sentence of the
-    gold evidence is not neutral and is never mined."""
+    pairs made from the `hard_neutrals` best-ranked non-gold passages our own retriever returns
+    for each claim (for NOT ENOUGH INFO claims, the best-ranked passages). Two thirds of the
+    pool's passages share a sentence with another passage, so a non-gold passage that repeats a
+    sentence of the gold evidence is not neutral and is never mined."""
     corpus = retriever.corpus
     text_of = {doc["id"]: doc["text"] for doc in corpus}
     claims = [c for c in fever_claims(data_dir) if c.split == split]
@@ -89,8 +96,7 @@ def mine_fever_pairs(data_dir: Path, split: str, embedder: Embedder, retriever: 
             for i in ranked
             if i >= 0 and corpus[i]["id"] not in claim.evidence_ids and not fever_sentences(corpus[i]["text"]) & gold_sentences
         ]
-        if non_gold:
-            pairs.append(StancePair(non_gold[0]["text"], claim.claim, "neutral", "fever-retrieved"))
+        pairs += [StancePair(doc["text"], claim.claim, "neutral", "fever-retrieved") for doc in non_gold[:hard_neutrals]]
     return pairs
 
 
@@ -103,19 +109,40 @@ def covidfact_pairs(data_dir: Path, split: str) -> list[StancePair]:
     ]
 
 
-def collect_pairs(config: TrainingConfig, split: str, embedder: Embedder, retriever: FeverRetriever) -> list[StancePair]:
-    """Every training signal of one split. For `train`: SNLI pairs `snli_skip` to `snli_skip +
-    snli_pairs` of a fixed shuffle, FEVER gold pairs repeated `gold_repeats` times, and a
-    `neutral_keep` fraction of the other sets' neutral pairs; dev and test are left whole."""
-    rng = random.Random(config.seed)
-    snli = snli_pairs(config.data_dir, split)
-    rng.shuffle(snli)
-    others = (
-        mine_fever_pairs(config.data_dir, split, embedder, retriever)
+def all_pairs(config: TrainingConfig, split: str, embedder: Embedder, retriever: FeverRetriever) -> list[StancePair]:
+    """Every pair of one split from every set, SNLI first, before any sampling."""
+    return (
+        snli_pairs(config.data_dir, split)
+        + mine_fever_pairs(config.data_dir, split, embedder, retriever, config.hard_neutrals)
         + climate_fever_pairs(config.data_dir, split)
         + covidfact_pairs(config.data_dir, split)
         + healthver_pairs(config.data_dir, split)
     )
+
+
+def write_pairs(pairs: list[StancePair], path: Path) -> None:
+    """Save pairs as gzipped JSONL, so a run elsewhere (a GPU machine without the retriever) can train on them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        for pair in pairs:
+            handle.write(json.dumps(vars(pair), ensure_ascii=False) + "\n")
+
+
+def read_pairs(path: Path) -> list[StancePair]:
+    """Pairs saved by `write_pairs`."""
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return [StancePair(**json.loads(line)) for line in handle if line.strip()]
+
+
+def collect_pairs(config: TrainingConfig, split: str, pairs: list[StancePair]) -> list[StancePair]:
+    """The pairs of one split used for training or evaluation. For `train`: SNLI pairs
+    `snli_skip` to `snli_skip + snli_pairs` of a fixed shuffle, FEVER gold pairs repeated
+    `gold_repeats` times, and a `neutral_keep` fraction of the other sets' neutral pairs; dev
+    and test keep 3,000 SNLI pairs and everything else."""
+    rng = random.Random(config.seed)
+    snli = [pair for pair in pairs if pair.source == "snli"]
+    others = [pair for pair in pairs if pair.source != "snli"]
+    rng.shuffle(snli)
     if split != "train":
         return snli[:3000] + others
     sampler = random.Random(config.seed + 1)
@@ -142,10 +169,11 @@ def train(config: TrainingConfig, train_pairs: list[StancePair]):
         if [model.config.id2label[i] for i in range(model.config.num_labels)] != list(STANCE_LABELS):
             raise ValueError(f"{config.init_from} has labels {model.config.id2label}, expected {STANCE_LABELS}")
     else:
-        base = packaged_embedding_model_path()
+        base = config.base_model_dir or packaged_embedding_model_path()
         tokenizer = AutoTokenizer.from_pretrained(base)
         model = AutoModelForSequenceClassification.from_pretrained(
             base,
+            dtype=torch.float32,
             num_labels=len(STANCE_LABELS),
             id2label=dict(enumerate(STANCE_LABELS)),
             label2id={label: i for i, label in enumerate(STANCE_LABELS)},
@@ -153,6 +181,7 @@ def train(config: TrainingConfig, train_pairs: list[StancePair]):
     label_ids = [STANCE_LABELS.index(p.stance) for p in train_pairs]
     lengths = [len(p.premise) + len(p.hypothesis) for p in train_pairs]
     batches = [b for _ in range(config.epochs) for b in length_grouped_batches(lengths, config.batch_size, rng)]
+    batches = batches[: config.max_steps]
 
     def inputs_of(batch: list[int]) -> dict:
         encoded = tokenizer(
@@ -165,7 +194,7 @@ def train(config: TrainingConfig, train_pairs: list[StancePair]):
         )
         return {**encoded, "labels": torch.tensor([label_ids[i] for i in batch])}
 
-    fine_tune(model, batches, inputs_of, config.learning_rate, config.warmup_fraction)
+    fine_tune(model, batches, inputs_of, config.learning_rate, config.warmup_fraction, training_device())
     return model, tokenizer
 
 
@@ -186,21 +215,30 @@ def save_fp16(model, tokenizer, output_dir: Path) -> None:
     model.float()
 
 
+def split_pairs(config: TrainingConfig) -> dict[str, list[StancePair]]:
+    """Every pair of each split: read from `config.pairs_dir` when given (files written by
+    `--write-pairs`), else collected from the data sets, mining FEVER neutrals with our retriever."""
+    if config.pairs_dir is not None:
+        return {split: read_pairs(config.pairs_dir / f"{split}.jsonl.gz") for split in ("train", "dev", "test")}
+    embedder = Embedder()
+    embedder.warm_up()
+    retriever = FeverRetriever.build(config.data_dir, embedder)
+    return {split: all_pairs(config, split, embedder, retriever) for split in ("train", "dev", "test")}
+
+
 def run(config: TrainingConfig) -> dict:
     """Collect data, train, evaluate on held-out splits, save; returns the report."""
     started = time.time()
     previous_report = config.init_from / "training_report.json" if config.init_from else None
     previous = json.loads(previous_report.read_text()) if previous_report and previous_report.is_file() else None
-    embedder = Embedder()
-    embedder.warm_up()
-    retriever = FeverRetriever.build(config.data_dir, embedder)
-    train_pairs = collect_pairs(config, "train", embedder, retriever)
+    pairs_of_split = split_pairs(config)
+    train_pairs = collect_pairs(config, "train", pairs_of_split["train"])
     print(json.dumps({"train_pairs": len(train_pairs), "by_source": Counter(p.source for p in train_pairs)}))
     model, tokenizer = train(config, train_pairs)
     save_fp16(model, tokenizer, config.output_dir)
     evaluation = {}
     for split in ("dev", "test"):
-        pairs = collect_pairs(config, split, embedder, retriever)
+        pairs = collect_pairs(config, split, pairs_of_split[split])
         by_source: dict[str, list[StancePair]] = {}
         for pair in pairs:
             by_source.setdefault(pair.source.split("-retrieved")[0], []).append(pair)
@@ -211,6 +249,7 @@ def run(config: TrainingConfig) -> dict:
         "train_pairs_by_source": dict(Counter(p.source for p in train_pairs)),
         "train_pairs_by_stance": dict(Counter(p.stance for p in train_pairs)),
         "evaluation": evaluation,
+        "hardware": hardware_description(training_device()),
         "seconds": round(time.time() - started, 1),
         "previous_stage": previous,
     }
@@ -223,7 +262,8 @@ def _stage_options(config: dict, first: bool) -> str:
     """The train_stance.py options of one stage that differ from the defaults."""
     defaults = TrainingConfig(Path("."), Path("."))
     options = [] if first else ["--init-from <previous stage>"]
-    for name in ("snli_skip", "snli_pairs", "neutral_keep", "gold_repeats", "learning_rate", "warmup_fraction", "epochs"):
+    names = ("snli_skip", "snli_pairs", "neutral_keep", "gold_repeats", "hard_neutrals")
+    for name in names + ("learning_rate", "warmup_fraction", "epochs", "max_steps", "batch_size"):
         if config.get(name) is not None and config[name] != getattr(defaults, name):
             options.append(f"--{name.replace('_', '-')} {config[name]}")
     return " ".join(options) or "defaults"
@@ -248,6 +288,7 @@ def write_model_card(report: dict, output_dir: Path) -> None:
             options = _stage_options(stage["config"], number == 1)
             lines.append(f"- stage {number}: `{options}`, {stage['train_pairs']} pairs, {stage['seconds'] / 60:.0f} minutes.")
         stages = "\n" + "\n".join(lines) + "\n\nThe figures below are those of the last stage.\n"
+    cut = f" cut at {config['max_steps']} steps" if config.get("max_steps") else ""
     card = f"""# stance-minilm: a (passage, claim) stance cross-encoder
 
 Labels (read them from `config.json` `id2label`, never assume an order): `supports`,
@@ -258,19 +299,20 @@ second, at most {config["max_length"]} tokens. Weights in fp16 safetensors; the 
 {stages}
 - Base: {config["base_model"]}, with a new 3-way classification head.
 - Script: `scripts/train_stance.py` (code in `service/stance_training.py`), seed {config["seed"]},
-  {config["epochs"]} epoch(s), batch {config["batch_size"]}, AdamW lr {config["learning_rate"]}, linear decay
-  after {config["warmup_fraction"]:.0%} warm-up, length-grouped batches, on 2 CPU cores in {report["seconds"] / 60:.0f} minutes.
+  {config["epochs"]} epoch(s){cut}, batch {config["batch_size"]}, AdamW lr {config["learning_rate"]}, linear decay
+  after {config["warmup_fraction"]:.0%} warm-up, length-grouped batches,
+  on {report.get("hardware", "2 CPU cores")} in {report["seconds"] / 60:.0f} minutes.
 - {report["train_pairs"]} training pairs, all from the `train` split of each set (see `service/datasets.py`:
   every set is split once by claim, with a fixed seed, 80/10/10 into train/dev/test; SNLI's
   official test set is its test split; HealthVer's official test file is its test split):
   {sources}. By stance: {stances}.
   - `snli`: entailment -> supports, contradiction -> refutes, neutral -> neutral ({config["snli_pairs"]} sampled).
   - `fever`: each SUPPORTS/REFUTES claim with its gold evidence passage (FEVER tokenisation undone).
-  - `fever-retrieved`: hard neutral pairs: for each claim, the best passage that our own retriever
-    (all-MiniLM-L6-v2 over the 4,864-passage FEVER pool) ranks highest and that is not its gold
-    evidence and repeats no sentence of it (the pool's passages overlap; runs made before this
+  - `fever-retrieved`: hard neutral pairs: for each claim, the {config.get("hard_neutrals", 1)} passage(s) that our own retriever
+    (all-MiniLM-L6-v2 over the 4,864-passage FEVER pool) ranks highest among those that are not its gold
+    evidence and repeat no sentence of it (the pool's passages overlap; runs made before this
     check existed mined some of those as neutral); for NOT ENOUGH INFO claims, simply the
-    best-ranked passage.
+    best-ranked passage(s).
   - `climate-fever`: the five annotated evidence sentences of each claim with their own labels.
   - `covidfact`: claim with its evidence sentences joined (split by source article, so a claim and
     its generated counter-claim fall into the same split).

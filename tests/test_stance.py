@@ -98,3 +98,21 @@ def test_length_batches_keep_similar_lengths_together():
     assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
     assert [[lengths[i] for i in batch] for batch in batches] == [[40, 41, 42], [45], [180, 190, 200]]
     assert length_batches([], 4) == []
+
+
+def test_saved_training_pairs_come_back_and_are_sampled_as_configured(tmp_path):
+    from collections import Counter
+
+    from service.datasets import StancePair
+    from service.stance_training import TrainingConfig, collect_pairs, read_pairs, write_pairs
+
+    pairs = [StancePair(f"premise {i} — ünïcode", f"hypothesis {i}", "supports", "snli") for i in range(10)]
+    pairs += [StancePair("gold passage", "claim", "refutes", "fever"), StancePair("related passage", "claim", "neutral", "fever-retrieved")]
+    write_pairs(pairs, tmp_path / "train.jsonl.gz")
+    assert read_pairs(tmp_path / "train.jsonl.gz") == pairs
+
+    config = TrainingConfig(tmp_path, tmp_path, snli_pairs=4, snli_skip=2, gold_repeats=3, neutral_keep=0.0)
+    train = collect_pairs(config, "train", pairs)
+    assert Counter(p.source for p in train) == {"snli": 4, "fever": 3}
+    assert collect_pairs(config, "train", pairs)[:4] == train[:4]  # the SNLI shuffle is fixed by the seed
+    assert Counter(p.source for p in collect_pairs(config, "dev", pairs)) == {"snli": 10, "fever": 1, "fever-retrieved": 1}
