@@ -2,8 +2,9 @@
 
 `mask` returns a string as long as the input in which HTML-ish tags, comments, list bullets,
 transcript speaker labels (two or more lines opening with "MS. JEAN-PIERRE:", "Q:"...) and long
-runs of symbols are spaces, and a run of 100 characters without one gets one, so an offset
-into the masked text is an offset into the original. `blocks` cuts it where no sentence runs
+runs of symbols are spaces, and so are invisible format characters (zero-width spaces, bidi
+marks, byte-order marks) except inside a word; a run of 100 characters without a space gets
+one, so an offset into the masked text is an offset into the original. `blocks` cuts it where no sentence runs
 on: blank lines, block-level tags, list items and speaker turns.
 """
 
@@ -21,12 +22,15 @@ _BULLET = re.compile(r"^[ \t]*(?:[-*+•◦▪▫‣⁃·–—]|\(?\d{1,3}[.)]|
 _SPEAKER = re.compile(r"^[ \t]*([^\W\d_][\w'’.-]*(?:[ \t]+[\w'’.-]+){0,3})(?:[ \t]*\([^()\n]{1,40}\))?:(?=[ \t])", re.M)
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _SYMBOL_RUN = re.compile(r"[^\w\s]{32,}")  # rules, ASCII art
+_INVISIBLE = "\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+_INVISIBLE_OUTSIDE_WORD = re.compile(rf"(?<!\w)[{_INVISIBLE}]+|[{_INVISIBLE}]+(?!\w)")  # "1949.\u200b Finland"
+_INVISIBLE_ANYWHERE = re.compile(rf"[{_INVISIBLE}]+")
 _UNBROKEN = re.compile(r"\S{100}")  # longer than any word: spaCy's tokenizer can take quadratic time over it
 
 
 def mask(text: str) -> tuple[str, list[int]]:
-    """`text` with tags, comments, bullets, speaker labels and symbol runs replaced by spaces, long runs broken by
-    one, and the offsets where a block ends."""
+    """`text` with tags, comments, bullets, speaker labels, symbol runs and invisible characters between words
+    replaced by spaces, long runs broken by one, and the offsets where a block ends."""
     masked = list(text)
     breaks = [match.start() for match in _BLANK_LINE.finditer(text)]
     for match in _TAG.finditer(text):
@@ -36,7 +40,7 @@ def mask(text: str) -> tuple[str, list[int]]:
     for match in (*_BULLET.finditer(text), *_speaker_labels(text)):
         masked[match.start() : match.end()] = " " * (match.end() - match.start())
         breaks.append(match.start())
-    for match in _SYMBOL_RUN.finditer(text):
+    for match in (*_SYMBOL_RUN.finditer(text), *_INVISIBLE_OUTSIDE_WORD.finditer(text)):
         masked[match.start() : match.end()] = " " * (match.end() - match.start())
     for match in _UNBROKEN.finditer(text):
         masked[match.end() - 1] = " "
@@ -63,5 +67,6 @@ def blocks(masked: str, breaks: list[int]) -> list[tuple[int, int]]:
 
 
 def plain(masked_span: str) -> str:
-    """A masked span as the text to read: entities decoded, runs of whitespace made one space."""
-    return " ".join(html.unescape(masked_span).split())
+    """A masked span as the text to read: entities decoded, invisible characters dropped, runs of whitespace
+    made one space."""
+    return " ".join(_INVISIBLE_ANYWHERE.sub("", html.unescape(masked_span)).split())

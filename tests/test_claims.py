@@ -83,6 +83,13 @@ def test_claims_carry_their_standalone_text(extractor):
     ]
 
 
+def test_zero_width_and_bidi_characters_do_not_join_sentences(extractor):
+    text = "\u202bNATO was founded in 1949.\u200b\u202c Finland joined NATO in 2023.\u2060Sweden joined in 20\u200b24."
+    claims = extractor.extract(text).claims
+    assert [text[c.start : c.end] for c in claims] == [c.text for c in claims]
+    assert [c.checked_as for c in claims] == ["NATO was founded in 1949.", "Finland joined NATO in 2023.", "Sweden joined in 2024."]
+
+
 def test_markup_and_bullets_stay_out_of_the_spans(extractor):
     text = "<ul><li>NATO has 32 members</li>\n<li>Its headquarters are in Brussels</li></ul><p>AT&amp;T cut 5,000 jobs in 2023.</p>"
     claims = extractor.extract(text).claims

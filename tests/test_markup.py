@@ -39,6 +39,14 @@ def test_plain_decodes_entities_and_collapses_whitespace():
     assert plain("AT&amp;T   cut\n jobs&nbsp;today") == "AT&T cut jobs today"
 
 
+def test_invisible_characters_between_words_are_blanked_and_dropped_from_the_text_read():
+    text = "\ufeffFounded in 1949.\u200b\u200f Finland joined.\u2060Sweden\u202c too. NA\u200bTO"
+    masked, _ = mask(text)
+    assert len(masked) == len(text)
+    assert masked == " Founded in 1949.   Finland joined. Sweden  too. NA\u200bTO"  # inside a word it stays
+    assert plain(masked) == "Founded in 1949. Finland joined. Sweden too. NATO"
+
+
 def test_transcript_speaker_labels_are_blanked_and_start_a_turn():
     transcript = (
         "MS. JEAN-PIERRE: NATO has 32 members.\nQ: Is that right?\nTHE PRESIDENT (via video): It is. We met in 2023.\nNote: informal"
