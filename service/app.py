@@ -56,6 +56,22 @@ def error_response(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
+class ContractCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS middleware, with refused preflights answered in the contract's JSON error
+    format instead of plain text."""
+
+    def preflight_response(self, request_headers):
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        reason = response.body.decode()  # "Disallowed CORS origin, headers"
+        refused = error_response(
+            response.status_code, "cors_refused", f"{reason}: the server allows browser calls only from CLAIMCHECK_CORS_ORIGINS"
+        )
+        refused.headers.update({k: v for k, v in response.headers.items() if k.lower().startswith("access-control-")})
+        return refused
+
+
 class BodySizeLimit:
     """ASGI middleware: request bodies over `max_bytes` (declared or streamed) get the
     contract's JSON 413 before the app sees them; smaller bodies are buffered and replayed."""
@@ -157,7 +173,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         responses={413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
     )
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"])
+        app.add_middleware(ContractCORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"])
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.state.settings = settings
     app.state.given_pipeline = pipeline
