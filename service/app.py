@@ -284,7 +284,8 @@ def _install_routes(app: FastAPI) -> None:
         _check_sizes(request, [body.text], "max_text_chars")
         started = time.perf_counter()
         limit = request.app.state.settings.max_claims_per_request
-        checked = await pipeline.check_async(body.text, _top_k(request, body.top_k), limit)
+        max_tokens = request.app.state.settings.max_text_tokens
+        checked = await pipeline.check_async(body.text, _top_k(request, body.top_k), limit, max_tokens)
         request.app.state.metrics.observe_verdicts([r.verdict for r in checked.results])
         return {
             "claims": checked.results,
@@ -297,7 +298,7 @@ def _install_routes(app: FastAPI) -> None:
     async def claims(body: ClaimsRequest, request: Request, pipeline: PipelineDep):
         """Every sentence-level claim candidate with its check-worthiness; no retrieval."""
         _check_sizes(request, [body.text], "max_text_chars")
-        extraction = await pipeline.claims_async(body.text)
+        extraction = await pipeline.claims_async(body.text, request.app.state.settings.max_text_tokens)
         return {"claims": extraction.claims, "skipped": extraction.skipped}
 
     @app.post("/v1/verify", response_model=ClaimResultOut, responses=ERROR_RESPONSES, tags=["checking"])

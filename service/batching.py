@@ -167,5 +167,8 @@ class MicroBatcher:
             for job in jobs:
                 job.future.set_exception(error)
             return
-        for job, result in zip(jobs, results, strict=True):
-            job.future.set_result(result)
+        for job, result in zip(jobs, results, strict=True):  # an exception answered for one job is raised to its caller alone
+            if isinstance(result, BaseException):
+                job.future.set_exception(result)
+            else:
+                job.future.set_result(result)

@@ -81,6 +81,13 @@ class ClaimExtractor:
             language.warm_up()
             self._nlp = load_spacy()
 
+    def count_tokens(self, text: str) -> int:
+        """Words and symbols spaCy would read in `text` (markup and whitespace not counted): the
+        work of extracting its claims grows with this, not with its characters."""
+        if self._nlp is None:
+            raise NotLoaded("ClaimExtractor used before warm_up()")
+        return sum(not token.is_space for token in self._nlp.make_doc(mask(text)[0]))
+
     def extract(self, text: str) -> Extraction:
         """The claims of `text`, in order, and the stretches skipped."""
         return self.extract_many([text])[0]

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(1_000_000, ge=1)
     max_text_chars: int = Field(100_000, ge=1)
+    max_text_tokens: int = Field(30_000, ge=1, description="words and symbols read from one text (prose: about 1 per 5 characters)")
     max_claim_chars: int = Field(2_000, ge=1)
     max_claims_per_request: int = Field(200, ge=1)
     max_batch_claims: int = Field(64, ge=1)

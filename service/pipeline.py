@@ -107,18 +107,19 @@ class Pipeline:
             self._index = new_index
             return new_index
 
-    async def claims_async(self, text: str) -> Extraction:
-        """Every claim candidate of `text`, and the stretches skipped."""
+    async def claims_async(self, text: str, max_tokens: int | None = None) -> Extraction:
+        """Every claim candidate of `text`, and the stretches skipped; raises InputTooLarge when
+        the text has more than `max_tokens` words and symbols."""
         _require_text(text)
         self.index  # noqa: B018 - refuse work until ready
-        return await self.batcher.run_async("extract", text, 1, self._deadline())
+        return await self.batcher.run_async("extract", ExtractWork(text, max_tokens), 1, self._deadline())
 
-    async def check_async(self, text: str, top_k: int, max_claims: int | None = None) -> Checked:
+    async def check_async(self, text: str, top_k: int, max_claims: int | None = None, max_tokens: int | None = None) -> Checked:
         """Verdicts on the check-worthy claims of `text`, in order; raises InputTooLarge when
-        there are more than `max_claims` of them."""
+        there are more than `max_claims` of them, or more than `max_tokens` words and symbols."""
         _require_text(text)
         deadline, index = self._deadline(), self.index
-        extraction = await self.batcher.run_async("extract", text, 1, deadline)
+        extraction = await self.batcher.run_async("extract", ExtractWork(text, max_tokens), 1, deadline)
         claims = [c for c in extraction.claims if c.checkworthiness >= self.checkworthiness_threshold]
         if max_claims is not None and len(claims) > max_claims:
             raise InputTooLarge(f"the text has {len(claims)} check-worthy claims; at most {max_claims} are checked per request")
@@ -153,9 +154,20 @@ class Pipeline:
             return []
         return await self.batcher.run_async("verify", VerifyWork(index, claims, top_k), len(claims), deadline)
 
-    def _extract_batch(self, texts: list[str]) -> list[Extraction]:
-        """Worker side of `claims_async`: every waiting text in one spaCy stream and one scoring pass."""
-        return self.extractor.extract_many(texts)
+    def _extract_batch(self, works: list[ExtractWork]) -> list[Extraction | InputTooLarge]:
+        """Worker side of `claims_async`: every waiting text in one spaCy stream and one scoring
+        pass; a text over its token limit is answered InputTooLarge, before any parsing."""
+        refusals = [self._refusal(work) for work in works]
+        readable = [work.text for work, refusal in zip(works, refusals, strict=True) if refusal is None]
+        extractions = iter(self.extractor.extract_many(readable))
+        return [refusal or next(extractions) for refusal in refusals]
+
+    def _refusal(self, work: ExtractWork) -> InputTooLarge | None:
+        if work.max_tokens is None or (tokens := self.extractor.count_tokens(work.text)) <= work.max_tokens:
+            return None
+        return InputTooLarge(
+            f"the text has {tokens} words and symbols; the limit is {work.max_tokens} (CLAIMCHECK_MAX_TEXT_TOKENS): send it in parts"
+        )
 
     def _verify_batch(self, works: list[VerifyWork]) -> list[list[ClaimResult]]:
         """Worker side of `verify`: the claims of every job embedded in one pass, searched in
@@ -203,6 +215,14 @@ class Pipeline:
             section=passage.section,
             sentence=sentence,
         )
+
+
+@dataclass
+class ExtractWork:
+    """A text to split into claims, and how many words and symbols it may have (None: no limit)."""
+
+    text: str
+    max_tokens: int | None = None
 
 
 @dataclass

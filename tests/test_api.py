@@ -170,6 +170,13 @@ def test_limits_from_settings(settings, pipeline):
         assert_error(small.post("/v1/verify/batch", json={"claims": ["a", "b", "c"]}), 413)
         two_claims = "Finland joined NATO in April 2023. Sweden joined in 2024."
         assert "check-worthy claims" in assert_error(small.post("/v1/check", json={"text": two_claims}), 413)["message"]
+    few_tokens = settings.model_copy(update={"max_text_tokens": 12})
+    with TestClient(create_app(few_tokens, pipeline)) as small:
+        wait_until_ready(small)
+        assert small.post("/v1/claims", json={"text": "<p>Finland joined NATO in April 2023.</p>"}).status_code == 200
+        message = assert_error(small.post("/v1/check", json={"text": "a " * 13}), 413)["message"]
+        assert "13 words and symbols" in message and "CLAIMCHECK_MAX_TEXT_TOKENS" in message
+        assert_error(small.post("/v1/claims", json={"text": two_claims * 2}), 413)
 
 
 def test_unknown_route_and_wrong_method(client):

@@ -59,6 +59,19 @@ def test_concurrent_jobs_share_one_batch_up_to_the_batch_weight(batcher, recorde
     assert len(recorder.batches) == 1, recorder.batches
 
 
+def test_an_exception_answered_for_one_job_reaches_that_caller_only():
+    refusing = MicroBatcher({"check": lambda works: [ValueError(f"no {w}") if w < 0 else w for w in works]}, 8, 8, window_s=0.2)
+    refusing.start()
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            bad, good = pool.submit(refusing.run, "check", -1, 1, far()), pool.submit(refusing.run, "check", 5, 1, far())
+            assert good.result(5) == 5
+            with pytest.raises(ValueError, match="no -1"):
+                bad.result(5)
+    finally:
+        refusing.stop()
+
+
 def test_a_full_queue_refuses_at_once_but_an_empty_one_takes_any_job(batcher, recorder):
     recorder.release.clear()
     with ThreadPoolExecutor(4) as pool:
