@@ -256,13 +256,15 @@ def _previous_vectors(out: Path, embedder: Embedder, chunking: ChunkingSettings)
 def _embed_with_progress(embedder: Embedder, texts: list[str], show_progress: bool) -> np.ndarray:
     from tqdm import tqdm
 
-    batches = []
+    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    order = np.argsort([-len(text) for text in texts], kind="stable")  # chunks of like lengths pad as little as one call
     step = embedder.batch_size * 4
     with tqdm(total=len(texts), desc="embedding passages", unit="passage", disable=not show_progress) as bar:
         for start in range(0, len(texts), step):
-            batches.append(embedder.encode(texts[start : start + step]))
-            bar.update(min(step, len(texts) - start))
-    return np.concatenate(batches) if batches else np.zeros((0, embedder.dimension), dtype=np.float32)
+            chunk = order[start : start + step]
+            vectors[chunk] = embedder.encode([texts[i] for i in chunk])
+            bar.update(len(chunk))
+    return vectors
 
 
 def _index_with_progress(vectors: np.ndarray, factory: str, show_progress: bool) -> AnnIndex:
