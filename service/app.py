@@ -68,7 +68,8 @@ class ContractCORSMiddleware(CORSMiddleware):
         refused = error_response(
             response.status_code, "cors_refused", f"{reason}: the server allows browser calls only from CLAIMCHECK_CORS_ORIGINS"
         )
-        refused.headers.update({k: v for k, v in response.headers.items() if k.lower().startswith("access-control-")})
+        kept = {k: v for k, v in response.headers.items() if k.lower().startswith("access-control-") or k.lower() == "vary"}
+        refused.headers.update(kept)
         return refused
 
 

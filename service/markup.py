@@ -23,7 +23,9 @@ _SPEAKER = re.compile(r"^[ \t]*([^\W\d_][\w'’.-]*(?:[ \t]+[\w'’.-]+){0,3})(?
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _SYMBOL_RUN = re.compile(r"[^\w\s]{32,}")  # rules, ASCII art
 _INVISIBLE = "\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
-_INVISIBLE_OUTSIDE_WORD = re.compile(rf"(?<!\w)[{_INVISIBLE}]+|[{_INVISIBLE}]+(?!\w)")  # "1949.\u200b Finland"
+_WORDISH = "\\w'’\u0300-\u036f"  # letters, digits, apostrophes, combining accents: inside a word
+# "1949.\u200b Finland"; possessive, so a run inside a word ("NA\u200b\u200bTO") is never split by backtracking
+_INVISIBLE_OUTSIDE_WORD = re.compile(rf"(?<![{_WORDISH}{_INVISIBLE}])[{_INVISIBLE}]+|[{_INVISIBLE}]++(?![{_WORDISH}])")
 _INVISIBLE_ANYWHERE = re.compile(rf"[{_INVISIBLE}]+")
 _UNBROKEN = re.compile(r"\S{100}")  # longer than any word: spaCy's tokenizer can take quadratic time over it
 

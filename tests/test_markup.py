@@ -45,6 +45,8 @@ def test_invisible_characters_between_words_are_blanked_and_dropped_from_the_tex
     assert len(masked) == len(text)
     assert masked == " Founded in 1949.   Finland joined. Sweden  too. NA\u200bTO"  # inside a word it stays
     assert plain(masked) == "Founded in 1949. Finland joined. Sweden too. NATO"
+    for word in ("NA\u200b\u200bTO", "don\u200b't", "cafe\u0301\u200bs"):  # inside a word, runs included
+        assert mask(word)[0] == word and " " not in plain(word)
 
 
 def test_transcript_speaker_labels_are_blanked_and_start_a_turn():
