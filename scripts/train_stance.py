@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
 from pathlib import Path
 
 from service.datasets import default_data_dir
-from service.stance_training import TrainingConfig, run, split_pairs, write_pairs
+from service.stance_training import TrainingConfig, run, save_split_pairs
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -54,9 +53,8 @@ def main() -> None:
         pairs_dir=args.pairs,
     )
     if args.write_pairs is not None:
-        for split, pairs in split_pairs(config).items():
-            write_pairs(pairs, args.write_pairs / f"{split}.jsonl.gz")
-            print(f"{split}: {len(pairs)} pairs, {Counter(p.source for p in pairs)}")
+        for split, counts in save_split_pairs(config, args.write_pairs).items():
+            print(f"{split}: {sum(counts.values())} pairs, {dict(counts)}")
         return
     report = run(config)
     print(json.dumps(report, indent=2))

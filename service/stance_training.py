@@ -7,7 +7,7 @@ import json
 import random
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from service.datasets import (
@@ -25,6 +25,7 @@ from service.fine_tuning import fine_tune, hardware_description, length_grouped_
 from service.scoring import classification_report
 
 STANCE_LABELS = ("supports", "refutes", "neutral")
+PAIRS_SETTINGS = "pairs.json"  # how the pair files beside it were collected
 
 
 @dataclass
@@ -128,6 +129,17 @@ def write_pairs(pairs: list[StancePair], path: Path) -> None:
             handle.write(json.dumps(vars(pair), ensure_ascii=False) + "\n")
 
 
+def save_split_pairs(config: TrainingConfig, directory: Path) -> dict[str, Counter]:
+    """Collect every split's pairs into `directory` (`train.jsonl.gz`...), with the mining
+    settings in `pairs.json`; returns the pair counts by source."""
+    counts = {}
+    for split, pairs in split_pairs(config).items():
+        write_pairs(pairs, directory / f"{split}.jsonl.gz")
+        counts[split] = Counter(p.source for p in pairs)
+    (directory / PAIRS_SETTINGS).write_text(json.dumps({"hard_neutrals": config.hard_neutrals, "pairs": counts}, indent=2) + "\n")
+    return counts
+
+
 def read_pairs(path: Path) -> list[StancePair]:
     """Pairs saved by `write_pairs`."""
     with gzip.open(path, "rt", encoding="utf-8") as handle:
@@ -229,6 +241,11 @@ def split_pairs(config: TrainingConfig) -> dict[str, list[StancePair]]:
 def run(config: TrainingConfig) -> dict:
     """Collect data, train, evaluate on held-out splits, save; returns the report."""
     started = time.time()
+    if config.pairs_dir is not None:  # the files decide how the neutrals were mined, not the command line
+        settings = config.pairs_dir / PAIRS_SETTINGS
+        if not settings.is_file():
+            raise ValueError(f"{config.pairs_dir} has no {PAIRS_SETTINGS}: write the pairs with --write-pairs")
+        config = replace(config, hard_neutrals=json.loads(settings.read_text())["hard_neutrals"])
     previous_report = config.init_from / "training_report.json" if config.init_from else None
     previous = json.loads(previous_report.read_text()) if previous_report and previous_report.is_file() else None
     pairs_of_split = split_pairs(config)
