@@ -28,7 +28,7 @@ SECURITY_COUNCIL_EVIDENCE = {
     "retrieval_score": 0.6833,
     "retrieval_rank": 1,
     "stance": "supports",
-    "stance_probs": {"supports": 0.8891, "refutes": 0.0457, "neutral": 0.0651},
+    "stance_probs": {"supports": 0.9493, "refutes": 0.0131, "neutral": 0.0376},
     "sentence": {
         "start": 13415,
         "end": 13495,
@@ -54,15 +54,8 @@ FINLAND_EVIDENCE = {
     "retrieval_score": 0.2978,
     "retrieval_rank": 1,
     "stance": "neutral",
-    "stance_probs": {"supports": 0.0282, "refutes": 0.4423, "neutral": 0.5295},
-    "sentence": {
-        "start": 6751,
-        "end": 6910,
-        "text": (
-            "This Treaty, of which the English and French texts are equally authentic, shall be"
-            " deposited in the archives of the Government of the United States of America."
-        ),
-    },
+    "stance_probs": {"supports": 0.0072, "refutes": 0.162, "neutral": 0.8307},
+    "sentence": {"start": 7107, "end": 7157, "text": "Done at Washington, the fourth day of April, 1949."},
 }
 
 # POST /v1/verify {"claim": "The Security Council has fifteen members.", "top_k": 1}
@@ -72,7 +65,7 @@ VERIFIED = {
     "start": None,
     "end": None,
     "verdict": "supported",
-    "confidence": 0.7848,
+    "confidence": 0.8619,
     "checkworthiness": None,
     "checked_as": "The Security Council has fifteen members.",
     "attribution": None,
@@ -84,7 +77,7 @@ FINLAND_VERIFIED = {
     "start": None,
     "end": None,
     "verdict": "not_enough_info",
-    "confidence": 0.4703,
+    "confidence": 0.6017,
     "checkworthiness": None,
     "checked_as": "Finland joined NATO in April 2023.",
     "attribution": None,
@@ -100,7 +93,7 @@ CHECKED = {
             "start": 0,
             "end": 34,
             "verdict": "not_enough_info",
-            "confidence": 0.4703,
+            "confidence": 0.6017,
             "checkworthiness": 0.978,
             "checked_as": "Finland joined NATO in April 2023.",
             "attribution": None,
@@ -181,7 +174,7 @@ CLAIM_REVIEW = {
     },
     "itemReviewed": {"@type": "Claim", "author": {"@type": "Person", "name": "A speaker"}},
     "reviewBody": (
-        "Supported by the reference documents (confidence 0.78). Charter of the United Nations,"
+        "Supported by the reference documents (confidence 0.86). Charter of the United Nations,"
         ' CHAPTER V / The Security Council / Composition / Article 23: "1. The Security Council'
         ' shall consist of fifteen Members of the United Nations."'
     ),
