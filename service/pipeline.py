@@ -163,7 +163,9 @@ class Pipeline:
         return [refusal or next(extractions) for refusal in refusals]
 
     def _refusal(self, work: ExtractWork) -> InputTooLarge | None:
-        if work.max_tokens is None or (tokens := self.extractor.count_tokens(work.text)) <= work.max_tokens:
+        if work.max_tokens is None or len(work.text) <= work.max_tokens:  # every token has a character
+            return None
+        if (tokens := self.extractor.count_tokens(work.text)) <= work.max_tokens:
             return None
         return InputTooLarge(
             f"the text has {tokens} words and symbols; the limit is {work.max_tokens} (CLAIMCHECK_MAX_TEXT_TOKENS): send it in parts"
