@@ -13,7 +13,7 @@ import numpy as np
 
 from service.checkworthiness import LABELS, SETTINGS_FILE, CheckworthinessModel
 from service.datasets import ct24_sentences
-from service.fine_tuning import fine_tune, length_grouped_batches, training_device
+from service.fine_tuning import fine_tune, hardware_description, length_grouped_batches, training_device
 
 
 @dataclass
@@ -93,6 +93,7 @@ def train(config: TrainingConfig) -> dict:
         "dev": binary_scores(*scored["dev"], threshold),
         "dev_test": binary_scores(*scored["dev-test"], threshold),
         "dev_test_at_0.5": binary_scores(*scored["dev-test"], 0.5),
+        "hardware": hardware_description(training_device()),
         "seconds": round(time.time() - started, 1),
     }
     config.output_dir.mkdir(parents=True, exist_ok=True)
@@ -135,7 +136,7 @@ check-worthy; `/v1/check` keeps sentences at or above the threshold chosen on CT
 {config["seed"]}: the CheckThat! 2024 English train split ({report["train_sentences"]} sentences,
 {report["train_checkworthy"]} check-worthy), {config["epochs"]} epochs, batch {config["batch_size"]},
 AdamW lr {config["learning_rate"]}, linear decay after {config["warmup_fraction"]:.0%} warm-up,
-length-grouped batches, on 2 CPU cores in {report["seconds"] / 60:.0f} minutes. The threshold is
+length-grouped batches, on {report.get("hardware", "2 CPU cores")} in {report["seconds"] / 60:.0f} minutes. The threshold is
 the one that maximises F1 on the dev split; dev-test was never used for any choice. The
 ClaimBuster sets hold the same sentences, so they are not used for evaluation.
 
