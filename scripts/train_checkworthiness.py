@@ -18,8 +18,22 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "models" / "checkworthiness")
     parser.add_argument("--epochs", type=int, default=TrainingConfig.epochs)
     parser.add_argument("--learning-rate", type=float, default=TrainingConfig.learning_rate)
+    parser.add_argument(
+        "--tuning-from-id",
+        type=int,
+        default=TrainingConfig.tuning_from_id,
+        help="train sentences from this Sentence_id on (default: the 2016 debates) are held out to fit calibration and threshold",
+    )
+    parser.add_argument("--layers", type=int, help="keep only the base model's first N transformer layers (default: all 6)")
     args = parser.parse_args()
-    config = TrainingConfig(data_dir=args.data_dir, output_dir=args.out, epochs=args.epochs, learning_rate=args.learning_rate)
+    config = TrainingConfig(
+        data_dir=args.data_dir,
+        output_dir=args.out,
+        epochs=args.epochs,
+        learning_rate=args.learning_rate,
+        tuning_from_id=args.tuning_from_id,
+        layers=args.layers,
+    )
     print(json.dumps(train(config), indent=2))
 
 

@@ -11,7 +11,6 @@ the raw probability.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +35,7 @@ class Calibration:
 
     def apply(self, verdict: str, probability: float) -> float:
         """The calibrated confidence of a `verdict` whose raw probability is `probability`."""
-        scale, bias = self.by_verdict.get(verdict, self.default)
-        return float(1 / (1 + math.exp(-(scale * float(_logit(probability)) + bias))))
+        return float(platt_scaled(probability, *self.by_verdict.get(verdict, self.default)))
 
     @classmethod
     def load(cls, model_dir: Path) -> Calibration | None:
@@ -54,6 +52,11 @@ class Calibration:
         data = {"method": "Platt scaling per verdict", "by_verdict": self.by_verdict, "default": self.default, "fitted_on": fitted_on}
         path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         return path
+
+
+def platt_scaled(probability: float | np.ndarray, scale: float, bias: float) -> float | np.ndarray:
+    """sigmoid(scale * logit(probability) + bias), element-wise."""
+    return 1 / (1 + np.exp(-(scale * _logit(probability) + bias)))
 
 
 def fit_platt(probabilities: list[float], correct: list[bool], iterations: int = 50) -> tuple[float, float]:

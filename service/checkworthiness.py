@@ -2,8 +2,9 @@
 
 A MiniLM sentence classifier fine-tuned on CheckThat! 2024 English by
 scripts/train_checkworthiness.py and shipped in models/checkworthiness/ (fp16 weights, its
-model card, and `checkworthiness.json` with the threshold chosen on CT24 dev). It runs like the
-stance model (service/sequence_classifier.py): sentences are scored in batches of similar length.
+model card, and `checkworthiness.json` with the Platt scaling and threshold fitted on debates held
+out of training). It runs like the stance model (service/sequence_classifier.py): sentences are
+scored in batches of similar length.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from service.calibration import platt_scaled
 from service.errors import NotLoaded
 from service.onnx_session import Backend
 from service.sequence_classifier import SequenceClassifier
@@ -31,6 +33,7 @@ class CheckworthinessModel:
         self.backend = backend
         self.threads = threads
         self.threshold = 0.5
+        self.platt: tuple[float, float] = (1.0, 0.0)
         self._classifier: SequenceClassifier | None = None
 
     def warm_up(self) -> None:
@@ -44,7 +47,9 @@ class CheckworthinessModel:
         classifier = SequenceClassifier.load(self.model_dir, self.backend, self.threads, advice)
         if classifier.labels != list(LABELS):
             raise NotLoaded(f"check-worthiness model {self.model_dir} has labels {classifier.labels}, expected {list(LABELS)}")
-        self.threshold = float(json.loads(settings.read_text(encoding="utf-8"))["threshold"])
+        stored = json.loads(settings.read_text(encoding="utf-8"))
+        self.threshold = float(stored["threshold"])
+        self.platt = tuple(stored.get("platt", self.platt))
         self._classifier = classifier
 
     @classmethod
@@ -55,10 +60,11 @@ class CheckworthinessModel:
         return scorer
 
     def predict(self, sentences: list[str]) -> np.ndarray:
-        """Probability that each sentence is worth checking."""
+        """Probability that each sentence is worth checking (the model's, Platt-scaled)."""
         if self._classifier is None:
             raise NotLoaded("CheckworthinessModel used before warm_up()")
         if not sentences:
             return np.zeros(0, dtype=np.float32)
         encoded = self._classifier.tokenizer(list(sentences), truncation=True, max_length=self.max_length)
-        return self._classifier.probabilities(encoded, self.batch_size)[:, LABELS.index("checkworthy")]
+        raw = self._classifier.probabilities(encoded, self.batch_size)[:, LABELS.index("checkworthy")]
+        return platt_scaled(raw, *self.platt).astype(np.float32)

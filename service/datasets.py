@@ -219,8 +219,13 @@ CT24_FILES = {
 }
 
 
-def ct24_sentences(data_dir: Path, split: str) -> tuple[list[str], list[int]]:
-    """CheckThat! 2024 English check-worthiness sentences of one official split and their labels (1 = Yes)."""
+def ct24_sentences(data_dir: Path, split: str, ids: range | None = None) -> tuple[list[str], list[int]]:
+    """CheckThat! 2024 English check-worthiness sentences of one official split and their labels
+    (1 = Yes); only those whose `Sentence_id` is in `ids` when given. The ids number the sentences
+    debate by debate, so a range of ids is a run of whole debates (from 30000 on: 2016 ones; all of
+    dev-test's ids are above train's)."""
     with open(data_dir / "checkworthiness" / "ct24_english" / CT24_FILES[split], encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+        rows = [
+            row for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE) if ids is None or int(row["Sentence_id"]) in ids
+        ]
     return [row["Text"] for row in rows], [int(row["class_label"].strip() == "Yes") for row in rows]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 from conftest import SEED_TEXT
 from hypothesis import HealthCheck, given, settings
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from service.checkworthiness import CheckworthinessModel
 from service.claims import NOT_ENGLISH, ClaimExtractor, Extraction
 from service.config import Settings
+from service.datasets import CT24_FILES, ct24_sentences
 from service.errors import NotLoaded
 from service.standalone import MAX_CLAIM_TOKENS
 
@@ -58,7 +60,7 @@ def test_offsets_round_trip_and_do_not_overlap(extractor, text):
     [
         ("Do you think NATO will survive?", "Finland joined NATO in April 2023."),
         ("Hello everyone!", "The alliance was founded in 1949 by twelve countries."),
-        ("NATO leaders meet in Vilnius as tensions rise...", "Unemployment fell to 3.5 percent last year, the lowest in fifty years."),
+        ("Well, we will see what happens...", "Unemployment fell to 3.5 percent last year, the lowest in fifty years."),
         ("I think this summit is a disgrace.", "The summit cost 40 million euros."),
     ],
 )
@@ -149,13 +151,45 @@ def test_checkworthiness_model_is_small_and_has_a_card():
     assert 0 < sum(p.stat().st_size for p in model_dir.glob("*.safetensors")) < 60_000_000
     card = (model_dir / "README.md").read_text(encoding="utf-8")
     stored = json.loads((model_dir / "checkworthiness.json").read_text(encoding="utf-8"))
-    assert "fine-tuned with a 2-way head" in card and "CheckThat! 2024 English train split" in " ".join(card.split())
-    assert "| CT24 dev-test |" in card
+    assert "fine-tuned with a 2-way head" in card and "CheckThat! 2024 English train sentences" in " ".join(card.split())
+    assert "| CT24 dev-test (later debates) |" in card and "| CT24 train, latest debates (tuning) |" in card
     assert f"({stored['threshold']:.2f}, in `checkworthiness.json`" in card
     assert stored["report"]["dev_test"]["sentences"] == 318 and stored["report"]["config"]["epochs"] >= 1
     scorer = CheckworthinessModel(model_dir)
     scorer.warm_up()
     assert scorer.threshold == stored["threshold"] and 0.0 < scorer.threshold < 1.0
+    assert scorer.platt == tuple(stored["platt"]) != (1.0, 0.0)
+
+
+def test_the_stored_platt_scaling_maps_the_models_probability(tmp_path):
+    shutil.copytree(Settings().checkworthiness_model_dir, tmp_path / "raw")
+    settings = json.loads((tmp_path / "raw" / "checkworthiness.json").read_text(encoding="utf-8"))
+    scale, bias = settings["platt"]
+    (tmp_path / "raw" / "checkworthiness.json").write_text(json.dumps(settings | {"platt": [1.0, 0.0]}), encoding="utf-8")
+    raw, calibrated = (
+        CheckworthinessModel(tmp_path / "raw", backend="torch"),
+        CheckworthinessModel(Settings().checkworthiness_model_dir, backend="torch"),
+    )
+    raw.warm_up()
+    calibrated.warm_up()
+    sentences = ["Finland joined NATO in April 2023.", "Thank you all for coming tonight.", "Unemployment fell to 3.5 percent last year."]
+    expected = 1 / (1 + np.exp(-(scale * np.log(raw.predict(sentences) / (1 - raw.predict(sentences))) + bias)))
+    assert calibrated.predict(sentences).tolist() == pytest.approx(expected.tolist(), abs=1e-4)
+
+
+def test_ct24_sentences_can_be_taken_by_a_range_of_sentence_ids(tmp_path):
+    folder = tmp_path / "checkworthiness" / "ct24_english"
+    folder.mkdir(parents=True)
+    rows = [
+        "Sentence_id\tText\tclass_label",
+        "5\tWe cut taxes by 10 percent.\tYes",
+        "29999\tThank you.\tNo",
+        "30000\tIt's 3 million jobs.\tYes",
+    ]
+    (folder / CT24_FILES["train"]).write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert ct24_sentences(tmp_path, "train") == (["We cut taxes by 10 percent.", "Thank you.", "It's 3 million jobs."], [1, 0, 1])
+    assert ct24_sentences(tmp_path, "train", range(30000)) == (["We cut taxes by 10 percent.", "Thank you."], [1, 0])
+    assert ct24_sentences(tmp_path, "train", range(30000, 10**9)) == (["It's 3 million jobs."], [1])
 
 
 def test_checkworthiness_on_onnx_runtime_matches_torch(extractor):
