@@ -10,6 +10,7 @@ import signal
 import time
 import uuid
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -300,7 +301,9 @@ def _install_routes(app: FastAPI) -> None:
         """Every sentence-level claim candidate with its check-worthiness; no retrieval."""
         _check_sizes(request, [body.text], "max_text_chars")
         extraction = await pipeline.claims_async(body.text, request.app.state.settings.max_text_tokens)
-        return {"claims": extraction.claims, "skipped": extraction.skipped}
+        threshold = pipeline.checkworthiness_threshold
+        claims = [{**asdict(claim), "checkworthy": claim.checkworthiness >= threshold} for claim in extraction.claims]
+        return {"claims": claims, "skipped": extraction.skipped}
 
     @app.post("/v1/verify", response_model=ClaimResultOut, responses=ERROR_RESPONSES, tags=["checking"])
     async def verify(body: VerifyRequest, request: Request, pipeline: PipelineDep):

@@ -143,6 +143,7 @@ class ClaimOut(BaseModel):
     start: int
     end: int
     checkworthiness: float
+    checkworthy: bool = Field(description="checkworthiness is at or above the service's threshold: /v1/check would check it")
     checked_as: str | None = CheckedAs
     attribution: str | None = Attribution
 

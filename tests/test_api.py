@@ -84,6 +84,15 @@ def test_claims_lists_every_candidate_with_offsets(client):
         assert 0.0 <= claim["checkworthiness"] <= 1.0
     assert claims[2]["claim"] == "Do you think NATO will survive?"
     assert claims[2]["checkworthiness"] < 0.5 < claims[1]["checkworthiness"]
+    assert [claim["checkworthy"] for claim in claims] == [True, True, False]
+
+
+def test_check_checks_exactly_the_claims_marked_checkworthy(client):
+    text = SEED_TEXT + " Any party may leave the treaty one year after giving notice. The weather in Brussels was nice."
+    candidates = client.post("/v1/claims", json={"text": text}).json()["claims"]
+    checked = client.post("/v1/check", json={"text": text, "top_k": 1}).json()["claims"]
+    assert 0 < len(checked) < len(candidates)
+    assert [(c["start"], c["end"]) for c in checked] == [(c["start"], c["end"]) for c in candidates if c["checkworthy"]]
 
 
 def test_verify_batch_keeps_order_and_top_k(client):
