@@ -71,7 +71,7 @@ def _speed(report: dict) -> str:
         for label, key in (
             ("`/v1/verify`", "verify"),
             ("`/v1/verify/batch`, 16 claims a call", "verify_batch_16"),
-            ("`/v1/check`, 150 words", "check_150_words"),
+            (f"`/v1/check`, 150 words, {report.get('check_150_words_claims', '?')} check-worthy claims", "check_150_words"),
         )
         for run in ([report[key]] if isinstance(report.get(key), dict) else report.get(key, []))
     ]
