@@ -48,8 +48,11 @@ class CheckworthinessModel:
         if classifier.labels != list(LABELS):
             raise NotLoaded(f"check-worthiness model {self.model_dir} has labels {classifier.labels}, expected {list(LABELS)}")
         stored = json.loads(settings.read_text(encoding="utf-8"))
+        platt = stored.get("platt", [1.0, 0.0])
+        if not (isinstance(platt, list) and len(platt) == 2 and all(isinstance(value, int | float) for value in platt)):
+            raise NotLoaded(f"`platt` in {settings} must be [scale, bias], got {platt!r}; {advice}")
         self.threshold = float(stored["threshold"])
-        self.platt = tuple(stored.get("platt", self.platt))
+        self.platt = (float(platt[0]), float(platt[1]))
         self._classifier = classifier
 
     @classmethod
@@ -67,4 +70,4 @@ class CheckworthinessModel:
             return np.zeros(0, dtype=np.float32)
         encoded = self._classifier.tokenizer(list(sentences), truncation=True, max_length=self.max_length)
         raw = self._classifier.probabilities(encoded, self.batch_size)[:, LABELS.index("checkworthy")]
-        return platt_scaled(raw, *self.platt).astype(np.float32)
+        return raw if self.platt == (1.0, 0.0) else platt_scaled(raw, *self.platt).astype(np.float32)

@@ -143,7 +143,7 @@ class ClaimOut(BaseModel):
     start: int
     end: int
     checkworthiness: float
-    checkworthy: bool = Field(description="checkworthiness is at or above the service's threshold: /v1/check would check it")
+    checkworthy: bool | None = Field(None, description="checkworthiness is at or above the service's threshold: /v1/check checks it")
     checked_as: str | None = CheckedAs
     attribution: str | None = Attribution
 

@@ -95,6 +95,17 @@ def test_check_checks_exactly_the_claims_marked_checkworthy(client):
     assert [(c["start"], c["end"]) for c in checked] == [(c["start"], c["end"]) for c in candidates if c["checkworthy"]]
 
 
+def test_a_configured_threshold_decides_checkworthy_and_what_check_checks(client, pipeline, monkeypatch):
+    candidates = client.post("/v1/claims", json={"text": SEED_TEXT}).json()["claims"]
+    cut = max(c["checkworthiness"] for c in candidates)  # a claim exactly at the threshold is checked
+    monkeypatch.setattr(pipeline, "settings", pipeline.settings.model_copy(update={"checkworthiness_threshold": cut}))
+    marked = client.post("/v1/claims", json={"text": SEED_TEXT}).json()["claims"]
+    assert [c["checkworthy"] for c in marked] == [c["checkworthiness"] == cut for c in candidates]
+    assert sum(c["checkworthy"] for c in marked) == 1
+    checked = client.post("/v1/check", json={"text": SEED_TEXT, "top_k": 1}).json()["claims"]
+    assert [c["claim"] for c in checked] == [c["claim"] for c in marked if c["checkworthy"]]
+
+
 def test_verify_batch_keeps_order_and_top_k(client):
     claims = [REFUTED_CLAIM, "The United Nations has a Security Council."]
     response = client.post("/v1/verify/batch", json={"claims": claims, "top_k": 2})

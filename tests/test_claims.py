@@ -208,3 +208,16 @@ def test_a_missing_checkworthiness_model_is_a_clear_error(tmp_path):
     (tmp_path / "copy" / "checkworthiness.json").unlink()
     with pytest.raises(NotLoaded, match="checkworthiness.json"):
         CheckworthinessModel(tmp_path / "copy").warm_up()
+
+
+def test_checkworthiness_settings_without_platt_scaling_load_and_malformed_ones_are_refused(tmp_path):
+    shutil.copytree(Settings().checkworthiness_model_dir, tmp_path / "copy")
+    path = tmp_path / "copy" / "checkworthiness.json"
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({"threshold": stored["threshold"]}), encoding="utf-8")  # a model trained before calibration
+    older = CheckworthinessModel(tmp_path / "copy", backend="torch")
+    older.warm_up()
+    assert older.platt == (1.0, 0.0) and older.threshold == stored["threshold"]
+    path.write_text(json.dumps({"threshold": 0.5, "platt": [0.7]}), encoding="utf-8")
+    with pytest.raises(NotLoaded, match=r"`platt` in .*checkworthiness.json must be \[scale, bias\]"):
+        CheckworthinessModel(tmp_path / "copy", backend="torch").warm_up()
