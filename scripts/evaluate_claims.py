@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from service.benchmarks import save_report
 from service.checkworthiness_training import binary_scores
 from service.claims import ClaimExtractor
 from service.config import Settings
@@ -55,15 +56,20 @@ def main() -> None:
     parser.add_argument("--model-dir", type=Path, default=Settings().checkworthiness_model_dir)
     parser.add_argument("--rounds", type=int, default=3, help="timed passes over the sentences; the best counts")
     parser.add_argument("--speed-only", action="store_true", help="time extraction, skip F1 and average precision")
+    parser.add_argument("--save", action="store_true", help="save the report in docs/results/claims.json and regenerate docs/benchmarks.md")
     args = parser.parse_args()
+    if args.save and (args.speed_only or args.split != "dev-test"):
+        parser.error("--save records the full dev-test report: drop --speed-only and --split")
     extractor = ClaimExtractor(args.model_dir)
     extractor.warm_up()
     texts, labels = ct24_sentences(args.data_dir, args.split)
-    report: dict = {"split": f"CT24 English {args.split}"}
+    report: dict = {"split": f"CT24 English {args.split}", "cpus": os.cpu_count()}
     if not args.speed_only:
         report |= binary_scores(np.asarray(labels), extractor.scorer.predict(texts), extractor.threshold)
     report["extraction"] = extraction_speed(extractor, texts, args.rounds)
     print(json.dumps(report, indent=2))
+    if args.save:
+        print(f"saved {save_report('claims', report)}")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ def render(results: Path) -> str:
     reports = {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(results.glob("*.json"))}
     sections = ["# Benchmarks\n\nRegenerated from the reports in `docs/results/` by the scripts that measure them (`--save`)."]
     sections.append(_verdicts({name: r for name, r in reports.items() if "accuracy" in r}))
+    if "claims" in reports:
+        sections.append(_claims(reports["claims"]))
     if "speed" in reports:
         sections.append(_speed(reports["speed"]))
     if "soak" in reports:
@@ -62,6 +64,22 @@ def _verdicts(reports: dict[str, dict]) -> str:
         "| set | split | claims/pairs | accuracy | macro-F1 | evidence R@1 | evidence R@5 | ECE raw | ECE calibrated | per second "
         "| published anchors |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows)
+    )
+
+
+def _claims(report: dict) -> str:
+    extraction = report.get("extraction", {})
+    runs = {name.replace("_", " "): run for name, run in extraction.items() if isinstance(run, dict)}
+    speeds = ", ".join(f"{name}: {run['sentences_per_second']}" for name, run in runs.items())
+    return (
+        "## Check-worthiness and extraction (`scripts/evaluate_claims.py`)\n\n"
+        f"{report.get('split')}, {report.get('sentences')} sentences, never used to train the model or fit its threshold; "
+        f"threshold {report.get('threshold')} (the model's).\n\n"
+        "| F1 (check-worthy) | precision | recall | average precision |\n|---|---|---|---|\n"
+        f"| {_fmt(report.get('f1'))} | {_fmt(report.get('precision'))} | {_fmt(report.get('recall'))} | "
+        f"{_fmt(report.get('average_precision'))} |\n\n"
+        f"Extraction (spaCy, standalone rewrites, check-worthiness), sentences per second on {report.get('cpus')} cores, "
+        f"best of {extraction.get('rounds')}: {speeds} (1-minute load average {extraction.get('load_average_1min')})."
     )
 
 
