@@ -301,8 +301,7 @@ def _install_routes(app: FastAPI) -> None:
         """Every sentence-level claim candidate with its check-worthiness; no retrieval."""
         _check_sizes(request, [body.text], "max_text_chars")
         extraction = await pipeline.claims_async(body.text, request.app.state.settings.max_text_tokens)
-        threshold = pipeline.checkworthiness_threshold
-        claims = [{**asdict(claim), "checkworthy": claim.checkworthiness >= threshold} for claim in extraction.claims]
+        claims = [{**asdict(claim), "checkworthy": pipeline.is_checkworthy(claim)} for claim in extraction.claims]
         return {"claims": claims, "skipped": extraction.skipped}
 
     @app.post("/v1/verify", response_model=ClaimResultOut, responses=ERROR_RESPONSES, tags=["checking"])

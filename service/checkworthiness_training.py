@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,7 +92,7 @@ def train(config: TrainingConfig) -> dict:
 
     fine_tune(model, batches, inputs_of, config.learning_rate, config.warmup_fraction, training_device())
     scorer = CheckworthinessModel.from_model(model, tokenizer, config.max_length)
-    tuning_texts, tuning_labels = ct24_sentences(config.data_dir, "train", range(config.tuning_from_id, 10**9))
+    tuning_texts, tuning_labels = ct24_sentences(config.data_dir, "train", range(config.tuning_from_id, sys.maxsize))
     raw = scorer.predict(tuning_texts)
     scorer.platt = fit_platt(raw.tolist(), tuning_labels)
     scored = {"tuning": (np.asarray(tuning_labels), platt_scaled(raw, *scorer.platt))}

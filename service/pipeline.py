@@ -10,7 +10,7 @@ from pathlib import Path
 
 from service.batching import MicroBatcher
 from service.calibration import Calibration
-from service.claims import ClaimExtractor, Extraction, Skipped
+from service.claims import Claim, ClaimExtractor, Extraction, Skipped
 from service.config import Settings
 from service.embedding import Embedder
 from service.errors import InputTooLarge, InvalidInput, NotLoaded
@@ -88,6 +88,10 @@ class Pipeline:
         configured = self.settings.checkworthiness_threshold
         return self.extractor.threshold if configured is None else configured
 
+    def is_checkworthy(self, claim: Claim) -> bool:
+        """Whether /v1/check checks `claim`: its check-worthiness is at or above the threshold."""
+        return claim.checkworthiness >= self.checkworthiness_threshold
+
     @property
     def ready(self) -> bool:
         return self._index is not None
@@ -120,7 +124,7 @@ class Pipeline:
         _require_text(text)
         deadline, index = self._deadline(), self.index
         extraction = await self.batcher.run_async("extract", ExtractWork(text, max_tokens), 1, deadline)
-        claims = [c for c in extraction.claims if c.checkworthiness >= self.checkworthiness_threshold]
+        claims = [c for c in extraction.claims if self.is_checkworthy(c)]
         if max_claims is not None and len(claims) > max_claims:
             raise InputTooLarge(f"the text has {len(claims)} check-worthy claims; at most {max_claims} are checked per request")
         results = await self._verify_async(index, [c.checked_as for c in claims], top_k, deadline)
