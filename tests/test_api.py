@@ -115,6 +115,32 @@ def test_verify_batch_keeps_order_and_top_k(client):
     assert all(len(r["evidence"]) == 2 for r in results)
 
 
+def _same_answer(ours, theirs, tolerance: float = 2e-4) -> bool:
+    """Equal JSON, numbers within `tolerance` (fp32 sums differ by about 1e-6 with padding)."""
+    if isinstance(ours, dict):
+        return isinstance(theirs, dict) and ours.keys() == theirs.keys() and all(_same_answer(ours[k], theirs[k]) for k in ours)
+    if isinstance(ours, list):
+        return isinstance(theirs, list) and len(ours) == len(theirs) and all(map(_same_answer, ours, theirs))
+    if isinstance(ours, float) or isinstance(theirs, float):
+        return abs(ours - theirs) <= tolerance
+    return ours == theirs
+
+
+def test_a_claim_gets_the_same_answer_alone_and_in_a_batch(client):
+    """Batch mates (and their padding) must never move an answer. Dynamic int8 quantization fails
+    this: it scales activations per batch, which flipped 25 of 385 HealthVer stances."""
+    claims = [
+        REFUTED_CLAIM,
+        "The United Nations has a Security Council.",
+        "Article 5 says an attack on one member in Europe or North America is an attack on all, and the Parties will assist it.",
+        "NATO was founded in 1949.",
+    ]
+    together = client.post("/v1/verify/batch", json={"claims": claims, "top_k": 3}).json()["results"]
+    for claim, batched in zip(claims, together, strict=True):
+        alone = client.post("/v1/verify", json={"claim": claim, "top_k": 3}).json()
+        assert _same_answer(batched, alone), (batched, alone)
+
+
 def test_check_of_text_without_checkworthy_claims_is_empty(client):
     response = client.post("/v1/check", json={"text": "Hello everyone! What do you think?"})
     assert response.status_code == 200
