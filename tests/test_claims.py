@@ -86,7 +86,7 @@ def test_claims_carry_their_standalone_text(extractor):
 
 
 def test_zero_width_and_bidi_characters_do_not_join_sentences(extractor):
-    text = "\u202bNATO was founded in 1949.\u200b\u202c Finland joined NATO in 2023.\u2060Sweden joined in 20\u200b24."
+    text = "\u202bNATO was founded in 1949.\u200b\u202c Finland joined NATO in 2023.\u2060Sweden joined in 20\u200b24\u200b."
     claims = extractor.extract(text).claims
     assert [text[c.start : c.end] for c in claims] == [c.text for c in claims]
     assert [c.checked_as for c in claims] == ["NATO was founded in 1949.", "Finland joined NATO in 2023.", "Sweden joined in 2024."]

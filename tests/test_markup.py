@@ -49,6 +49,11 @@ def test_invisible_characters_between_words_are_blanked_and_dropped_from_the_tex
         assert mask(word)[0] == word and " " not in plain(word)
 
 
+def test_an_invisible_character_before_a_full_stop_leaves_no_space_in_the_text_read():
+    masked, _ = mask("Finland joined NATO in April 2023\u200b. Rates rose by\u200b .5 points\u200b, then fell\ufeff!")
+    assert plain(masked) == "Finland joined NATO in April 2023. Rates rose by .5 points, then fell!"
+
+
 def test_transcript_speaker_labels_are_blanked_and_start_a_turn():
     transcript = (
         "MS. JEAN-PIERRE: NATO has 32 members.\nQ: Is that right?\nTHE PRESIDENT (via video): It is. We met in 2023.\nNote: informal"
