@@ -16,7 +16,7 @@ import numpy as np
 
 from service.calibration import platt_scaled
 from service.errors import NotLoaded
-from service.onnx_session import Backend
+from service.onnx_session import ClassifierBackend
 from service.sequence_classifier import SequenceClassifier
 
 LABELS = ("not_checkworthy", "checkworthy")
@@ -26,7 +26,14 @@ SETTINGS_FILE = "checkworthiness.json"
 class CheckworthinessModel:
     """Sentence -> probability that it is worth fact-checking."""
 
-    def __init__(self, model_dir: Path, max_length: int = 128, batch_size: int = 32, backend: Backend = "onnx", threads: int | None = None):
+    def __init__(
+        self,
+        model_dir: Path,
+        max_length: int = 128,
+        batch_size: int = 32,
+        backend: ClassifierBackend = "onnx",
+        threads: int | None = None,
+    ):
         self.model_dir = Path(model_dir)
         self.max_length = max_length
         self.batch_size = batch_size

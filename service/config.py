@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from service.onnx_session import Backend
+from service.onnx_session import ClassifierBackend
 from service.verdict import STRONG_STANCE, VERDICT_PASSAGES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +34,10 @@ class Settings(BaseSettings):
     default_top_k: int = Field(5, ge=1, le=50)
     max_top_k: int = Field(50, ge=1, le=50)
     checkworthiness_threshold: float | None = Field(None, ge=0.0, le=1.0, description="default: the model's tuned threshold")
-    stance_backend: Backend = Field("onnx", description="runtime of the stance and check-worthiness models; both give the same results")
+    stance_backend: ClassifierBackend = Field("onnx-int8", description="how the stance model runs: onnx-int8 (fastest), onnx or torch")
+    checkworthiness_backend: ClassifierBackend = Field(
+        "onnx", description="how the check-worthiness model runs: onnx (fp32), onnx-int8 or torch; its threshold was fitted in fp32"
+    )
     sentence_evidence: bool = True
     verdict_passages: int = Field(VERDICT_PASSAGES, ge=1, le=50, description="best-retrieved passages that vote on the verdict")
     strong_stance: float = Field(STRONG_STANCE, ge=0.0, le=1.0, description="stance probability from which evidence counts as strong")

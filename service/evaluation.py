@@ -134,6 +134,7 @@ def evaluate_claims(
         "claims_per_second": round(len(claims) / seconds, 2) if seconds else None,
         "top_k": top_k,
         "stance_model": str(pipeline.stance.model_dir.name),
+        "stance_backend": pipeline.stance.backend,
     }
     return report
 
@@ -144,7 +145,8 @@ def evaluate_healthver_pairs(data_dir: Path, split: str) -> dict:
     from service.stance import StanceClassifier
 
     pairs = healthver_pairs(data_dir, split)
-    classifier = StanceClassifier(Settings().stance_model_dir)
+    settings = Settings()
+    classifier = StanceClassifier(settings.stance_model_dir, backend=settings.stance_backend)  # as the service runs it
     classifier.warm_up()
     started = time.perf_counter()
     probabilities = classifier.predict([(p.premise, p.hypothesis) for p in pairs])
@@ -159,4 +161,5 @@ def evaluate_healthver_pairs(data_dir: Path, split: str) -> dict:
         **classification_report(gold, guess, VERDICTS),
         "pairs_per_second": round(len(pairs) / seconds, 2),
         "stance_model": classifier.model_dir.name,
+        "stance_backend": classifier.backend,
     }

@@ -1,9 +1,10 @@
 """Running a fine-tuned Hugging Face sequence classifier on a CPU (the stance and check-worthiness models).
 
 The fp16 weights are computed in fp32. By default the model is exported at start-up to ONNX (in
-memory) and run by ONNX Runtime, which gives the same probabilities faster than PyTorch's eager
-mode on small batches; `backend="torch"` runs the PyTorch model itself. Inputs are batched by
-token length so that little padding is computed.
+memory) and run by ONNX Runtime with its matrix products in int8 (`backend="onnx-int8"`, see
+service/onnx_session.py). `backend="onnx"` keeps them in fp32 and gives PyTorch's probabilities
+(to 1e-6), faster than PyTorch's eager mode on small batches; `backend="torch"` runs the
+PyTorch model itself. Inputs are batched by token length so that little padding is computed.
 """
 
 from __future__ import annotations
@@ -13,27 +14,29 @@ from pathlib import Path
 import numpy as np
 
 from service.errors import NotLoaded
-from service.onnx_session import Backend, onnx_session
+from service.onnx_session import ClassifierBackend, onnx_session
 
 
 class SequenceClassifier:
     """A loaded classifier: its tokenizer, its labels (from `id2label`) and a way to run it."""
 
-    def __init__(self, model, tokenizer, backend: Backend = "torch", threads: int | None = None):
+    def __init__(self, model, tokenizer, backend: ClassifierBackend = "torch", threads: int | None = None):
         model.eval()
         self.tokenizer = tokenizer
         self.labels = [model.config.id2label[i].lower() for i in range(model.config.num_labels)]
         self.backend = backend
         self._model = None
         self._session = None
-        if backend == "onnx":
+        if backend in ("onnx", "onnx-int8"):
             example = tokenizer(["a passage"], ["a claim"], return_tensors="pt")
-            self._session = onnx_session(model, dict(example), "logits", threads)
+            self._session = onnx_session(model, dict(example), "logits", threads, int8=backend == "onnx-int8")
         else:
             self._model = model
 
     @classmethod
-    def load(cls, model_dir: Path, backend: Backend = "onnx", threads: int | None = None, missing: str = "") -> SequenceClassifier:
+    def load(
+        cls, model_dir: Path, backend: ClassifierBackend = "onnx-int8", threads: int | None = None, missing: str = ""
+    ) -> SequenceClassifier:
         """The classifier saved in `model_dir`; raises NotLoaded (with `missing` as advice) when there is none."""
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from service.errors import NotLoaded
-from service.onnx_session import Backend
+from service.onnx_session import ClassifierBackend
 from service.sequence_classifier import SequenceClassifier
 
 STANCES = ("supports", "refutes", "neutral")
@@ -19,7 +19,14 @@ STANCES = ("supports", "refutes", "neutral")
 class StanceClassifier:
     """Batched (passage, claim) -> {"supports", "refutes", "neutral"} probabilities."""
 
-    def __init__(self, model_dir: Path, max_length: int = 256, batch_size: int = 16, backend: Backend = "onnx", threads: int | None = None):
+    def __init__(
+        self,
+        model_dir: Path,
+        max_length: int = 256,
+        batch_size: int = 16,
+        backend: ClassifierBackend = "onnx-int8",
+        threads: int | None = None,
+    ):
         self.model_dir = Path(model_dir)
         self.max_length = max_length
         self.batch_size = batch_size

@@ -75,19 +75,37 @@ def test_missing_model_is_a_clear_error(tmp_path):
         StanceClassifier(tmp_path).warm_up()
 
 
-def test_onnx_runtime_gives_the_probabilities_of_the_torch_model(classifier):
-    """The default ONNX Runtime backend (exported at start-up) must match PyTorch, padded batches included."""
-    assert classifier.backend == "onnx"
+PAIRS = [
+    (ARTICLE_5, "An armed attack on one of the Parties is not considered an attack against the others."),
+    ("Short.", "NATO exists."),
+    (ARTICLE_5 + " " + ARTICLE_5, "The Parties agree to hold the Olympic Games every four years."),
+    (ARTICLE_5, "An attack on one Party is an attack on all."),
+]
+
+
+@pytest.fixture(scope="module")
+def torch_reference():
     reference = StanceClassifier(MODEL_DIR, backend="torch", batch_size=3)
     reference.warm_up()
-    pairs = [
-        (ARTICLE_5, "An armed attack on one of the Parties is not considered an attack against the others."),
-        ("Short.", "NATO exists."),
-        (ARTICLE_5 + " " + ARTICLE_5, "The Parties agree to hold the Olympic Games every four years."),
-    ]
-    classifier.batch_size = 3
-    for ours, theirs in zip(classifier.predict(pairs), reference.predict(pairs), strict=True):
+    return reference.predict(PAIRS)
+
+
+def test_onnx_runtime_in_fp32_gives_the_probabilities_of_the_torch_model(torch_reference):
+    """The fp32 ONNX Runtime backend (exported at start-up) must match PyTorch, padded batches included."""
+    fp32 = StanceClassifier(MODEL_DIR, backend="onnx", batch_size=3)
+    fp32.warm_up()
+    for ours, theirs in zip(fp32.predict(PAIRS), torch_reference, strict=True):
         assert ours == pytest.approx(theirs, abs=2e-4)
+
+
+def test_the_default_int8_backend_stays_close_to_fp32_and_ignores_batch_mates(classifier, torch_reference):
+    assert classifier.backend == "onnx-int8"
+    batched = classifier.predict(PAIRS)
+    for ours, theirs in zip(batched, torch_reference, strict=True):
+        assert max(ours, key=ours.get) == max(theirs, key=theirs.get)
+        assert ours == pytest.approx(theirs, abs=0.05)
+    assert any(ours != pytest.approx(theirs, abs=1e-4) for ours, theirs in zip(batched, torch_reference, strict=True)), "not int8"
+    assert [classifier.predict([pair])[0] for pair in PAIRS] == batched
 
 
 def test_length_batches_keep_similar_lengths_together():

@@ -1,0 +1,58 @@
+"""ONNX Runtime sessions exported at start-up, and their int8 matrix products."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+
+from service.onnx_session import int8_matmuls, onnx_session
+
+
+class TwoLayers(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.first, self.second = torch.nn.Linear(48, 64), torch.nn.Linear(64, 8)
+
+    def forward(self, inputs):
+        return self.second(torch.nn.functional.gelu(self.first(inputs)))
+
+
+def test_int8_products_stay_close_to_fp32_and_each_row_ignores_the_others():
+    module = TwoLayers()
+    example = {"inputs": torch.zeros(2, 3, 48)}
+    fp32, int8 = onnx_session(module, example, "out"), onnx_session(module, example, "out", int8=True)
+    rows = np.random.default_rng(0).normal(size=(4, 5, 48)).astype(np.float32)
+    rows[3] *= 40  # a batch mate with a far wider range, which would coarsen a batch-wide scale
+    [expected], [batched] = fp32.run(None, {"inputs": rows}), int8.run(None, {"inputs": rows})
+    np.testing.assert_allclose(batched, expected, atol=0.02 * np.abs(expected).max())
+    assert not np.array_equal(batched, expected)
+    for i in range(len(rows)):
+        assert np.array_equal(int8.run(None, {"inputs": rows[i : i + 1]})[0][0], batched[i])
+
+
+class Attention(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.project = torch.nn.Linear(16, 16)
+
+    def forward(self, inputs):
+        projected = self.project(inputs)
+        return projected @ projected.transpose(1, 2)  # a product of two activations
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the TorchScript exporter, which the service uses too
+def test_only_products_by_a_constant_weight_matrix_become_int8():
+    import onnx
+
+    exported = io.BytesIO()
+    torch.onnx.export(Attention(), (torch.zeros(1, 3, 16),), exported, input_names=["inputs"], output_names=["out"], dynamo=False)
+    model = onnx.load_from_string(exported.getvalue())
+    before = [node.op_type for node in model.graph.node]
+    int8_matmuls(model)
+    after = [node.op_type for node in model.graph.node]
+    assert before.count("MatMul") == 2
+    assert after.count("MatMulInteger") == 1 and after.count("MatMul") == 1
