@@ -27,7 +27,7 @@ _WORDISH = "\\w'’\u0300-\u036f"  # letters, digits, apostrophes, combining acc
 # "1949.\u200b Finland"; possessive, so a run inside a word ("NA\u200b\u200bTO") is never split by backtracking
 _INVISIBLE_OUTSIDE_WORD = re.compile(rf"(?<![{_WORDISH}{_INVISIBLE}])[{_INVISIBLE}]+|[{_INVISIBLE}]++(?![{_WORDISH}])")
 _INVISIBLE_ANYWHERE = re.compile(rf"[{_INVISIBLE}]+")
-_SPACE_BEFORE_STOP = re.compile(r" (?=[.,;:!?](?:\s|$))")  # "in 2023 ." where an invisible character was masked
+_SPACE_BEFORE_STOP = re.compile(r" (?=[.,;][\"'”’)\]]*(?:\s|$))")  # "in 2023 ." where an invisible character was masked
 _UNBROKEN = re.compile(r"\S{100}")  # longer than any word: spaCy's tokenizer can take quadratic time over it
 
 
@@ -71,5 +71,5 @@ def blocks(masked: str, breaks: list[int]) -> list[tuple[int, int]]:
 
 def plain(masked_span: str) -> str:
     """A masked span as the text to read: entities decoded, invisible characters dropped, runs of whitespace
-    made one space, none before a full stop, comma, colon or the like."""
+    made one space, none before a full stop, comma or semicolon that ends a word."""
     return _SPACE_BEFORE_STOP.sub("", " ".join(_INVISIBLE_ANYWHERE.sub("", html.unescape(masked_span)).split()))

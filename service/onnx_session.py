@@ -3,11 +3,11 @@
 ONNX Runtime gives the same outputs as PyTorch's eager mode (to about 1e-6) and is faster on
 the small batches a request brings; its threads do not spin on the cores between calls.
 
-`int8=True` computes every product with a constant weight matrix in int8 (`int8_matmuls`):
-weights quantized per output column, activations per token as they come. Each token's result
-depends on that token alone, so an answer never depends on what else shares its batch. ONNX
-Runtime's own dynamic quantization scales a whole batch at once: there, 25 of 385 stance pairs
-changed their label when scored alone.
+`int8=True` computes every MatMul by a constant weight matrix in int8 (`int8_matmuls`): weights
+quantized per output column, activations per token as they come. Each token's result depends on
+that token alone (up to the fp32 rounding that padding brings anyway), so an answer does not
+depend on what else shares its batch. ONNX Runtime's own dynamic quantization scales a whole
+batch at once: there, 25 of 385 stance pairs changed their label when scored alone.
 """
 
 from __future__ import annotations
@@ -80,8 +80,10 @@ def int8_matmuls(model) -> None:
     from onnx import TensorProto, helper, numpy_helper
 
     graph = model.graph
+    opset = next(entry.version for entry in model.opset_import if entry.domain in ("", "ai.onnx"))
     weights = {tensor.name: tensor for tensor in graph.initializer}
     constants = [
+        numpy_helper.from_array(np.array([-1], np.int64), "int8/last_axis"),
         numpy_helper.from_array(np.array(127.0, np.float32), "int8/levels"),
         numpy_helper.from_array(np.array(1e-12, np.float32), "int8/tiny"),
         numpy_helper.from_array(np.array(128.0, np.float32), "int8/shift"),
@@ -103,7 +105,7 @@ def int8_matmuls(model) -> None:
         x, y = node.input[0], node.output[0]
         nodes += [
             helper.make_node("Abs", [x], [n + "abs"]),
-            helper.make_node("ReduceMax", [n + "abs"], [n + "max"], axes=[-1], keepdims=1),
+            reduce_max_last_axis(n + "abs", n + "max", opset),
             helper.make_node("Max", [n + "max", "int8/tiny"], [n + "range"]),
             helper.make_node("Div", [n + "range", "int8/levels"], [n + "row_scale"]),
             helper.make_node("Div", [x, n + "row_scale"], [n + "scaled"]),
@@ -120,6 +122,15 @@ def int8_matmuls(model) -> None:
     del graph.node[:], graph.initializer[:]
     graph.node.extend(nodes)
     graph.initializer.extend(kept)
+
+
+def reduce_max_last_axis(source: str, target: str, opset: int):
+    """A ReduceMax node over the last axis, keeping it: `axes` is an attribute up to opset 17, an input from 18."""
+    from onnx import helper
+
+    if opset >= 18:
+        return helper.make_node("ReduceMax", [source, "int8/last_axis"], [target], keepdims=1)
+    return helper.make_node("ReduceMax", [source], [target], axes=[-1], keepdims=1)
 
 
 def release_freed_memory() -> None:

@@ -310,7 +310,8 @@ def write_model_card(report: dict, output_dir: Path) -> None:
 
 Labels (read them from `config.json` `id2label`, never assume an order): `supports`,
 `refutes`, `neutral`. Input: the evidence passage as the first segment, the claim as the
-second, at most {config["max_length"]} tokens. Weights in fp16 safetensors; the service computes in fp32.
+second, at most {config["max_length"]} tokens. Weights in fp16 safetensors; the service computes in fp32,
+with the encoder's matrix products in int8 by default (`CLAIMCHECK_STANCE_BACKEND`, service/onnx_session.py).
 
 ## Training
 {stages}

@@ -115,8 +115,9 @@ def test_verify_batch_keeps_order_and_top_k(client):
     assert all(len(r["evidence"]) == 2 for r in results)
 
 
-def _same_answer(ours, theirs, tolerance: float = 2e-4) -> bool:
-    """Equal JSON, numbers within `tolerance` (fp32 sums differ by about 1e-6 with padding)."""
+def _same_answer(ours, theirs, tolerance: float = 1e-3) -> bool:
+    """Equal JSON, numbers within `tolerance` (padding changes fp32 sums by about 1e-6, which can
+    move an int8 activation by one step)."""
     if isinstance(ours, dict):
         return isinstance(theirs, dict) and ours.keys() == theirs.keys() and all(_same_answer(ours[k], theirs[k]) for k in ours)
     if isinstance(ours, list):

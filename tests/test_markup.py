@@ -50,8 +50,8 @@ def test_invisible_characters_between_words_are_blanked_and_dropped_from_the_tex
 
 
 def test_an_invisible_character_before_a_full_stop_leaves_no_space_in_the_text_read():
-    masked, _ = mask("Finland joined NATO in April 2023\u200b. Rates rose by\u200b .5 points\u200b, then fell\ufeff!")
-    assert plain(masked) == "Finland joined NATO in April 2023. Rates rose by .5 points, then fell!"
+    text = 'Finland joined NATO in April 2023\u200b. Rates rose by\u200b .5 points\u200b, "then fell\u200b." Type ? for help, 3 : 1'
+    assert plain(mask(text)[0]) == 'Finland joined NATO in April 2023. Rates rose by .5 points, "then fell." Type ? for help, 3 : 1'
 
 
 def test_transcript_speaker_labels_are_blanked_and_start_a_turn():

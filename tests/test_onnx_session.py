@@ -45,14 +45,24 @@ class Attention(torch.nn.Module):
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the TorchScript exporter, which the service uses too
-def test_only_products_by_a_constant_weight_matrix_become_int8():
+@pytest.mark.parametrize("opset", [17, 20])  # ReduceMax takes its axes as an attribute up to 17, as an input from 18
+def test_only_products_by_a_constant_weight_matrix_become_int8(opset):
     import onnx
+    import onnxruntime
 
     exported = io.BytesIO()
-    torch.onnx.export(Attention(), (torch.zeros(1, 3, 16),), exported, input_names=["inputs"], output_names=["out"], dynamo=False)
+    inputs = torch.randn(1, 3, 16)
+    module = Attention()
+    torch.onnx.export(module, (inputs,), exported, input_names=["inputs"], output_names=["out"], opset_version=opset, dynamo=False)
     model = onnx.load_from_string(exported.getvalue())
     before = [node.op_type for node in model.graph.node]
     int8_matmuls(model)
     after = [node.op_type for node in model.graph.node]
     assert before.count("MatMul") == 2
     assert after.count("MatMulInteger") == 1 and after.count("MatMul") == 1
+    onnx.checker.check_model(model, full_check=True)
+    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    [out] = session.run(None, {"inputs": inputs.numpy()})
+    with torch.no_grad():
+        expected = module(inputs).numpy()
+    np.testing.assert_allclose(out, expected, atol=0.05 * np.abs(expected).max())

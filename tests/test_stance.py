@@ -105,7 +105,8 @@ def test_the_default_int8_backend_stays_close_to_fp32_and_ignores_batch_mates(cl
         assert max(ours, key=ours.get) == max(theirs, key=theirs.get)
         assert ours == pytest.approx(theirs, abs=0.05)
     assert any(ours != pytest.approx(theirs, abs=1e-4) for ours, theirs in zip(batched, torch_reference, strict=True)), "not int8"
-    assert [classifier.predict([pair])[0] for pair in PAIRS] == batched
+    for alone, together in zip([classifier.predict([pair])[0] for pair in PAIRS], batched, strict=True):
+        assert alone == pytest.approx(together, abs=1e-3)  # up to fp32 rounding, which padding changes
 
 
 def test_length_batches_keep_similar_lengths_together():
