@@ -143,8 +143,7 @@ def _model_only(claims: list[str], index_dir: Path, top_k: int) -> dict:
 
     embedder = Embedder()
     embedder.warm_up()
-    settings = Settings()
-    stance = StanceClassifier(settings.stance_model_dir, backend=settings.stance_backend)  # as the server runs it
+    stance = StanceClassifier.configured(Settings())
     stance.warm_up()
     index = ReferenceIndex.load(index_dir, embedder)
     pairs = [reading.pair for reading in _readings(claims, index, embedder, top_k)]

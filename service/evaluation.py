@@ -145,8 +145,7 @@ def evaluate_healthver_pairs(data_dir: Path, split: str) -> dict:
     from service.stance import StanceClassifier
 
     pairs = healthver_pairs(data_dir, split)
-    settings = Settings()
-    classifier = StanceClassifier(settings.stance_model_dir, backend=settings.stance_backend)  # as the service runs it
+    classifier = StanceClassifier.configured(Settings())
     classifier.warm_up()
     started = time.perf_counter()
     probabilities = classifier.predict([(p.premise, p.hypothesis) for p in pairs])

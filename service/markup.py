@@ -27,7 +27,8 @@ _WORDISH = "\\w'’\u0300-\u036f"  # letters, digits, apostrophes, combining acc
 # "1949.\u200b Finland"; possessive, so a run inside a word ("NA\u200b\u200bTO") is never split by backtracking
 _INVISIBLE_OUTSIDE_WORD = re.compile(rf"(?<![{_WORDISH}{_INVISIBLE}])[{_INVISIBLE}]+|[{_INVISIBLE}]++(?![{_WORDISH}])")
 _INVISIBLE_ANYWHERE = re.compile(rf"[{_INVISIBLE}]+")
-_SPACE_BEFORE_STOP = re.compile(r" (?=[.,;][\"'”’)\]]*(?:\s|$))")  # "in 2023 ." where an invisible character was masked
+# "in 2023\u200b." masks to "in 2023 ."; any space before a word-ending . , ; is dropped from the text read
+_SPACE_BEFORE_STOP = re.compile(r" (?=[.,;][\"'”’)\]]*(?:\s|$))")
 _UNBROKEN = re.compile(r"\S{100}")  # longer than any word: spaCy's tokenizer can take quadratic time over it
 
 

@@ -105,7 +105,7 @@ def int8_matmuls(model) -> None:
         x, y = node.input[0], node.output[0]
         nodes += [
             helper.make_node("Abs", [x], [n + "abs"]),
-            reduce_max_last_axis(n + "abs", n + "max", opset),
+            _reduce_max_last_axis(n + "abs", n + "max", opset),
             helper.make_node("Max", [n + "max", "int8/tiny"], [n + "range"]),
             helper.make_node("Div", [n + "range", "int8/levels"], [n + "row_scale"]),
             helper.make_node("Div", [x, n + "row_scale"], [n + "scaled"]),
@@ -124,8 +124,9 @@ def int8_matmuls(model) -> None:
     graph.initializer.extend(kept)
 
 
-def reduce_max_last_axis(source: str, target: str, opset: int):
-    """A ReduceMax node over the last axis, keeping it: `axes` is an attribute up to opset 17, an input from 18."""
+def _reduce_max_last_axis(source: str, target: str, opset: int):
+    """A ReduceMax node over the last axis, keeping it: `axes` is an attribute up to opset 17, from
+    18 an input (`int8/last_axis`, one of `int8_matmuls`' constants)."""
     from onnx import helper
 
     if opset >= 18:

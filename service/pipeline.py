@@ -42,7 +42,7 @@ class Pipeline:
         self.settings = settings
         self.embedder = Embedder(threads=settings.torch_threads)
         self.extractor = ClaimExtractor(settings.checkworthiness_model_dir, settings.checkworthiness_backend, settings.torch_threads)
-        self.stance = StanceClassifier(settings.stance_model_dir, backend=settings.stance_backend, threads=settings.torch_threads)
+        self.stance = StanceClassifier.configured(settings)
         self._index: ReferenceIndex | None = None
         self.models_ready = False
         self._reload_lock = threading.Lock()

@@ -8,10 +8,14 @@ Runtime by default (service/sequence_classifier.py; scripts/bench.py measures th
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from service.errors import NotLoaded
 from service.onnx_session import ClassifierBackend
 from service.sequence_classifier import SequenceClassifier
+
+if TYPE_CHECKING:
+    from service.config import Settings
 
 STANCES = ("supports", "refutes", "neutral")
 
@@ -46,6 +50,11 @@ class StanceClassifier:
         """Load the model (once); with the ONNX backend, export it to an ONNX Runtime session."""
         if self._classifier is None:
             self._adopt(SequenceClassifier.load(self.model_dir, self.backend, self.threads, "train one with scripts/train_stance.py"))
+
+    @classmethod
+    def configured(cls, settings: Settings) -> StanceClassifier:
+        """The stance model as the service runs it: its folder, backend and threads from `settings`."""
+        return cls(settings.stance_model_dir, backend=settings.stance_backend, threads=settings.torch_threads)
 
     @classmethod
     def from_model(cls, model, tokenizer, max_length: int = 256) -> StanceClassifier:
