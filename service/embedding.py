@@ -2,20 +2,21 @@
 
 By default the model is exported at start-up to ONNX (in memory, with its mean pooling and
 normalisation) and run by ONNX Runtime: the same vectors as sentence-transformers (to 1e-6),
-faster on the small batches a request brings, and without threads that spin on the cores
-between calls. `backend="torch"` runs the sentence-transformers model itself. Texts are
-embedded in batches of similar length, 16 at a time: on two cores, larger batches are slower for
-sentences and passages alike (more padding, activations out of cache).
+faster on the small batches a request brings. `backend="torch"` runs the sentence-transformers
+model itself. Texts are embedded in batches of similar length, 16 at a time (on two cores,
+larger batches are slower for sentences and passages alike: more padding, activations out of
+cache), and with ONNX Runtime the batches run side by side, one per core.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from service.errors import NotLoaded
-from service.onnx_session import Backend, onnx_session
+from service.onnx_session import Backend, ParallelSession, onnx_session
 
 EMBEDDING_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -46,7 +47,7 @@ class Embedder:
         self.threads = threads
         self.name = EMBEDDING_MODEL_NAME
         self._model = None
-        self._session = None
+        self._session: ParallelSession | None = None
         self._tokenizer = None
         self._dimension = 0
 
@@ -61,7 +62,7 @@ class Embedder:
         self._tokenizer = model.tokenizer
         self._dimension = model.get_embedding_dimension()
         if self.backend == "onnx":
-            self._session = _mean_pooled_session(model[0].auto_model, self._tokenizer, self.threads)
+            self._session = ParallelSession(_mean_pooled_session(model[0].auto_model, self._tokenizer), self.threads)
         else:
             self._model = model
 
@@ -87,21 +88,25 @@ class Embedder:
         from tqdm import tqdm
 
         order = np.argsort([-len(text) for text in texts], kind="stable")  # batches of similar length pad little
+        size = max(1, min(self.batch_size, math.ceil(len(texts) / self._session.streams)))  # a batch for each core
+        batches = [order[start : start + size] for start in range(0, len(texts), size)]
+        feeds = (self._feed([texts[i] for i in batch]) for batch in batches)
         vectors = np.zeros((len(texts), self._dimension), dtype=np.float32)
-        for start in tqdm(range(0, len(texts), self.batch_size), desc="Batches", disable=not show_progress):
-            batch = order[start : start + self.batch_size]
-            encoded = self._tokenizer(
-                [texts[i] for i in batch], padding=True, truncation=True, max_length=self.max_seq_length, return_tensors="np"
-            )
-            vectors[batch] = self._session.run(None, {name: encoded[name].astype(np.int64) for name in _INPUTS})[0]
+        embedded = zip(batches, self._session.run_batches(feeds), strict=True)
+        for batch, batch_vectors in tqdm(embedded, total=len(batches), desc="Batches", disable=not show_progress):
+            vectors[batch] = batch_vectors
         return vectors
+
+    def _feed(self, batch: list[str]) -> dict[str, np.ndarray]:
+        encoded = self._tokenizer(batch, padding=True, truncation=True, max_length=self.max_seq_length, return_tensors="np")
+        return {name: encoded[name].astype(np.int64) for name in _INPUTS}
 
     def _require(self) -> None:
         if self._model is None and self._session is None:
             raise NotLoaded("Embedder used before warm_up()")
 
 
-def _mean_pooled_session(transformer, tokenizer, threads: int | None):
+def _mean_pooled_session(transformer, tokenizer):
     """An ONNX Runtime session computing normalised mean-pooled embeddings with `transformer`."""
     import torch
 
@@ -116,4 +121,4 @@ def _mean_pooled_session(transformer, tokenizer, threads: int | None):
             mean = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, dim=1)
 
-    return onnx_session(MeanPooled(), dict(tokenizer(["a sentence"], return_tensors="pt")), "embedding", threads)
+    return onnx_session(MeanPooled(), dict(tokenizer(["a sentence"], return_tensors="pt")), "embedding")

@@ -66,3 +66,31 @@ def test_only_products_by_a_constant_weight_matrix_become_int8(opset):
     with torch.no_grad():
         expected = module(inputs).numpy()
     np.testing.assert_allclose(out, expected, atol=0.05 * np.abs(expected).max())
+
+
+class SlowFirstSession:
+    """Stands in for an ONNX Runtime session: the first feed takes longest; records its threads."""
+
+    def __init__(self):
+        self.threads: set[str] = set()
+
+    def run(self, _outputs, feed):
+        import threading
+        import time
+
+        self.threads.add(threading.current_thread().name)
+        time.sleep(0.2 if feed["inputs"][0] == 0 else 0.01)
+        return [feed["inputs"] * 2]
+
+
+def test_parallel_session_runs_batches_side_by_side_and_answers_in_order():
+    from service.onnx_session import ParallelSession
+
+    feeds = [{"inputs": np.array([i])} for i in range(7)]
+    session = SlowFirstSession()
+    answers = list(ParallelSession(session, streams=2).run_batches(iter(feeds)))
+    assert [int(answer[0]) for answer in answers] == [0, 2, 4, 6, 8, 10, 12]
+    assert len(session.threads) == 2  # the short batches ran while the first one was still running
+    alone = SlowFirstSession()
+    assert [int(a[0]) for a in ParallelSession(alone, streams=1).run_batches(feeds)] == [0, 2, 4, 6, 8, 10, 12]
+    assert len(alone.threads) == 1
