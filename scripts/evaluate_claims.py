@@ -60,10 +60,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.save and (args.speed_only or args.split != "dev-test"):
         parser.error("--save records the full dev-test report: drop --speed-only and --split")
-    extractor = ClaimExtractor(args.model_dir)
+    settings = Settings()
+    extractor = ClaimExtractor(args.model_dir, settings.checkworthiness_backend, settings.torch_threads)  # as the service runs it
     extractor.warm_up()
     texts, labels = ct24_sentences(args.data_dir, args.split)
-    report: dict = {"split": f"CT24 English {args.split}", "cpus": os.cpu_count()}
+    report: dict = {"split": f"CT24 English {args.split}", "cpus": os.cpu_count(), "backend": settings.checkworthiness_backend}
     if not args.speed_only:
         report |= binary_scores(np.asarray(labels), extractor.scorer.predict(texts), extractor.threshold)
     report["extraction"] = extraction_speed(extractor, texts, args.rounds)

@@ -6,7 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from service.checkworthiness_training import TrainingConfig, train
+from service.checkworthiness_training import TrainingConfig, calibrate, train
+from service.config import Settings
 from service.datasets import default_data_dir
 
 REPO = Path(__file__).resolve().parent.parent
@@ -25,7 +26,19 @@ def main() -> None:
         help="train sentences from this Sentence_id on (default: the 2016 debates) are held out to fit calibration and threshold",
     )
     parser.add_argument("--layers", type=int, help="keep only the base model's first N transformer layers (default: all 6)")
+    parser.add_argument(
+        "--backend",
+        default=Settings().checkworthiness_backend,
+        choices=("onnx-int8", "onnx", "torch"),
+        help="the runtime whose scores the calibration and threshold are fitted on (default: the service's)",
+    )
+    parser.add_argument(
+        "--calibrate-only", action="store_true", help="no training: fit the calibration and threshold of the model in --out again"
+    )
     args = parser.parse_args()
+    if args.calibrate_only:
+        print(json.dumps(calibrate(args.out, args.data_dir, args.backend), indent=2))
+        return
     config = TrainingConfig(
         data_dir=args.data_dir,
         output_dir=args.out,
@@ -33,6 +46,7 @@ def main() -> None:
         learning_rate=args.learning_rate,
         tuning_from_id=args.tuning_from_id,
         layers=args.layers,
+        backend=args.backend,
     )
     print(json.dumps(train(config), indent=2))
 

@@ -76,7 +76,8 @@ def _claims(report: dict) -> str:
     return (
         "## Check-worthiness and extraction (`scripts/evaluate_claims.py`)\n\n"
         f"{report.get('split')}, {report.get('sentences')} sentences, never used to train the model or fit its threshold; "
-        f"threshold {report.get('threshold')} (the model's).\n\n"
+        f"threshold {report.get('threshold')} (the model's); runtime {report.get('backend', 'onnx')} "
+        "(`CLAIMCHECK_CHECKWORTHINESS_BACKEND`).\n\n"
         "| F1 (check-worthy) | precision | recall | average precision |\n|---|---|---|---|\n"
         f"| {_fmt(report.get('f1'))} | {_fmt(report.get('precision'))} | {_fmt(report.get('recall'))} | "
         f"{_fmt(report.get('average_precision'))} |\n\n"

@@ -31,7 +31,7 @@ class CheckworthinessModel:
         model_dir: Path,
         max_length: int = 128,
         batch_size: int = 32,
-        backend: ClassifierBackend = "onnx",
+        backend: ClassifierBackend = "onnx-int8",
         threads: int | None = None,
     ):
         self.model_dir = Path(model_dir)

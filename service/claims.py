@@ -65,7 +65,7 @@ def load_spacy(model_name: str = SPACY_MODEL):
 class ClaimExtractor:
     """Splits text into standalone claims with spaCy and scores them."""
 
-    def __init__(self, model_dir: Path, backend: ClassifierBackend = "onnx", threads: int | None = None):
+    def __init__(self, model_dir: Path, backend: ClassifierBackend = "onnx-int8", threads: int | None = None):
         self.scorer = CheckworthinessModel(model_dir, backend=backend, threads=threads)
         self._nlp = None
 

@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     checkworthiness_threshold: float | None = Field(None, ge=0.0, le=1.0, description="default: the model's tuned threshold")
     stance_backend: ClassifierBackend = Field("onnx-int8", description="how the stance model runs: onnx-int8 (fastest), onnx or torch")
     checkworthiness_backend: ClassifierBackend = Field(
-        "onnx", description="how the check-worthiness model runs: onnx (fp32), onnx-int8 or torch; its threshold was fitted in fp32"
+        "onnx-int8", description="how the check-worthiness model runs: onnx-int8 (fastest), onnx or torch; its threshold was fitted in int8"
     )
     sentence_evidence: bool = True
     verdict_passages: int = Field(VERDICT_PASSAGES, ge=1, le=50, description="best-retrieved passages that vote on the verdict")

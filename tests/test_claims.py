@@ -192,13 +192,27 @@ def test_ct24_sentences_can_be_taken_by_a_range_of_sentence_ids(tmp_path):
     assert ct24_sentences(tmp_path, "train", range(30000, 10**9)) == (["It's 3 million jobs."], [1])
 
 
-def test_checkworthiness_on_onnx_runtime_matches_torch(extractor):
-    reference = CheckworthinessModel(Settings().checkworthiness_model_dir, backend="torch", batch_size=2)
+def test_checkworthiness_on_onnx_runtime_matches_torch_and_int8_stays_close(extractor):
+    model_dir = Settings().checkworthiness_model_dir
+    reference = CheckworthinessModel(model_dir, backend="torch", batch_size=2)
     reference.warm_up()
+    fp32 = CheckworthinessModel(model_dir, backend="onnx")
+    fp32.warm_up()
     sentences = ["Finland joined NATO in April 2023.", "Hello!", "The summit cost 40 million euros, twice the budget of 2019."]
-    assert extractor.scorer.backend == "onnx"  # fp32: the threshold and the Platt scaling were fitted on fp32 scores
-    assert extractor.scorer.predict(sentences).tolist() == pytest.approx(reference.predict(sentences).tolist(), abs=2e-4)
+    expected = reference.predict(sentences).tolist()
+    assert fp32.predict(sentences).tolist() == pytest.approx(expected, abs=2e-4)
+    assert extractor.scorer.backend == "onnx-int8"
+    int8 = extractor.scorer.predict(sentences).tolist()
+    assert int8 == pytest.approx(expected, abs=0.03)
+    assert int8 != pytest.approx(expected, abs=1e-4), "not int8"
+    assert [float(extractor.scorer.predict([sentence])[0]) for sentence in sentences] == pytest.approx(int8, abs=1e-3)  # alone or batched
     assert extractor.scorer.predict([]).shape == (0,)
+
+
+def test_the_checkworthiness_calibration_was_fitted_on_the_runtime_the_service_uses():
+    stored = json.loads((Settings().checkworthiness_model_dir / "checkworthiness.json").read_text(encoding="utf-8"))
+    assert stored["backend"] == Settings().checkworthiness_backend == "onnx-int8"
+    assert stored["threshold"] == stored["report"]["threshold"]
 
 
 def test_a_missing_checkworthiness_model_is_a_clear_error(tmp_path):
