@@ -148,7 +148,7 @@ def _model_only(claims: list[str], index_dir: Path, top_k: int) -> dict:
     index = ReferenceIndex.load(index_dir, embedder)
     pairs = [reading.pair for reading in _readings(claims, index, embedder, top_k)]
     best = None
-    for batch_size in (8, 16, 32, 64):
+    for batch_size in (2, 4, 8, 16, 32, 64):
         embedder.batch_size, stance.batch_size = batch_size, batch_size
         started = time.perf_counter()
         embedder.encode(claims)
