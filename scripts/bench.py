@@ -5,8 +5,9 @@
   server's peak resident memory;
 - the limit: the bare forward passes the same work needs (one embedding per claim, and the
   cross-encoder pairs the service reads for it: top_k passages whole plus the sentences of
-  the passages that vote) at the best batch size, and the efficiency ratio (model-only time
-  / end-to-end time);
+  the passages that vote) at the best batch size, run the fastest way we know (batches side
+  by side, one core each: faster than each call spread over the cores), and the efficiency
+  ratio (model-only time / end-to-end time);
 - a naive pipeline with the same models doing the same work (`SentenceTransformer.encode`
   per claim, a flat FAISS search each, `CrossEncoder.predict` per pair) and our speed-up;
 - index build passages/s against the bare embedding throughput of the same passages (best of 3 each, alternated).

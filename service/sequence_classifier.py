@@ -72,10 +72,10 @@ class SequenceClassifier:
         import torch
 
         device = self._model.device
-        with torch.inference_mode():
-            for batch in batches:
-                inputs = {name: torch.from_numpy(values).to(device) for name, values in batch.items()}
-                yield self._model(**inputs).logits.float().cpu().numpy()
+        for batch in batches:
+            with torch.inference_mode():  # not held across the yield: the caller's code runs outside it
+                logits = self._model(**{name: torch.from_numpy(values).to(device) for name, values in batch.items()}).logits
+            yield logits.float().cpu().numpy()
 
 
 def length_batches(lengths: list[int], batch_size: int, streams: int = 1, spread: float = 1.5, slack: int = 8) -> list[list[int]]:
