@@ -30,7 +30,7 @@ class CheckworthinessModel:
         self,
         model_dir: Path,
         max_length: int = 128,
-        batch_size: int = 32,
+        batch_size: int = 8,  # on one core each, small int8 batches pad least
         backend: ClassifierBackend = "onnx-int8",
         threads: int | None = None,
     ):
