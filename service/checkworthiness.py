@@ -10,6 +10,7 @@ scored in batches of similar length.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,8 @@ from service.calibration import platt_scaled
 from service.errors import NotLoaded
 from service.onnx_session import ClassifierBackend
 from service.sequence_classifier import SequenceClassifier
+
+logger = logging.getLogger("claimcheck")
 
 LABELS = ("not_checkworthy", "checkworthy")
 SETTINGS_FILE = "checkworthiness.json"
@@ -58,16 +61,21 @@ class CheckworthinessModel:
         platt = stored.get("platt", [1.0, 0.0])
         if not (isinstance(platt, list) and len(platt) == 2 and all(isinstance(value, int | float) for value in platt)):
             raise NotLoaded(f"`platt` in {settings} must be [scale, bias], got {platt!r}; {advice}")
-        self.threshold = float(stored["threshold"])
+        threshold = stored.get("threshold")
+        if not isinstance(threshold, int | float):
+            raise NotLoaded(f"no `threshold` in {settings}; fit it with scripts/train_checkworthiness.py --calibrate-only")
+        fitted_on = stored.get("backend")
+        if fitted_on is not None and (fitted_on == "onnx-int8") != (self.backend == "onnx-int8"):
+            logger.warning(
+                "the check-worthiness threshold and calibration were fitted on %s scores and the model runs on %s; "
+                "refit them with scripts/train_checkworthiness.py --calibrate-only --backend %s",
+                fitted_on,
+                self.backend,
+                self.backend,
+            )
+        self.threshold = float(threshold)
         self.platt = (float(platt[0]), float(platt[1]))
         self._classifier = classifier
-
-    @classmethod
-    def from_model(cls, model, tokenizer, max_length: int = 128) -> CheckworthinessModel:
-        """Wrap a model already in memory (used when evaluating during training)."""
-        scorer = cls(Path("."), max_length=max_length, backend="torch")
-        scorer._classifier = SequenceClassifier(model, tokenizer)
-        return scorer
 
     def predict(self, sentences: list[str]) -> np.ndarray:
         """Probability that each sentence is worth checking (the model's, Platt-scaled)."""

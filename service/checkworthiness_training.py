@@ -96,14 +96,15 @@ def train(config: TrainingConfig) -> dict:
     config.output_dir.mkdir(parents=True, exist_ok=True)
     model.half().save_pretrained(config.output_dir, safe_serialization=True)
     tokenizer.save_pretrained(config.output_dir)
-    report = {
-        "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(config).items()},
+    report = {  # the runtime calibrated for is the report's `backend`, written by calibrate()
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(config).items() if k != "backend"},
         "train_sentences": len(texts),
         "train_checkworthy": int(sum(labels)),
         "hardware": hardware_description(training_device()),
         "seconds": round(time.time() - started, 1),
     }
-    (config.output_dir / SETTINGS_FILE).write_text(json.dumps({"report": report}, indent=2) + "\n")
+    uncalibrated = {"threshold": 0.5, "platt": [1.0, 0.0], "report": report}  # until calibrate() replaces them
+    (config.output_dir / SETTINGS_FILE).write_text(json.dumps(uncalibrated, indent=2) + "\n")
     return calibrate(config.output_dir, config.data_dir, config.backend)
 
 

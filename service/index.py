@@ -258,7 +258,7 @@ def _embed_with_progress(embedder: Embedder, texts: list[str], show_progress: bo
 
     vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
     order = np.argsort([-len(text) for text in texts], kind="stable")  # chunks of like lengths pad as little as one call
-    step = embedder.batch_size * 4
+    step = embedder.batch_size * 16  # chunks of many batches: the cores wait for a chunk's last batch
     with tqdm(total=len(texts), desc="embedding passages", unit="passage", disable=not show_progress) as bar:
         for start in range(0, len(texts), step):
             chunk = order[start : start + step]

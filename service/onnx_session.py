@@ -18,10 +18,11 @@ import ctypes
 import gc
 import inspect
 import io
+import os
 import warnings
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Literal
 
 import numpy as np
@@ -65,7 +66,7 @@ def onnx_session(module, example: dict, output_name: str, int8: bool = False):
         del proto
         release_freed_memory()
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1  # cores are used by running batches side by side
+    options.intra_op_num_threads = 1  # cores are used by running batches side by side
     session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
     del model
     release_freed_memory()
@@ -86,22 +87,28 @@ class ParallelSession:
         import torch
 
         self.session = session
-        self.streams = streams or torch.get_num_threads()
+        self.streams = streams or min(torch.get_num_threads(), len(os.sched_getaffinity(0)))  # the cores this process may use
         self._pool = ThreadPoolExecutor(self.streams, thread_name_prefix="onnx") if self.streams > 1 else None
 
     def run_batches(self, feeds: Iterable[dict[str, np.ndarray]]) -> Iterator[np.ndarray]:
-        """The first output for each feed (a batch's inputs by name), in order. Feeds are drawn
-        as the streams free up, so a generator of feeds is prepared while earlier ones run."""
+        """The first output for each feed (a batch's inputs by name), in order. At most
+        2 x streams feeds are queued or running at a time: a generator of feeds is drawn on (on
+        the caller's thread) while earlier ones run. An error is raised to the caller in its
+        feed's turn, and what was queued behind it is cancelled."""
         if self._pool is None:
             yield from (self._run(feed) for feed in feeds)
             return
-        running: deque = deque()
-        for feed in feeds:
-            running.append(self._pool.submit(self._run, feed))
-            if len(running) > 2 * self.streams:
+        running: deque[Future] = deque()
+        try:
+            for feed in feeds:
+                running.append(self._pool.submit(self._run, feed))
+                if len(running) >= 2 * self.streams:
+                    yield running.popleft().result()
+            while running:
                 yield running.popleft().result()
-        while running:
-            yield running.popleft().result()
+        finally:  # the caller stopped early or a feed failed: drop the work nobody will read
+            for future in running:
+                future.cancel()
 
     def _run(self, feed: dict[str, np.ndarray]) -> np.ndarray:
         return self.session.run(None, feed)[0]

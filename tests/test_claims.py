@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -235,3 +236,53 @@ def test_checkworthiness_settings_without_platt_scaling_load_and_malformed_ones_
     path.write_text(json.dumps({"threshold": 0.5, "platt": [0.7]}), encoding="utf-8")
     with pytest.raises(NotLoaded, match=r"`platt` in .*checkworthiness.json must be \[scale, bias\]"):
         CheckworthinessModel(tmp_path / "copy", backend="torch").warm_up()
+
+
+def test_a_missing_threshold_is_a_clear_error_and_a_runtime_mismatch_is_logged(tmp_path, caplog):
+    shutil.copytree(Settings().checkworthiness_model_dir, tmp_path / "copy")
+    path = tmp_path / "copy" / "checkworthiness.json"
+    path.write_text(json.dumps({"platt": [1.0, 0.0]}), encoding="utf-8")
+    with pytest.raises(NotLoaded, match="no `threshold`.*--calibrate-only"):
+        CheckworthinessModel(tmp_path / "copy", backend="torch").warm_up()
+    path.write_text(json.dumps({"threshold": 0.3, "backend": "onnx-int8"}), encoding="utf-8")
+    with caplog.at_level("WARNING", logger="claimcheck"):
+        CheckworthinessModel(tmp_path / "copy", backend="torch").warm_up()
+    assert "fitted on onnx-int8 scores and the model runs on torch" in caplog.text
+
+
+def test_calibration_is_fitted_on_held_out_debates_as_the_service_scores_them(tmp_path, monkeypatch):
+    """What train() leaves before calibrating (weights, an uncalibrated settings file) is enough
+    for calibrate() to fit the Platt scaling and the threshold and write them and the card."""
+    from service import checkworthiness_training
+
+    shutil.copytree(Settings().checkworthiness_model_dir, tmp_path / "model")
+    stored = json.loads((tmp_path / "model" / "checkworthiness.json").read_text(encoding="utf-8"))
+    training_part = {key: stored["report"][key] for key in ("config", "train_sentences", "train_checkworthy", "hardware", "seconds")}
+    (tmp_path / "model" / "checkworthiness.json").write_text(json.dumps({"threshold": 0.5, "platt": [1.0, 0.0], "report": training_part}))
+    (tmp_path / "model" / "README.md").unlink()
+    sentences = [
+        ("NATO has 32 members.", 1),
+        ("Unemployment fell to 3.5 percent last year.", 1),
+        ("The budget doubled between 2010 and 2020.", 1),
+        ("Thank you very much.", 0),
+        ("Good evening, everyone.", 0),
+        ("I want to say something.", 0),
+    ]
+    asked = []
+
+    def fixture_sentences(data_dir, split, ids=None):
+        asked.append((split, ids))
+        return [text for text, _ in sentences], [label for _, label in sentences]
+
+    monkeypatch.setattr(checkworthiness_training, "ct24_sentences", fixture_sentences)
+    report = checkworthiness_training.calibrate(tmp_path / "model", tmp_path, "onnx-int8")
+    assert asked[0] == ("train", range(stored["report"]["config"]["tuning_from_id"], sys.maxsize))  # the held-out debates
+    written = json.loads((tmp_path / "model" / "checkworthiness.json").read_text(encoding="utf-8"))
+    assert written["backend"] == report["backend"] == "onnx-int8"
+    assert written["platt"] != [1.0, 0.0] and 0.1 <= written["threshold"] <= 0.9
+    assert report["tuning"]["f1"] == 1.0  # the model separates these six sentences
+    assert report["train_sentences"] == training_part["train_sentences"]  # the training part is kept
+    assert "`onnx-int8` runtime" in (tmp_path / "model" / "README.md").read_text(encoding="utf-8")
+    reloaded = CheckworthinessModel(tmp_path / "model")
+    reloaded.warm_up()
+    assert reloaded.threshold == written["threshold"]

@@ -94,3 +94,31 @@ def test_parallel_session_runs_batches_side_by_side_and_answers_in_order():
     alone = SlowFirstSession()
     assert [int(a[0]) for a in ParallelSession(alone, streams=1).run_batches(feeds)] == [0, 2, 4, 6, 8, 10, 12]
     assert len(alone.threads) == 1
+
+
+class FailingSession:
+    """Stands in for an ONNX Runtime session that fails on one feed."""
+
+    def __init__(self, failing: int):
+        self.failing, self.ran = failing, []
+
+    def run(self, _outputs, feed):
+        import time
+
+        number = int(feed["inputs"][0])
+        self.ran.append(number)
+        if number == self.failing:
+            raise ValueError("bad batch")
+        time.sleep(0.02)
+        return [feed["inputs"]]
+
+
+def test_a_failing_batch_is_raised_in_its_turn_and_nothing_far_behind_it_runs():
+    from service.onnx_session import ParallelSession
+
+    session = FailingSession(failing=2)
+    answers = ParallelSession(session, streams=2).run_batches({"inputs": np.array([i])} for i in range(40))
+    assert int(next(answers)[0]) == 0 and int(next(answers)[0]) == 1
+    with pytest.raises(ValueError, match="bad batch"):
+        next(answers)
+    assert max(session.ran) < 2 + 2 * 2 + 1  # at most 2 x streams feeds were ever queued ahead
