@@ -87,7 +87,7 @@ class ParallelSession:
         import torch
 
         self.session = session
-        self.streams = streams or min(torch.get_num_threads(), len(os.sched_getaffinity(0)))  # the cores this process may use
+        self.streams = streams or min(torch.get_num_threads(), usable_cores())
         self._pool = ThreadPoolExecutor(self.streams, thread_name_prefix="onnx") if self.streams > 1 else None
 
     def run_batches(self, feeds: Iterable[dict[str, np.ndarray]]) -> Iterator[np.ndarray]:
@@ -112,6 +112,12 @@ class ParallelSession:
 
     def _run(self, feed: dict[str, np.ndarray]) -> np.ndarray:
         return self.session.run(None, feed)[0]
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one, as Linux does)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
 def int8_matmuls(model) -> None:

@@ -122,3 +122,15 @@ def test_a_failing_batch_is_raised_in_its_turn_and_nothing_far_behind_it_runs():
     with pytest.raises(ValueError, match="bad batch"):
         next(answers)
     assert max(session.ran) < 2 + 2 * 2 + 1  # at most 2 x streams feeds were ever queued ahead
+
+
+def test_usable_cores_without_cpu_affinity(monkeypatch):
+    """macOS has no os.sched_getaffinity: the count falls back to the CPUs."""
+    import os
+
+    from service.onnx_session import usable_cores
+
+    assert 1 <= usable_cores() <= (os.cpu_count() or 1)
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)
+    assert usable_cores() == 3
