@@ -59,7 +59,7 @@ class StanceClassifier:
     @classmethod
     def from_model(cls, model, tokenizer, max_length: int = 256) -> StanceClassifier:
         """Wrap a model already in memory (used when evaluating right after training)."""
-        classifier = cls(Path("."), max_length=max_length, backend="torch")
+        classifier = cls(Path("."), max_length=max_length, batch_size=32, backend="torch")  # PyTorch, often a GPU: larger batches
         classifier._adopt(SequenceClassifier(model, tokenizer))
         return classifier
 
