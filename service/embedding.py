@@ -10,13 +10,12 @@ cache), and with ONNX Runtime the batches run side by side, one per core.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from service.errors import NotLoaded
-from service.onnx_session import Backend, ParallelSession, onnx_session
+from service.onnx_session import Backend, ParallelSession, onnx_session, stream_batch_size
 
 EMBEDDING_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -88,7 +87,7 @@ class Embedder:
         from tqdm import tqdm
 
         order = np.argsort([-len(text) for text in texts], kind="stable")  # batches of similar length pad little
-        size = max(1, min(self.batch_size, math.ceil(len(texts) / self._session.streams)))  # a batch for each core
+        size = stream_batch_size(len(texts), self.batch_size, self._session.streams)
         batches = [order[start : start + size] for start in range(0, len(texts), size)]
         feeds = (self._feed([texts[i] for i in batch]) for batch in batches)
         vectors = np.zeros((len(texts), self._dimension), dtype=np.float32)

@@ -18,6 +18,7 @@ import ctypes
 import gc
 import inspect
 import io
+import math
 import os
 import warnings
 from collections import deque
@@ -112,6 +113,11 @@ class ParallelSession:
 
     def _run(self, feed: dict[str, np.ndarray]) -> np.ndarray:
         return self.session.run(None, feed)[0]
+
+
+def stream_batch_size(items: int, batch_size: int, streams: int) -> int:
+    """At most `batch_size`, and small enough that `items` make a batch for each of `streams`."""
+    return max(1, min(batch_size, math.ceil(items / streams)))
 
 
 def usable_cores() -> int:

@@ -10,14 +10,13 @@ and with ONNX Runtime the batches run side by side, one per core.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from service.errors import NotLoaded
-from service.onnx_session import ClassifierBackend, ParallelSession, onnx_session
+from service.onnx_session import ClassifierBackend, ParallelSession, onnx_session, stream_batch_size
 
 
 class SequenceClassifier:
@@ -84,7 +83,7 @@ def length_batches(lengths: list[int], batch_size: int, streams: int = 1, spread
     first, so padding never more than about doubles the work. Batches are made small enough
     that `streams` of them can run side by side, and come costliest first (padded tokens), so
     that streams taking the next batch as they free up finish at about the same time."""
-    batch_size = max(1, min(batch_size, math.ceil(len(lengths) / streams)))
+    batch_size = stream_batch_size(len(lengths), batch_size, streams)
     batches: list[list[int]] = []
     for i in sorted(range(len(lengths)), key=lengths.__getitem__):
         if batches and len(batches[-1]) < batch_size and lengths[i] <= spread * lengths[batches[-1][0]] + slack:
