@@ -29,6 +29,9 @@ def main() -> None:
     parser.add_argument("--warmup-fraction", type=float, default=TrainingConfig.warmup_fraction)
     parser.add_argument("--batch-size", type=int, default=TrainingConfig.batch_size)
     parser.add_argument("--max-steps", type=int, default=None, help="train the first N batches of the epochs only")
+    parser.add_argument(
+        "--time-budget-minutes", type=float, default=None, help="stop after this long, with the learning rate decayed to zero by then"
+    )
     parser.add_argument("--hard-neutrals", type=int, default=TrainingConfig.hard_neutrals, help="mined neutrals per FEVER claim")
     parser.add_argument("--base", type=Path, default=None, help="a local all-MiniLM-L6-v2 folder instead of the packaged one")
     parser.add_argument("--pairs", type=Path, default=None, help="train on the pair files --write-pairs saved instead of collecting them")
@@ -48,6 +51,7 @@ def main() -> None:
         gold_repeats=args.gold_repeats,
         batch_size=args.batch_size,
         max_steps=args.max_steps,
+        time_budget_minutes=args.time_budget_minutes,
         hard_neutrals=args.hard_neutrals,
         base_model_dir=args.base,
         pairs_dir=args.pairs,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 
 
@@ -44,33 +45,53 @@ def fine_tune(
     learning_rate: float,
     warmup_fraction: float,
     device: str = "cpu",
-) -> None:
+    time_budget_s: float | None = None,
+) -> int:
     """Train `model` in place over `batches` of example numbers: AdamW (weight decay 0.01), linear
-    decay after `warmup_fraction` of the steps, gradients clipped at 1.0, a progress bar with the
-    running loss. `inputs_of(batch)` gives the model's keyword arguments, `labels` included. On
-    `cuda` the forward pass runs under bf16 autocast."""
+    decay after `warmup_fraction` of the run, gradients clipped at 1.0, a progress bar with the
+    running loss; returns the number of steps taken. `inputs_of(batch)` gives the model's keyword
+    arguments, `labels` included. On `cuda` the forward pass runs under bf16 autocast.
+
+    With `time_budget_s`, the run's progress is the larger of its share of the batches and its
+    share of the budget: the learning rate then warms up and decays with the clock, and the run
+    stops when the budget is spent, at a learning rate near zero, whatever the hardware's speed."""
     import torch
     from tqdm import tqdm
-    from transformers import get_linear_schedule_with_warmup
 
     model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(warmup_fraction * len(batches)), len(batches))
+    started = time.monotonic()
+
+    def progress(step: int) -> float:
+        share = step / len(batches)
+        return max(share, (time.monotonic() - started) / time_budget_s) if time_budget_s else share
+
+    def learning_rate_at(done: float) -> float:
+        if done < warmup_fraction:
+            return learning_rate * done / warmup_fraction
+        return learning_rate * max(0.0, 1 - done) / (1 - warmup_fraction)
+
     model.train()
     every = 50 if device == "cuda" else 1  # reading the loss waits for the GPU
-    progress = tqdm(batches, desc="training", unit="batch", mininterval=10 if device == "cuda" else 0.1)
+    bar = tqdm(total=len(batches), desc="training", unit="batch", mininterval=10 if device == "cuda" else 0.1)
     running = None
-    for step, batch in enumerate(progress, start=1):
-        inputs = {name: value.to(device) for name, value in inputs_of(batch).items()}
+    step = 0
+    while step < len(batches) and (done := progress(step)) < 1:
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate_at(done)
+        inputs = {name: value.to(device) for name, value in inputs_of(batches[step]).items()}
         with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device == "cuda"):
             loss = model(**inputs).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
-        scheduler.step()
         optimizer.zero_grad()
+        step += 1
+        bar.update()
         if step % every == 0:
             weight = 0.02 * every**0.5
             running = loss.item() if running is None else (1 - weight) * running + weight * loss.item()
-            progress.set_postfix(loss=f"{running:.3f}", refresh=False)
+            bar.set_postfix(loss=f"{running:.3f}", refresh=False)
+    bar.close()
     model.eval()
+    return step

@@ -48,6 +48,7 @@ class TrainingConfig:
     gold_repeats: int = 1
     hard_neutrals: int = 1
     max_steps: int | None = None
+    time_budget_minutes: float | None = None
     base_model_dir: Path | None = None
     pairs_dir: Path | None = None
 
@@ -167,7 +168,7 @@ def collect_pairs(config: TrainingConfig, split: str, pairs: list[StancePair]) -
 
 
 def train(config: TrainingConfig, train_pairs: list[StancePair]):
-    """Fine-tune MiniLM with a 3-way classification head; returns (model, tokenizer)."""
+    """Fine-tune MiniLM with a 3-way classification head; returns (model, tokenizer, steps taken)."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -206,8 +207,9 @@ def train(config: TrainingConfig, train_pairs: list[StancePair]):
         )
         return {**encoded, "labels": torch.tensor([label_ids[i] for i in batch])}
 
-    fine_tune(model, batches, inputs_of, config.learning_rate, config.warmup_fraction, training_device())
-    return model, tokenizer
+    budget = config.time_budget_minutes * 60 if config.time_budget_minutes else None
+    steps = fine_tune(model, batches, inputs_of, config.learning_rate, config.warmup_fraction, training_device(), budget)
+    return model, tokenizer, steps
 
 
 def evaluate_pairs(model, tokenizer, pairs: list[StancePair], max_length: int) -> dict:
@@ -217,6 +219,14 @@ def evaluate_pairs(model, tokenizer, pairs: list[StancePair], max_length: int) -
     probabilities = StanceClassifier.from_model(model, tokenizer, max_length).predict([(p.premise, p.hypothesis) for p in pairs])
     report = classification_report([p.stance for p in pairs], [max(probs, key=probs.get) for probs in probabilities], STANCE_LABELS)
     return {"pairs": len(pairs), "accuracy": report["accuracy"], "macro_f1": report["macro_f1"]}
+
+
+def evaluate_split(model, tokenizer, config: TrainingConfig, split: str, pairs: list[StancePair]) -> dict[str, dict]:
+    """`evaluate_pairs` for each set of a held-out split (FEVER's retrieved neutrals count as FEVER)."""
+    by_source: dict[str, list[StancePair]] = {}
+    for pair in collect_pairs(config, split, pairs):
+        by_source.setdefault(pair.source.split("-retrieved")[0], []).append(pair)
+    return {source: evaluate_pairs(model, tokenizer, group, config.max_length) for source, group in by_source.items()}
 
 
 def save_fp16(model, tokenizer, output_dir: Path) -> None:
@@ -251,20 +261,16 @@ def run(config: TrainingConfig) -> dict:
     pairs_of_split = split_pairs(config)
     train_pairs = collect_pairs(config, "train", pairs_of_split["train"])
     print(json.dumps({"train_pairs": len(train_pairs), "by_source": Counter(p.source for p in train_pairs)}))
-    model, tokenizer = train(config, train_pairs)
+    model, tokenizer, steps = train(config, train_pairs)
     save_fp16(model, tokenizer, config.output_dir)
-    evaluation = {}
-    for split in ("dev", "test"):
-        pairs = collect_pairs(config, split, pairs_of_split[split])
-        by_source: dict[str, list[StancePair]] = {}
-        for pair in pairs:
-            by_source.setdefault(pair.source.split("-retrieved")[0], []).append(pair)
-        evaluation[split] = {source: evaluate_pairs(model, tokenizer, group, config.max_length) for source, group in by_source.items()}
+    evaluation = {split: evaluate_split(model, tokenizer, config, split, pairs_of_split[split]) for split in ("dev", "test")}
     report = {
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(config).items()},
         "train_pairs": len(train_pairs),
         "train_pairs_by_source": dict(Counter(p.source for p in train_pairs)),
         "train_pairs_by_stance": dict(Counter(p.stance for p in train_pairs)),
+        "steps": steps,
+        "epochs_trained": round(steps * config.batch_size / len(train_pairs), 2),
         "evaluation": evaluation,
         "hardware": hardware_description(training_device()),
         "seconds": round(time.time() - started, 1),
@@ -306,6 +312,11 @@ def write_model_card(report: dict, output_dir: Path) -> None:
             lines.append(f"- stage {number}: `{options}`, {stage['train_pairs']} pairs, {stage['seconds'] / 60:.0f} minutes.")
         stages = "\n" + "\n".join(lines) + "\n\nThe figures below are those of the last stage.\n"
     cut = f" cut at {config['max_steps']} steps" if config.get("max_steps") else ""
+    if config.get("time_budget_minutes"):
+        cut += (
+            f" at most, on a {config['time_budget_minutes']:g}-minute clock (the learning rate warms up and decays"
+            f" with elapsed time): {report['steps']} steps, {report['epochs_trained']} epochs"
+        )
     card = f"""# stance-minilm: a (passage, claim) stance cross-encoder
 
 Labels (read them from `config.json` `id2label`, never assume an order): `supports`,
