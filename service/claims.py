@@ -54,12 +54,15 @@ class Extraction:
 
 
 def load_spacy(model_name: str = SPACY_MODEL):
-    """The packaged spaCy English pipeline."""
+    """The packaged spaCy English pipeline, labelling parts of speech and lemmas on demand
+    (service/token_tags.py)."""
     import spacy
+
+    from service.token_tags import use_on_demand_tags
 
     nlp = spacy.load(model_name)
     nlp.max_length = 2_000_000
-    return nlp
+    return use_on_demand_tags(nlp)
 
 
 class ClaimExtractor:

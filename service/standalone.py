@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from service.markup import plain
+from service.token_tags import lemma, pos
 
 if TYPE_CHECKING:
     from spacy.tokens import Span, Token
@@ -112,7 +113,7 @@ def _standalone(clause: Span, head: Token, context: Context, derived: bool) -> D
     if subject is not None:
         referent = None if _contracted(subject) or subject.lower_ == "it" and _expletive(root) else _lookup_pronoun(subject, context)
         referent = referent or _entity(subject)
-        if subject.pos_ == "PRON" and referent is not None:
+        if pos(subject) == "PRON" and referent is not None:
             replacements[subject.i] = (subject.i + 1, referent.text)
         possessive = next((c for c in subject.children if c.dep_ == "poss"), None)
         if possessive is not None and (owner := _lookup_pronoun(possessive, context)) is not None:
@@ -138,8 +139,8 @@ def _contracted(token) -> bool:
 
 def _expletive(verb) -> bool:
     """Whether "it" as the subject of `verb` likely points at no entity: "it is hard to say that ...", "it's Iran"."""
-    copula = verb.lemma_ == "be"
-    return any(c.dep_ in ("ccomp", "xcomp", "csubj") or (copula and c.dep_ == "attr" and c.pos_ == "PROPN") for c in verb.children)
+    copula = lemma(verb) == "be"
+    return any(c.dep_ in ("ccomp", "xcomp", "csubj") or (copula and c.dep_ == "attr" and pos(c) == "PROPN") for c in verb.children)
 
 
 def _without_stray_quotes(text: str) -> str:
@@ -159,7 +160,7 @@ def _clauses(sentence: Span) -> list[tuple[Span, Token]]:
     while queue:
         head = queue.pop()
         for child in head.children:
-            if _has_subject(child) and child.pos_ in ("VERB", "AUX") and (_coordinated(child) or _beside_semicolon(child)):
+            if _has_subject(child) and pos(child) in ("VERB", "AUX") and (_coordinated(child) or _beside_semicolon(child)):
                 heads.append(child)
                 queue.append(child)
     if len(heads) == 1:
@@ -218,10 +219,10 @@ def _nearest_head(token, heads: set):
 def _reported(clause, head):
     """((start, end) of the reported content, the speaker's tokens, the content's verb) when the
     clause is reported speech such as "Stoltenberg said that Ukraine must prevail"."""
-    if head.lemma_ not in SPEECH_VERBS or any(c.dep_ == "neg" for c in head.children) or any(t.text == "?" for t in clause):
+    if lemma(head) not in SPEECH_VERBS or any(c.dep_ == "neg" for c in head.children) or any(t.text == "?" for t in clause):
         return None
     speaker = next((c for c in head.children if c.dep_ == "nsubj"), None)
-    content = next((c for c in head.children if c.dep_ == "ccomp" and _has_subject(c) and c.pos_ in ("VERB", "AUX")), None)
+    content = next((c for c in head.children if c.dep_ == "ccomp" and _has_subject(c) and pos(c) in ("VERB", "AUX")), None)
     if speaker is None or content is None or any(c.dep_ == "mark" and c.lower_ in ("if", "whether") for c in content.children):
         return None
     doc = clause.doc
@@ -261,13 +262,13 @@ def _pronoun_resolved(tokens: Span, context: Context) -> str:
 
 def _lookup_pronoun(token, context: Context) -> Referent | None:
     labels = PRONOUNS.get(token.lower_)
-    return context.pronoun(labels) if labels is not None and token.pos_ == "PRON" else None
+    return context.pronoun(labels) if labels is not None and pos(token) == "PRON" else None
 
 
 def _description(token, context: Context) -> Referent | None:
     """What "the alliance", "the treaty"... (just "the" and the noun) points back to, if anything."""
     labels = DESCRIPTIONS.get(token.lower_)
-    if labels is None or token.pos_ != "NOUN" or token.ent_type_ or token.i == 0:
+    if labels is None or pos(token) != "NOUN" or token.ent_type_ or token.i == 0:
         return None
     children = list(token.children)
     det = token.doc[token.i - 1]

