@@ -12,6 +12,14 @@ from service.stance_training import TrainingConfig, run, save_split_pairs
 REPO = Path(__file__).resolve().parent.parent
 
 
+def positive_float(text: str) -> float:
+    """An argparse type: a number above zero."""
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be above zero, got {text}")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -30,7 +38,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=TrainingConfig.batch_size)
     parser.add_argument("--max-steps", type=int, default=None, help="train the first N batches of the epochs only")
     parser.add_argument(
-        "--time-budget-minutes", type=float, default=None, help="stop after this long, with the learning rate decayed to zero by then"
+        "--time-budget-minutes",
+        type=positive_float,
+        default=None,
+        help="stop training after this long (data, saving and evaluation not counted), the learning rate decayed to zero by then",
     )
     parser.add_argument("--hard-neutrals", type=int, default=TrainingConfig.hard_neutrals, help="mined neutrals per FEVER claim")
     parser.add_argument("--base", type=Path, default=None, help="a local all-MiniLM-L6-v2 folder instead of the packaged one")

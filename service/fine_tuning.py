@@ -53,14 +53,20 @@ def fine_tune(
     arguments, `labels` included. On `cuda` the forward pass runs under bf16 autocast.
 
     With `time_budget_s`, the run's progress is the larger of its share of the batches and its
-    share of the budget: the learning rate then warms up and decays with the clock, and the run
-    stops when the budget is spent, at a learning rate near zero, whatever the hardware's speed."""
+    share of the budget: the learning rate then warms up and decays with the clock, and training
+    stops when the budget is spent, at a learning rate near zero, whatever the hardware's speed.
+    Without one, warm-up lasts `int(warmup_fraction * len(batches))` steps, as in transformers'
+    `get_linear_schedule_with_warmup`."""
     import torch
     from tqdm import tqdm
 
     model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
     started = time.monotonic()
+    if time_budget_s is not None and time_budget_s <= 0:
+        raise ValueError(f"time_budget_s must be positive, got {time_budget_s}")
+    if not time_budget_s:
+        warmup_fraction = int(warmup_fraction * len(batches)) / len(batches)
 
     def progress(step: int) -> float:
         share = step / len(batches)
@@ -69,7 +75,7 @@ def fine_tune(
     def learning_rate_at(done: float) -> float:
         if done < warmup_fraction:
             return learning_rate * done / warmup_fraction
-        return learning_rate * max(0.0, 1 - done) / (1 - warmup_fraction)
+        return learning_rate * max(0.0, 1 - done) / max(1 - warmup_fraction, 1 / len(batches))
 
     model.train()
     every = 50 if device == "cuda" else 1  # reading the loss waits for the GPU

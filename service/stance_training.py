@@ -168,7 +168,8 @@ def collect_pairs(config: TrainingConfig, split: str, pairs: list[StancePair]) -
 
 
 def train(config: TrainingConfig, train_pairs: list[StancePair]):
-    """Fine-tune MiniLM with a 3-way classification head; returns (model, tokenizer, steps taken)."""
+    """Fine-tune MiniLM with a 3-way classification head; returns (model, tokenizer, steps taken,
+    epochs trained)."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -209,7 +210,7 @@ def train(config: TrainingConfig, train_pairs: list[StancePair]):
 
     budget = config.time_budget_minutes * 60 if config.time_budget_minutes else None
     steps = fine_tune(model, batches, inputs_of, config.learning_rate, config.warmup_fraction, training_device(), budget)
-    return model, tokenizer, steps
+    return model, tokenizer, steps, round(sum(len(batch) for batch in batches[:steps]) / len(train_pairs), 2)
 
 
 def evaluate_pairs(model, tokenizer, pairs: list[StancePair], max_length: int) -> dict:
@@ -261,7 +262,7 @@ def run(config: TrainingConfig) -> dict:
     pairs_of_split = split_pairs(config)
     train_pairs = collect_pairs(config, "train", pairs_of_split["train"])
     print(json.dumps({"train_pairs": len(train_pairs), "by_source": Counter(p.source for p in train_pairs)}))
-    model, tokenizer, steps = train(config, train_pairs)
+    model, tokenizer, steps, epochs_trained = train(config, train_pairs)
     save_fp16(model, tokenizer, config.output_dir)
     evaluation = {split: evaluate_split(model, tokenizer, config, split, pairs_of_split[split]) for split in ("dev", "test")}
     report = {
@@ -270,7 +271,7 @@ def run(config: TrainingConfig) -> dict:
         "train_pairs_by_source": dict(Counter(p.source for p in train_pairs)),
         "train_pairs_by_stance": dict(Counter(p.stance for p in train_pairs)),
         "steps": steps,
-        "epochs_trained": round(steps * config.batch_size / len(train_pairs), 2),
+        "epochs_trained": epochs_trained,
         "evaluation": evaluation,
         "hardware": hardware_description(training_device()),
         "seconds": round(time.time() - started, 1),
@@ -286,7 +287,7 @@ def _stage_options(config: dict, first: bool) -> str:
     defaults = TrainingConfig(Path("."), Path("."))
     options = [] if first else ["--init-from <previous stage>"]
     names = ("snli_skip", "snli_pairs", "neutral_keep", "gold_repeats", "hard_neutrals")
-    for name in names + ("learning_rate", "warmup_fraction", "epochs", "max_steps", "batch_size"):
+    for name in names + ("learning_rate", "warmup_fraction", "epochs", "max_steps", "time_budget_minutes", "batch_size"):
         if config.get(name) is not None and config[name] != getattr(defaults, name):
             options.append(f"--{name.replace('_', '-')} {config[name]}")
     return " ".join(options) or "defaults"
@@ -314,8 +315,8 @@ def write_model_card(report: dict, output_dir: Path) -> None:
     cut = f" cut at {config['max_steps']} steps" if config.get("max_steps") else ""
     if config.get("time_budget_minutes"):
         cut += (
-            f" at most, on a {config['time_budget_minutes']:g}-minute clock (the learning rate warms up and decays"
-            f" with elapsed time): {report['steps']} steps, {report['epochs_trained']} epochs"
+            f" at most, training on a {config['time_budget_minutes']:g}-minute clock (the learning rate warms up and"
+            f" decays with elapsed time): {report['steps']} steps, {report['epochs_trained']} epochs"
         )
     card = f"""# stance-minilm: a (passage, claim) stance cross-encoder
 

@@ -5,10 +5,14 @@ about an eighth of spaCy's time, while service/standalone.py reads `pos_` and `l
 tokens per sentence. `use_on_demand_tags(nlp)` turns those two components off and adds one
 that only marks each doc; `pos(token)` and `lemma(token)` then label a token the first time
 they are asked, with the same ruler patterns and lemmatizer, so the answers are spaCy's own
-(tests/test_standalone.py compares them token by token with the full pipeline).
+(tests/test_standalone.py compares them token by token with the full pipeline). Read through
+these two functions: `token.pos_`, `token.lemma_`, `token.morph` and `doc.noun_chunks` stay
+empty for tokens nobody asked about. Patterns added to the ruler after loading are not seen.
 """
 
 from __future__ import annotations
+
+from weakref import WeakValueDictionary
 
 import numpy as np
 from spacy.attrs import IS_SPACE
@@ -21,6 +25,7 @@ COMPONENT = "on_demand_tags"
 RULER, LEMMATIZER = "attribute_ruler", "lemmatizer"
 READABLE = {"TAG", "DEP", "LOWER", "ORTH", "TEXT", "IS_SPACE"}  # each a function of the token's text, tag and dependency
 TRIGGER = "on_demand_tags_longer_rule"
+_LABELLERS: WeakValueDictionary[int, OnDemandTags] = WeakValueDictionary()  # by id(vocab): docs carry a flag, not the object
 
 
 class OnDemandTags:
@@ -50,11 +55,20 @@ class OnDemandTags:
                     self.widest = max(self.widest, len(pattern))
         self._trigger = nlp.vocab.strings[TRIGGER]
         self._cache: dict[tuple[int, int, int], tuple[list[int], bool]] = {}
+        _LABELLERS[id(nlp.vocab)] = self
 
     def __call__(self, doc: Doc) -> Doc:
-        doc.user_data[COMPONENT] = self
-        for i in np.flatnonzero(doc.to_array(IS_SPACE)):  # the ruler also relabels whitespace tokens' dependencies
-            self.label(doc[int(i)])
+        """Mark `doc` for on-demand labels, and label its whitespace tokens now: the ruler rewrites
+        their tag and dependency, which the rules read. Their neighbours go first, as the ruler
+        matches the whole doc before it writes anything."""
+        doc.user_data[COMPONENT] = True
+        spaces = [int(i) for i in np.flatnonzero(doc.to_array(IS_SPACE))]
+        for i in spaces:
+            for j in range(max(0, i - self.widest + 1), min(len(doc), i + self.widest)):
+                if not doc[j].is_space:
+                    self.label(doc[j])
+        for i in spaces:
+            self.label(doc[i])
         return doc
 
     def label(self, token: Token) -> None:
@@ -106,9 +120,8 @@ def use_on_demand_tags(nlp: Language) -> Language:
 
 
 def _labelled(token: Token) -> Token:
-    tags = token.doc.user_data.get(COMPONENT)
-    if tags is not None:
-        tags.label(token)
+    if token.doc.user_data.get(COMPONENT) and (labeller := _LABELLERS.get(id(token.doc.vocab))) is not None:
+        labeller.label(token)
     return token
 
 

@@ -43,9 +43,29 @@ def test_without_a_budget_every_batch_is_trained_with_linear_warm_up_and_decay(l
     assert learning_rates == pytest.approx([0.0, 0.5, 1.0, 0.875, 0.75, 0.625, 0.5, 0.375, 0.25, 0.125])
 
 
+@pytest.mark.parametrize(("batches", "warmup_fraction"), [(10, 0.15), (7, 0.06), (50, 0.118)])
+def test_without_a_budget_the_schedule_is_transformers_linear_one(learning_rates, batches, warmup_fraction):
+    from transformers import get_linear_schedule_with_warmup
+
+    fine_tuning.fine_tune(TinyClassifier(), [[0, 1]] * batches, inputs_of, 1.0, warmup_fraction)
+    optimizer = torch.optim.SGD(TinyClassifier().parameters(), lr=1.0)
+    schedule = get_linear_schedule_with_warmup(optimizer, int(warmup_fraction * batches), batches)
+    expected = []
+    for _ in range(batches):
+        expected.append(schedule.get_last_lr()[0])
+        optimizer.step()
+        schedule.step()
+    assert learning_rates == pytest.approx(expected)
+
+
 def test_a_time_budget_stops_the_run_and_decays_the_rate_with_the_clock(learning_rates, monkeypatch):
     clock = iter(range(1000))  # every reading of the clock is one second later
     monkeypatch.setattr(fine_tuning.time, "monotonic", lambda: next(clock))
     steps = fine_tuning.fine_tune(TinyClassifier(), [[0, 1]] * 100, inputs_of, 1.0, 0.2, time_budget_s=10)
     assert steps == 9  # the clock, not the 100 batches, ended the run
     assert learning_rates == pytest.approx([0.5, 1.0, 0.875, 0.75, 0.625, 0.5, 0.375, 0.25, 0.125])
+
+
+def test_a_budget_must_be_positive():
+    with pytest.raises(ValueError, match="positive"):
+        fine_tuning.fine_tune(TinyClassifier(), [[0, 1]], inputs_of, 1.0, 0.1, time_budget_s=-1)

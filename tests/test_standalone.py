@@ -110,6 +110,7 @@ def test_on_demand_labels_leave_unread_tokens_alone(nlp):
     doc = nlp("Finland joined the alliance in April 2023.")
     assert pos(doc[1]) == "VERB"
     assert [token.pos_ for token in doc] == ["", "VERB", "", "", "", "", "", ""]
+    assert len(type(doc)(nlp.vocab).from_bytes(doc.to_bytes())) == len(doc)  # docs carry a flag, not the labeller
 
 
 def test_rules_that_read_labels_on_demand_cannot_give_are_refused():
