@@ -28,7 +28,7 @@ SECURITY_COUNCIL_EVIDENCE = {
     "retrieval_score": 0.6833,
     "retrieval_rank": 1,
     "stance": "supports",
-    "stance_probs": {"supports": 0.9505, "refutes": 0.0139, "neutral": 0.0356},
+    "stance_probs": {"supports": 0.9572, "refutes": 0.0107, "neutral": 0.0322},
     "sentence": {
         "start": 13415,
         "end": 13495,
@@ -54,7 +54,7 @@ FINLAND_EVIDENCE = {
     "retrieval_score": 0.2978,
     "retrieval_rank": 1,
     "stance": "neutral",
-    "stance_probs": {"supports": 0.0074, "refutes": 0.1485, "neutral": 0.8442},
+    "stance_probs": {"supports": 0.0045, "refutes": 0.1763, "neutral": 0.8192},
     "sentence": {"start": 7107, "end": 7157, "text": "Done at Washington, the fourth day of April, 1949."},
 }
 
@@ -65,7 +65,7 @@ VERIFIED = {
     "start": None,
     "end": None,
     "verdict": "supported",
-    "confidence": 0.8654,
+    "confidence": 0.8424,
     "checkworthiness": None,
     "checked_as": "The Security Council has fifteen members.",
     "attribution": None,
@@ -77,7 +77,7 @@ FINLAND_VERIFIED = {
     "start": None,
     "end": None,
     "verdict": "not_enough_info",
-    "confidence": 0.6137,
+    "confidence": 0.5633,
     "checkworthiness": None,
     "checked_as": "Finland joined NATO in April 2023.",
     "attribution": None,
@@ -93,7 +93,7 @@ CHECKED = {
             "start": 0,
             "end": 34,
             "verdict": "not_enough_info",
-            "confidence": 0.6137,
+            "confidence": 0.5633,
             "checkworthiness": 0.9296,
             "checked_as": "Finland joined NATO in April 2023.",
             "attribution": None,
@@ -183,7 +183,7 @@ CLAIM_REVIEW = {
     },
     "itemReviewed": {"@type": "Claim", "author": {"@type": "Person", "name": "A speaker"}},
     "reviewBody": (
-        "Supported by the reference documents (confidence 0.87). Charter of the United Nations,"
+        "Supported by the reference documents (confidence 0.84). Charter of the United Nations,"
         ' CHAPTER V / The Security Council / Composition / Article 23: "1. The Security Council'
         ' shall consist of fifteen Members of the United Nations."'
     ),

@@ -26,6 +26,7 @@ from service.scoring import classification_report
 
 STANCE_LABELS = ("supports", "refutes", "neutral")
 PAIRS_SETTINGS = "pairs.json"  # how the pair files beside it were collected
+AVERAGING_REPORT = "averaging.json"  # beside a model made by average_models
 
 
 @dataclass
@@ -279,6 +280,41 @@ def run(config: TrainingConfig) -> dict:
     }
     (config.output_dir / "training_report.json").write_text(json.dumps(report, indent=2) + "\n")
     write_model_card(report, config.output_dir)
+    return report
+
+
+def average_models(members: list[tuple[Path, float]], output_dir: Path, pairs_dir: Path | None = None) -> dict:
+    """Average the weights of stance models fine-tuned from the same base (`members`: folder and
+    weight, the weights summing to one) into `output_dir`, in fp16 with the first member's tokenizer.
+    Writes `averaging.json` (the members, their weights and their own reports) and, with
+    `pairs_dir` (files written by `--write-pairs`), the average's accuracy on the dev and test pairs;
+    returns that report."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    weights = [weight for _, weight in members]
+    if abs(sum(weights) - 1) > 1e-6:
+        raise ValueError(f"the weights must sum to 1, got {weights}")
+    models = [AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32) for path, _ in members]
+    for (path, _), model in zip(members[1:], models[1:], strict=True):
+        if model.config.id2label != models[0].config.id2label or model.state_dict().keys() != models[0].state_dict().keys():
+            raise ValueError(f"{path} does not have the labels and layers of {members[0][0]}: it cannot be averaged with it")
+    states = [model.state_dict() for model in models]
+    average = models[0]
+    average.load_state_dict({name: sum(w * state[name] for w, state in zip(weights, states, strict=True)) for name in states[0]})
+    average.eval()
+    tokenizer = AutoTokenizer.from_pretrained(members[0][0])
+    save_fp16(average, tokenizer, output_dir)
+    report: dict = {"members": []}
+    for path, weight in members:  # each member's own record: how it was trained, or averaged
+        records = [path / name for name in ("training_report.json", AVERAGING_REPORT)]
+        record = next((json.loads(p.read_text()) for p in records if p.is_file()), None)
+        report["members"].append({"path": str(path), "weight": weight, "report": record})
+    if pairs_dir is not None:
+        config = TrainingConfig(pairs_dir, output_dir)
+        splits = {split: read_pairs(pairs_dir / f"{split}.jsonl.gz") for split in ("dev", "test")}
+        report["evaluation"] = {split: evaluate_split(average, tokenizer, config, split, pairs) for split, pairs in splits.items()}
+    (output_dir / AVERAGING_REPORT).write_text(json.dumps(report, indent=2) + "\n")
     return report
 
 

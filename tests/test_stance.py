@@ -143,3 +143,27 @@ def test_saved_training_pairs_come_back_and_are_sampled_as_configured(tmp_path):
     assert Counter(p.source for p in train) == {"snli": 4, "fever": 3}
     assert collect_pairs(config, "train", pairs)[:4] == train[:4]  # the SNLI shuffle is fixed by the seed
     assert Counter(p.source for p in collect_pairs(config, "dev", pairs)) == {"snli": 10, "fever": 1, "fever-retrieved": 1}
+
+
+def test_averaging_a_model_with_itself_gives_it_back_and_mismatches_are_refused(tmp_path):
+    import torch
+
+    from service.stance_training import average_models
+
+    model_dir = Settings().stance_model_dir
+    report = average_models([(model_dir, 0.25), (model_dir, 0.75)], tmp_path / "average")
+    assert [m["weight"] for m in report["members"]] == [0.25, 0.75]
+    assert json.loads((tmp_path / "average" / "averaging.json").read_text())["members"][0]["report"] is not None
+    from safetensors.torch import load_file
+
+    ours, theirs = load_file(tmp_path / "average" / "model.safetensors"), load_file(model_dir / "model.safetensors")
+    assert ours.keys() == theirs.keys() and all(torch.equal(ours[name], theirs[name]) for name in ours)
+    with pytest.raises(ValueError, match="sum to 1"):
+        average_models([(model_dir, 0.5), (model_dir, 0.6)], tmp_path / "bad")
+    relabelled = tmp_path / "relabelled"
+    shutil.copytree(model_dir, relabelled)
+    config = json.loads((relabelled / "config.json").read_text())
+    config["id2label"] = {"0": "neutral", "1": "refutes", "2": "supports"}
+    (relabelled / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="cannot be averaged"):
+        average_models([(model_dir, 0.5), (relabelled, 0.5)], tmp_path / "bad")

@@ -1,0 +1,35 @@
+"""Average the weights of stance models fine-tuned from the same base; see models/stance-minilm/README.md.
+
+usage: average_stance_models.py --out DIR [--pairs PAIRS] MODEL_DIR:WEIGHT MODEL_DIR:WEIGHT ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from service.stance_training import average_models
+
+
+def member(text: str) -> tuple[Path, float]:
+    """An argparse type: FOLDER:WEIGHT."""
+    folder, _, weight = text.rpartition(":")
+    try:
+        return Path(folder), float(weight)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected FOLDER:WEIGHT, got {text!r}") from None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("members", nargs="+", type=member, help="FOLDER:WEIGHT of each model; the weights sum to 1")
+    parser.add_argument("--out", type=Path, required=True, help="where to write the averaged fp16 model")
+    parser.add_argument("--pairs", type=Path, default=None, help="pair files (train_stance.py --write-pairs) to score the average on")
+    args = parser.parse_args()
+    report = average_models(args.members, args.out, args.pairs)
+    print(json.dumps(report.get("evaluation", {}), indent=2))
+
+
+if __name__ == "__main__":
+    main()
