@@ -16,9 +16,12 @@ def member(text: str) -> tuple[Path, float]:
     """An argparse type: FOLDER:WEIGHT."""
     folder, _, weight = text.rpartition(":")
     try:
-        return Path(folder), float(weight)
+        value = float(weight)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected FOLDER:WEIGHT, got {text!r}") from None
+        value = None
+    if not folder or value is None:
+        raise argparse.ArgumentTypeError(f"expected FOLDER:WEIGHT, got {text!r}")
+    return Path(folder), value
 
 
 def main() -> None:

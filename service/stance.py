@@ -1,6 +1,7 @@
 """Stance classification: does a passage support, refute, or say nothing about a claim?
 
-A MiniLM cross-encoder trained by scripts/train_stance.py reads (passage, claim) pairs. The
+A MiniLM cross-encoder (runs of scripts/train_stance.py, averaged by scripts/average_stance_models.py)
+reads (passage, claim) pairs. The
 label order is read from the model's config (`id2label`), never assumed. It runs on ONNX
 Runtime by default (service/sequence_classifier.py; scripts/bench.py measures the speed).
 """

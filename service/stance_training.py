@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import random
 import time
 from collections import Counter
@@ -258,8 +259,12 @@ def run(config: TrainingConfig) -> dict:
         if not settings.is_file():
             raise ValueError(f"{config.pairs_dir} has no {PAIRS_SETTINGS}: write the pairs with --write-pairs")
         config = replace(config, hard_neutrals=json.loads(settings.read_text())["hard_neutrals"])
-    previous_report = config.init_from / "training_report.json" if config.init_from else None
-    previous = json.loads(previous_report.read_text()) if previous_report and previous_report.is_file() else None
+    previous = None
+    if config.init_from is not None:  # how the starting model was made: trained, or averaged from runs
+        for name in ("training_report.json", AVERAGING_REPORT):
+            if (config.init_from / name).is_file():
+                previous = json.loads((config.init_from / name).read_text())
+                break
     pairs_of_split = split_pairs(config)
     train_pairs = collect_pairs(config, "train", pairs_of_split["train"])
     print(json.dumps({"train_pairs": len(train_pairs), "by_source": Counter(p.source for p in train_pairs)}))
@@ -279,6 +284,7 @@ def run(config: TrainingConfig) -> dict:
         "previous_stage": previous,
     }
     (config.output_dir / "training_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    (config.output_dir / AVERAGING_REPORT).unlink(missing_ok=True)  # these weights are no longer an average
     write_model_card(report, config.output_dir)
     return report
 
@@ -293,8 +299,10 @@ def average_models(members: list[tuple[Path, float]], output_dir: Path, pairs_di
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     weights = [weight for _, weight in members]
-    if abs(sum(weights) - 1) > 1e-6:
-        raise ValueError(f"the weights must sum to 1, got {weights}")
+    if not all(math.isfinite(w) and 0 <= w <= 1 for w in weights) or abs(sum(weights) - 1) > 1e-6:
+        raise ValueError(f"the weights must lie between 0 and 1 and sum to 1, got {weights}")
+    if any(output_dir.resolve() == path.resolve() for path, _ in members):
+        raise ValueError(f"{output_dir} is one of the models averaged: write the average to a new folder")
     models = [AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32) for path, _ in members]
     for (path, _), model in zip(members[1:], models[1:], strict=True):
         if model.config.id2label != models[0].config.id2label or model.state_dict().keys() != models[0].state_dict().keys():
@@ -307,13 +315,16 @@ def average_models(members: list[tuple[Path, float]], output_dir: Path, pairs_di
     save_fp16(average, tokenizer, output_dir)
     report: dict = {"members": []}
     for path, weight in members:  # each member's own record: how it was trained, or averaged
-        records = [path / name for name in ("training_report.json", AVERAGING_REPORT)]
+        records = [path / name for name in (AVERAGING_REPORT, "training_report.json")]
         record = next((json.loads(p.read_text()) for p in records if p.is_file()), None)
         report["members"].append({"path": str(path), "weight": weight, "report": record})
     if pairs_dir is not None:
         config = TrainingConfig(pairs_dir, output_dir)
         splits = {split: read_pairs(pairs_dir / f"{split}.jsonl.gz") for split in ("dev", "test")}
         report["evaluation"] = {split: evaluate_split(average, tokenizer, config, split, pairs) for split, pairs in splits.items()}
+        settings = pairs_dir / PAIRS_SETTINGS
+        mined = json.loads(settings.read_text())["hard_neutrals"] if settings.is_file() else None
+        report["evaluation_pairs"] = {"folder": str(pairs_dir), "hard_neutrals": mined}
     (output_dir / AVERAGING_REPORT).write_text(json.dumps(report, indent=2) + "\n")
     return report
 
@@ -340,12 +351,16 @@ def write_model_card(report: dict, output_dir: Path) -> None:
     stances = ", ".join(f"{name} {count}" for name, count in sorted(report["train_pairs_by_stance"].items()))
     stages = ""
     chain = [report]
-    while chain[0].get("previous_stage"):
+    while chain[0].get("previous_stage") and "config" in chain[0]["previous_stage"]:
         chain.insert(0, chain[0]["previous_stage"])
-    if len(chain) > 1:
-        lines = [f"Trained in {len(chain)} stages with the same script, each continuing from the one before:"]
+    averaged_start = chain[0].get("previous_stage")  # a weight average of runs (averaging.json) began the chain
+    if len(chain) > 1 or averaged_start:
+        lines = [f"Trained in {len(chain)} stage(s) with the same script, each continuing from the one before:"]
+        if averaged_start:
+            weights = ", ".join(f"{member['weight']:g} x {member['path']}" for member in averaged_start["members"])
+            lines.append(f"- the first started from a weight average of runs ({weights}; its averaging.json is in the report).")
         for number, stage in enumerate(chain, start=1):
-            options = _stage_options(stage["config"], number == 1)
+            options = _stage_options(stage["config"], number == 1 and not averaged_start)
             lines.append(f"- stage {number}: `{options}`, {stage['train_pairs']} pairs, {stage['seconds'] / 60:.0f} minutes.")
         stages = "\n" + "\n".join(lines) + "\n\nThe figures below are those of the last stage.\n"
     cut = f" cut at {config['max_steps']} steps" if config.get("max_steps") else ""

@@ -145,25 +145,44 @@ def test_saved_training_pairs_come_back_and_are_sampled_as_configured(tmp_path):
     assert Counter(p.source for p in collect_pairs(config, "dev", pairs)) == {"snli": 10, "fever": 1, "fever-retrieved": 1}
 
 
-def test_averaging_a_model_with_itself_gives_it_back_and_mismatches_are_refused(tmp_path):
+def test_averaging_weighs_each_parameter_and_refuses_what_cannot_be_averaged(tmp_path):
     import torch
+    from safetensors.torch import load_file, save_file
 
     from service.stance_training import average_models
 
     model_dir = Settings().stance_model_dir
-    report = average_models([(model_dir, 0.25), (model_dir, 0.75)], tmp_path / "average")
-    assert [m["weight"] for m in report["members"]] == [0.25, 0.75]
-    assert json.loads((tmp_path / "average" / "averaging.json").read_text())["members"][0]["report"] is not None
-    from safetensors.torch import load_file
+    shifted = tmp_path / "shifted"
+    shutil.copytree(model_dir, shifted)
+    weights = load_file(model_dir / "model.safetensors")
+    moved = {name: tensor + 1 if name == "classifier.bias" else tensor for name, tensor in weights.items()}
+    save_file(moved, shifted / "model.safetensors")
 
-    ours, theirs = load_file(tmp_path / "average" / "model.safetensors"), load_file(model_dir / "model.safetensors")
-    assert ours.keys() == theirs.keys() and all(torch.equal(ours[name], theirs[name]) for name in ours)
-    with pytest.raises(ValueError, match="sum to 1"):
-        average_models([(model_dir, 0.5), (model_dir, 0.6)], tmp_path / "bad")
-    relabelled = tmp_path / "relabelled"
-    shutil.copytree(model_dir, relabelled)
-    config = json.loads((relabelled / "config.json").read_text())
+    report = average_models([(model_dir, 0.25), (shifted, 0.75)], tmp_path / "average")
+    assert [m["weight"] for m in report["members"]] == [0.25, 0.75] and report["members"][0]["report"] is not None
+    averaged = load_file(tmp_path / "average" / "model.safetensors")
+    assert averaged.keys() == weights.keys()
+    assert torch.allclose(averaged["classifier.bias"].float(), weights["classifier.bias"].float() + 0.75, atol=1e-3)
+    assert all(torch.equal(averaged[name], weights[name]) for name in weights if name != "classifier.bias")
+    assert json.loads((tmp_path / "average" / "averaging.json").read_text())["members"][1]["path"] == str(shifted)
+
+    for bad in ([(model_dir, 0.5), (shifted, 0.6)], [(model_dir, float("nan")), (shifted, 0.3)], [(model_dir, 1.5), (shifted, -0.5)]):
+        with pytest.raises(ValueError, match="between 0 and 1"):
+            average_models(bad, tmp_path / "bad")
+    with pytest.raises(ValueError, match="new folder"):
+        average_models([(model_dir, 0.5), (shifted, 0.5)], shifted)
+    config = json.loads((shifted / "config.json").read_text())
     config["id2label"] = {"0": "neutral", "1": "refutes", "2": "supports"}
-    (relabelled / "config.json").write_text(json.dumps(config))
+    (shifted / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="cannot be averaged"):
-        average_models([(model_dir, 0.5), (relabelled, 0.5)], tmp_path / "bad")
+        average_models([(model_dir, 0.5), (shifted, 0.5)], tmp_path / "bad")
+
+
+def test_a_card_names_the_average_a_run_continued_from(tmp_path):
+    from service.stance_training import write_model_card
+
+    averaging = json.loads((Settings().stance_model_dir / "averaging.json").read_text())
+    continued = {**averaging["members"][0]["report"], "previous_stage": averaging}
+    write_model_card(continued, tmp_path)
+    card = (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert "started from a weight average of runs (0.7 x" in card and "`--init-from <previous stage>" in card
