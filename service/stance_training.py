@@ -27,6 +27,7 @@ from service.scoring import classification_report
 
 STANCE_LABELS = ("supports", "refutes", "neutral")
 PAIRS_SETTINGS = "pairs.json"  # how the pair files beside it were collected
+TRAINING_REPORT = "training_report.json"  # beside a model made by run
 AVERAGING_REPORT = "averaging.json"  # beside a model made by average_models
 
 
@@ -259,12 +260,7 @@ def run(config: TrainingConfig) -> dict:
         if not settings.is_file():
             raise ValueError(f"{config.pairs_dir} has no {PAIRS_SETTINGS}: write the pairs with --write-pairs")
         config = replace(config, hard_neutrals=json.loads(settings.read_text())["hard_neutrals"])
-    previous = None
-    if config.init_from is not None:  # how the starting model was made: trained, or averaged from runs
-        for name in ("training_report.json", AVERAGING_REPORT):
-            if (config.init_from / name).is_file():
-                previous = json.loads((config.init_from / name).read_text())
-                break
+    previous = model_record(config.init_from) if config.init_from is not None else None
     pairs_of_split = split_pairs(config)
     train_pairs = collect_pairs(config, "train", pairs_of_split["train"])
     print(json.dumps({"train_pairs": len(train_pairs), "by_source": Counter(p.source for p in train_pairs)}))
@@ -283,10 +279,18 @@ def run(config: TrainingConfig) -> dict:
         "seconds": round(time.time() - started, 1),
         "previous_stage": previous,
     }
-    (config.output_dir / "training_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    (config.output_dir / TRAINING_REPORT).write_text(json.dumps(report, indent=2) + "\n")
     (config.output_dir / AVERAGING_REPORT).unlink(missing_ok=True)  # these weights are no longer an average
     write_model_card(report, config.output_dir)
     return report
+
+
+def model_record(model_dir: Path) -> dict | None:
+    """How the model in `model_dir` was made: its averaging report, else its training report, else None."""
+    for name in (AVERAGING_REPORT, TRAINING_REPORT):
+        if (model_dir / name).is_file():
+            return json.loads((model_dir / name).read_text())
+    return None
 
 
 def average_models(members: list[tuple[Path, float]], output_dir: Path, pairs_dir: Path | None = None) -> dict:
@@ -314,10 +318,8 @@ def average_models(members: list[tuple[Path, float]], output_dir: Path, pairs_di
     tokenizer = AutoTokenizer.from_pretrained(members[0][0])
     save_fp16(average, tokenizer, output_dir)
     report: dict = {"members": []}
-    for path, weight in members:  # each member's own record: how it was trained, or averaged
-        records = [path / name for name in (AVERAGING_REPORT, "training_report.json")]
-        record = next((json.loads(p.read_text()) for p in records if p.is_file()), None)
-        report["members"].append({"path": str(path), "weight": weight, "report": record})
+    for path, weight in members:
+        report["members"].append({"path": str(path), "weight": weight, "report": model_record(path)})
     if pairs_dir is not None:
         config = TrainingConfig(pairs_dir, output_dir)
         splits = {split: read_pairs(pairs_dir / f"{split}.jsonl.gz") for split in ("dev", "test")}
@@ -326,6 +328,7 @@ def average_models(members: list[tuple[Path, float]], output_dir: Path, pairs_di
         mined = json.loads(settings.read_text())["hard_neutrals"] if settings.is_file() else None
         report["evaluation_pairs"] = {"folder": str(pairs_dir), "hard_neutrals": mined}
     (output_dir / AVERAGING_REPORT).write_text(json.dumps(report, indent=2) + "\n")
+    (output_dir / TRAINING_REPORT).unlink(missing_ok=True)  # these weights are no longer one run's
     return report
 
 
