@@ -51,21 +51,21 @@ def _verdicts(reports: dict[str, dict]) -> str:
         rows.append(
             f"| {report['dataset']} | {report['split']} | {report.get('claims', report.get('pairs'))} | {report['accuracy']:.3f} | "
             f"{report['macro_f1']:.3f} | {_fmt(recall.get('@1'))} | {_fmt(recall.get('@5'))} | "
-            f"{_fmt(report.get('ece_before_calibration'))} | {_fmt(report.get('ece'))} | "
+            f"{_fmt(report.get('ece'))} | "
             f"{_fmt(report.get('claims_per_second') or report.get('pairs_per_second'), 1)} | {report.get('stance_backend', 'onnx')} | "
             f"{ANCHORS.get(report['dataset'], '')} |"
         )
     return (
         "## Verdicts (`scripts/evaluate.py`)\n\n"
         "Every figure is on a split the models were not trained on (fixed splits, `service/datasets.py`);\n"
-        "the confidence calibration was fitted on the dev splits. Claim sets run end to end through the\n"
+        "the verdict head, which gives the confidence, was fitted on the dev splits. Claim sets run end to end through the\n"
         "`/v1/verify` code path over an index of the set's passage pool built with the project's build\n"
         "code; HealthVer is scored pair by pair. The FEVER pool is the evidence passages of the FEVER\n"
         "claims only, so its figures are not comparable with the full-Wikipedia anchors beside them.\n"
         "The runtime is the stance model's (`CLAIMCHECK_STANCE_BACKEND`): `onnx-int8` has int8 matrix products, `onnx` fp32.\n\n"
-        "| set | split | claims/pairs | accuracy | macro-F1 | evidence R@1 | evidence R@5 | ECE raw | ECE calibrated | per second "
+        "| set | split | claims/pairs | accuracy | macro-F1 | evidence R@1 | evidence R@5 | ECE | per second "
         "| runtime | published anchors |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows)
+        "|---|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows)
     )
 
 

@@ -107,9 +107,8 @@ def evaluate_claims(
                     for e in result.evidence
                 ]
                 row = {"claim": claim.claim, "gold": claim.verdict, "gold_ids": claim.evidence_ids, "verdict": result.verdict}
-                confidences = {"confidence": result.confidence, "raw_confidence": result.raw_confidence}
                 read = {"sentence_passages": pipeline.settings.verdict_passages if pipeline.settings.sentence_evidence else 0}
-                handle.write(json.dumps({**row, **confidences, **read, "evidence": evidence}) + "\n")
+                handle.write(json.dumps({**row, "confidence": result.confidence, **read, "evidence": evidence}) + "\n")
     gold = [c.verdict for c in claims]
     guess = [r.verdict for r in results]
     correct = [g == p for g, p in zip(gold, guess, strict=True)]
@@ -130,11 +129,11 @@ def evaluate_claims(
             for k in (1, 5)
         },
         "ece": round(expected_calibration_error([r.confidence for r in results], correct), 4),
-        "ece_before_calibration": round(expected_calibration_error([r.raw_confidence for r in results], correct), 4),
         "claims_per_second": round(len(claims) / seconds, 2) if seconds else None,
         "top_k": top_k,
         "stance_model": str(pipeline.stance.model_dir.name),
         "stance_backend": pipeline.stance.backend,
+        "verdict_logic": "head" if pipeline.verdict_head else "rule",
     }
     return report
 

@@ -65,7 +65,7 @@ VERIFIED = {
     "start": None,
     "end": None,
     "verdict": "supported",
-    "confidence": 0.8424,
+    "confidence": 0.8207,
     "checkworthiness": None,
     "checked_as": "The Security Council has fifteen members.",
     "attribution": None,
@@ -77,7 +77,7 @@ FINLAND_VERIFIED = {
     "start": None,
     "end": None,
     "verdict": "not_enough_info",
-    "confidence": 0.5633,
+    "confidence": 0.6237,
     "checkworthiness": None,
     "checked_as": "Finland joined NATO in April 2023.",
     "attribution": None,
@@ -93,7 +93,7 @@ CHECKED = {
             "start": 0,
             "end": 34,
             "verdict": "not_enough_info",
-            "confidence": 0.5633,
+            "confidence": 0.6237,
             "checkworthiness": 0.9296,
             "checked_as": "Finland joined NATO in April 2023.",
             "attribution": None,
@@ -183,7 +183,7 @@ CLAIM_REVIEW = {
     },
     "itemReviewed": {"@type": "Claim", "author": {"@type": "Person", "name": "A speaker"}},
     "reviewBody": (
-        "Supported by the reference documents (confidence 0.84). Charter of the United Nations,"
+        "Supported by the reference documents (confidence 0.82). Charter of the United Nations,"
         ' CHAPTER V / The Security Council / Composition / Article 23: "1. The Security Council'
         ' shall consist of fifteen Members of the United Nations."'
     ),

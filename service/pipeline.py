@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -9,7 +10,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from service.batching import MicroBatcher
-from service.calibration import Calibration
 from service.claims import Claim, ClaimExtractor, Extraction, Skipped
 from service.config import Settings
 from service.embedding import Embedder
@@ -18,7 +18,9 @@ from service.index import ReferenceIndex, SearchHit
 from service.passages import sentence_spans
 from service.retrieval import retrieve
 from service.stance import StanceClassifier
-from service.verdict import ClaimResult, Evidence, EvidenceSentence, decide, decisiveness
+from service.verdict import HEAD_FILE, ClaimResult, Evidence, EvidenceSentence, VerdictHead, decide, decisiveness
+
+logger = logging.getLogger("claimcheck")
 
 
 @dataclass
@@ -47,7 +49,7 @@ class Pipeline:
         self.models_ready = False
         self._reload_lock = threading.Lock()
         self.load_seconds: float | None = None
-        self.calibration: Calibration | None = None
+        self.verdict_head: VerdictHead | None = None
         self.batcher = MicroBatcher(
             {"extract": self._extract_batch, "verify": self._verify_batch},
             max_queued=settings.max_queued_claims,
@@ -66,7 +68,7 @@ class Pipeline:
         self.extractor.warm_up()
         self.embedder.warm_up()
         self.stance.warm_up()
-        self.calibration = Calibration.load(self.settings.stance_model_dir)
+        self.verdict_head = load_verdict_head(self.settings)
         self.batcher.start()
         self.models_ready = True
         self._index = ReferenceIndex.load(self.settings.index_dir, self.embedder)
@@ -193,7 +195,7 @@ class Pipeline:
             results = []
             for claim in work.claims:
                 evidence = [self._evidence(work.index, hit, rank + 1, *best[(number, rank)]) for rank, hit in enumerate(hits[number])]
-                result = decide(claim, None, None, evidence, self.settings.verdict_passages, self.settings.strong_stance, self.calibration)
+                result = decide(claim, None, None, evidence, self.settings.verdict_passages, self.settings.strong_stance, self.verdict_head)
                 result.checked_as = claim
                 results.append(result)
                 number += 1
@@ -270,6 +272,27 @@ def stance_readings(claims: list[str], hits: list[list[SearchHit]], sentence_pas
 def cached_sentence_spans(passage_text: str) -> tuple[tuple[int, int], ...]:
     """Sentence spans of a passage, computed once per passage text."""
     return tuple(sentence_spans(passage_text))
+
+
+def load_verdict_head(settings: Settings) -> VerdictHead | None:
+    """The verdict head beside the stance model; None (the fixed rule decides) when there is none.
+    Warns when the service reads passages sentence by sentence differently from the dumps it was fitted on."""
+    head = VerdictHead.load(settings.stance_model_dir)
+    if head is None:
+        logger.warning(
+            "no %s beside the stance model in %s: the fixed rule decides verdicts, with uncalibrated confidence",
+            HEAD_FILE,
+            settings.stance_model_dir,
+        )
+        return None
+    read = settings.verdict_passages if settings.sentence_evidence else 0
+    if read != head.sentence_passages:
+        logger.warning(
+            "the verdict head was fitted on claims whose %d best passage(s) were read sentence by sentence; the service reads %d",
+            head.sentence_passages,
+            read,
+        )
+    return head
 
 
 def _require_claims(claims: list[str]) -> None:

@@ -24,6 +24,7 @@ from service.datasets import (
 from service.embedding import Embedder
 from service.fine_tuning import fine_tune, hardware_description, length_grouped_batches, training_device
 from service.scoring import classification_report
+from service.verdict import HEAD_FILE
 
 STANCE_LABELS = ("supports", "refutes", "neutral")
 PAIRS_SETTINGS = "pairs.json"  # how the pair files beside it were collected
@@ -281,6 +282,7 @@ def run(config: TrainingConfig) -> dict:
     }
     (config.output_dir / TRAINING_REPORT).write_text(json.dumps(report, indent=2) + "\n")
     (config.output_dir / AVERAGING_REPORT).unlink(missing_ok=True)  # these weights are no longer an average
+    (config.output_dir / HEAD_FILE).unlink(missing_ok=True)  # fitted on another model's stance probabilities
     write_model_card(report, config.output_dir)
     return report
 
@@ -329,6 +331,7 @@ def average_models(members: list[tuple[Path, float]], output_dir: Path, pairs_di
         report["evaluation_pairs"] = {"folder": str(pairs_dir), "hard_neutrals": mined}
     (output_dir / AVERAGING_REPORT).write_text(json.dumps(report, indent=2) + "\n")
     (output_dir / TRAINING_REPORT).unlink(missing_ok=True)  # these weights are no longer one run's
+    (output_dir / HEAD_FILE).unlink(missing_ok=True)  # fitted on another model's stance probabilities
     return report
 
 

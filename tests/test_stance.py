@@ -158,7 +158,10 @@ def test_averaging_weighs_each_parameter_and_refuses_what_cannot_be_averaged(tmp
     moved = {name: tensor + 1 if name == "classifier.bias" else tensor for name, tensor in weights.items()}
     save_file(moved, shifted / "model.safetensors")
 
+    (tmp_path / "average").mkdir()
+    shutil.copy(model_dir / "verdict_head.json", tmp_path / "average")  # fitted on another model's outputs
     report = average_models([(model_dir, 0.25), (shifted, 0.75)], tmp_path / "average")
+    assert not (tmp_path / "average" / "verdict_head.json").exists()
     assert [m["weight"] for m in report["members"]] == [0.25, 0.75] and report["members"][0]["report"] is not None
     averaged = load_file(tmp_path / "average" / "model.safetensors")
     assert averaged.keys() == weights.keys()

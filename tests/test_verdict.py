@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
+import random
+
+import numpy as np
 import pytest
 
-from service.verdict import Evidence, decide, verdict_probabilities
+from service.config import Settings
+from service.verdict import HEAD_PASSAGES, Evidence, VerdictHead, decide, head_features, verdict_probabilities
+from service.verdict_training import cross_validated, fit_head
 
 
 def evidence(supports: float, refutes: float, retrieval: float = 0.5, doc: str = "d") -> Evidence:
     probs = {"supports": supports, "refutes": refutes, "neutral": round(1 - supports - refutes, 4)}
     return Evidence(doc, None, None, "text", 0, 4, retrieval, round(100 * (1 - retrieval)), max(probs, key=probs.get), probs)
+
+
+def ranked(*stances: tuple[float, float]) -> list[Evidence]:
+    """Evidence in retrieval order: the first pair is the best-retrieved passage."""
+    return [evidence(s, r, retrieval=0.9 - rank / 10, doc=f"p{rank}") for rank, (s, r) in enumerate(stances)]
+
+
+def second_passage_world(size: int, seed: int = 0) -> list[tuple[str, list[Evidence]]]:
+    """Claims whose deciding passage is as often the second-retrieved as the first: the best-ranked
+    passage alone (the rule) misses half of them; a head that reads both need not."""
+    rng = random.Random(seed)
+    examples = []
+    for _ in range(size):
+        gold = rng.choice(["supported", "refuted", "not_enough_info"])
+        noise = [(rng.uniform(0, 0.2), rng.uniform(0, 0.2)) for _ in range(HEAD_PASSAGES)]
+        if gold != "not_enough_info":
+            strong = rng.uniform(0.7, 0.99)
+            noise[rng.choice([0, 1])] = (strong, 0.01) if gold == "supported" else (0.01, strong)
+        examples.append((gold, ranked(*noise)))
+    return examples
 
 
 @pytest.mark.parametrize(
@@ -60,3 +85,80 @@ def test_evidence_is_ordered_decisive_first_then_by_retrieval():
     neutral_far = evidence(0.05, 0.05, retrieval=0.2, doc="far")
     ordered = decide("claim", None, None, [neutral_far, weak_but_close, decisive]).evidence
     assert [e.doc_id for e in ordered] == ["decisive", "close", "far"]
+
+
+def test_the_head_learns_what_the_best_ranked_passage_alone_misses():
+    examples = second_passage_world(600)
+    head = fit_head(examples, sentence_passages=1)
+    assert head.labels == ("not_enough_info", "refuted", "supported")
+    assert sorted(head.weights) == list(range(1, HEAD_PASSAGES + 1))
+    second_supports = ranked((0.05, 0.05), (0.95, 0.01), (0.1, 0.1), (0.1, 0.05), (0.05, 0.1))
+    assert decide("claim", None, None, second_supports).verdict == "not_enough_info"  # the rule reads the first only
+    result = decide("claim", None, None, second_supports, head=head)
+    assert result.verdict == "supported" and result.confidence > 0.8
+    report = cross_validated({"world": examples}, sentence_passages=1)["world"]
+    assert report["head_out_of_fold"]["accuracy"] > 0.95 > 0.8 > report["rule"]["accuracy"]
+
+
+def test_the_stored_head_gives_scikit_learns_probabilities_and_reads_passages_by_retrieval_rank():
+    from sklearn.linear_model import LogisticRegression
+
+    examples = second_passage_world(300, seed=1)
+    head = fit_head(examples, sentence_passages=1)
+    reference = LogisticRegression(C=1.0, max_iter=5000).fit(
+        [head_features(e, HEAD_PASSAGES) for _, e in examples], [g for g, _ in examples]
+    )
+    for _, items in examples[:20]:
+        shuffled = random.Random(0).sample(items, len(items))
+        probabilities = head.probabilities(shuffled)
+        expected = reference.predict_proba([head_features(items, HEAD_PASSAGES)])[0]
+        assert [probabilities[label] for label in reference.classes_] == pytest.approx(expected.tolist(), abs=1e-6)
+
+
+def test_fewer_passages_than_the_head_reads_use_the_head_fitted_for_that_many():
+    head = fit_head(second_passage_world(600, seed=2), sentence_passages=1)
+    refuting_first = ranked((0.01, 0.95), (0.1, 0.1))
+    assert head.probabilities(refuting_first) == head.probabilities(ranked((0.01, 0.95), (0.1, 0.1)))
+    assert decide("c", None, None, refuting_first, head=head).verdict == "refuted"
+    assert decide("c", None, None, ranked((0.05, 0.05)), head=head).verdict == "not_enough_info"
+    assert decide("c", None, None, [], head=head).verdict == "not_enough_info"  # no evidence: the rule
+
+
+def test_a_two_verdict_head_stores_both_rows(tmp_path):
+    examples = [(gold, items) for gold, items in second_passage_world(400, seed=3) if gold != "not_enough_info"]
+    head = fit_head(examples, sentence_passages=1)
+    assert head.labels == ("refuted", "supported")
+    assert decide("c", None, None, ranked((0.97, 0.01), *[(0.1, 0.1)] * 4), head=head).verdict == "supported"
+    assert decide("c", None, None, ranked((0.01, 0.97), *[(0.1, 0.1)] * 4), head=head).verdict == "refuted"
+    head.save(tmp_path, {"claims": len(examples)})
+    assert VerdictHead.load(tmp_path) == head
+    assert VerdictHead.load(tmp_path / "elsewhere") is None
+
+
+def test_the_head_refuses_claims_with_too_few_passages_or_one_verdict():
+    examples = second_passage_world(50)
+    with pytest.raises(ValueError, match="--top-k 5"):
+        fit_head([*examples, ("supported", ranked((0.9, 0.0)))], sentence_passages=1)
+    with pytest.raises(ValueError, match="at least two verdicts"):
+        fit_head([("supported", items) for _, items in examples], sentence_passages=1)
+
+
+def test_the_shipped_head_fits_the_service_defaults_and_reads_clear_evidence_plainly():
+    settings = Settings()
+    head = VerdictHead.load(settings.stance_model_dir)
+    assert head is not None and head.sentence_passages == settings.verdict_passages
+    assert {"supported", "refuted", "not_enough_info"} <= set(head.labels)
+    quiet = [(0.03, 0.03)] * (HEAD_PASSAGES - 1)
+    assert decide("c", None, None, ranked((0.97, 0.01), *quiet), head=head).verdict == "supported"
+    assert decide("c", None, None, ranked((0.01, 0.97), *quiet), head=head).verdict == "refuted"
+    assert decide("c", None, None, ranked((0.03, 0.03), *quiet), head=head).verdict == "not_enough_info"
+    confidences = [decide("c", None, None, ranked((s, 0.01), *quiet), head=head).confidence for s in np.linspace(0.6, 0.99, 5)]
+    assert confidences == sorted(confidences)  # surer support, surer verdict
+
+
+def test_a_head_fitted_on_other_readings_is_flagged(caplog):
+    from service.pipeline import load_verdict_head
+
+    with caplog.at_level("WARNING", logger="claimcheck"):
+        assert load_verdict_head(Settings(verdict_passages=3)) is not None
+    assert "read sentence by sentence" in caplog.text
