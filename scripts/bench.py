@@ -5,7 +5,7 @@
   server's peak resident memory;
 - the limit: the bare forward passes the same work needs (one embedding per claim, and the
   cross-encoder pairs the service reads for it: top_k passages whole plus the sentences of
-  the passages that vote) at the best batch size, run the fastest way we know (batches side
+  the best-retrieved `verdict_passages`) at the best batch size, run the fastest way we know (batches side
   by side, one core each: faster than each call spread over the cores), and the efficiency
   ratio (model-only time / end-to-end time);
 - a naive pipeline with the same models doing the same work (`SentenceTransformer.encode`
@@ -136,7 +136,7 @@ def _readings(claims: list[str], index, embedder, top_k: int) -> list:
 
 def _model_only(claims: list[str], index_dir: Path, top_k: int) -> dict:
     """Bare forward passes for the verify work: one embedding per claim and the stance pairs
-    the service reads for it (each passage whole, and the sentences of the passages that vote)."""
+    the service reads for it (each passage whole, and the sentences of the best-retrieved `verdict_passages`)."""
     from service.config import Settings
     from service.embedding import Embedder
     from service.index import ReferenceIndex

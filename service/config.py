@@ -39,8 +39,15 @@ class Settings(BaseSettings):
         "onnx-int8", description="how the check-worthiness model runs: onnx-int8 (fastest), onnx or torch; its threshold was fitted in int8"
     )
     sentence_evidence: bool = True
-    verdict_passages: int = Field(VERDICT_PASSAGES, ge=1, le=50, description="best-retrieved passages that vote on the verdict")
-    strong_stance: float = Field(STRONG_STANCE, ge=0.0, le=1.0, description="stance probability from which evidence counts as strong")
+    verdict_passages: int = Field(
+        VERDICT_PASSAGES,
+        ge=1,
+        le=50,
+        description="best-retrieved passages read sentence by sentence; without a verdict head, those that vote",
+    )
+    strong_stance: float = Field(
+        STRONG_STANCE, ge=0.0, le=1.0, description="without a verdict head, the stance probability from which evidence counts as strong"
+    )
     request_timeout_s: float = Field(60.0, gt=0, description="time budget of one request; past it the answer is a 429")
     max_queued_claims: int = Field(256, ge=1, description="claims waiting for the model worker before new requests get a 429")
     micro_batch_claims: int = Field(32, ge=1, description="most claims the model worker runs in one batch")

@@ -22,9 +22,7 @@ from service.datasets import (
 from service.index import build_index
 from service.pipeline import Pipeline
 from service.scoring import classification_report, expected_calibration_error
-from service.verdict import Evidence
-
-VERDICTS = ("supported", "refuted", "conflicting", "not_enough_info")
+from service.verdict import VERDICTS, Evidence
 
 
 def load_dataset(name: str, data_dir: Path, split: str) -> tuple[str, list[ClaimExample], list[dict]]:
@@ -59,11 +57,16 @@ def load_custom(claims_path: Path, corpus_path: Path) -> tuple[str, list[ClaimEx
     return claims_path.stem, claims, list(read_jsonl(corpus_path))
 
 
+def dump_sentence_passages(row: dict) -> int:
+    """How many best-retrieved passages a `--dump` row's claim had read sentence by sentence."""
+    return row.get("sentence_passages", 3)  # dumps older than the field read 3
+
+
 def dumped_evidence(row: dict, voters: int) -> list[Evidence]:
-    """The evidence of one claim of a `--dump` file, as the verdict rule reads it; raises
+    """The evidence of one claim of a `--dump` file, as the verdict stage reads it; raises
     ValueError when the dump read fewer passages sentence by sentence than `voters` (the
     service reads the sentences of every voting passage)."""
-    read = row.get("sentence_passages", 3)  # dumps older than the field read 3
+    read = dump_sentence_passages(row)
     if read < voters:
         raise ValueError(
             f"this dump read the sentences of {read} passage(s) per claim, fewer than the {voters} voters asked for; "

@@ -18,7 +18,7 @@ from service.index import ReferenceIndex, SearchHit
 from service.passages import sentence_spans
 from service.retrieval import retrieve
 from service.stance import StanceClassifier
-from service.verdict import HEAD_FILE, ClaimResult, Evidence, EvidenceSentence, VerdictHead, decide, decisiveness
+from service.verdict import HEAD_FILE, ClaimResult, Evidence, EvidenceSentence, VerdictHead, decide, decisiveness, weights_fingerprint
 
 logger = logging.getLogger("claimcheck")
 
@@ -254,7 +254,7 @@ class Reading:
 
 def stance_readings(claims: list[str], hits: list[list[SearchHit]], sentence_passages: int) -> list[Reading]:
     """Every reading the verdict needs: each passage whole and, for the `sentence_passages`
-    best-retrieved passages of a claim (those that vote on its verdict) when they have several
+    best-retrieved passages of a claim (`verdict_passages`) when they have several
     sentences, each sentence alone; the reading that takes a side most strongly gives the
     passage its stance and its highlighted sentence."""
     readings = []
@@ -276,7 +276,8 @@ def cached_sentence_spans(passage_text: str) -> tuple[tuple[int, int], ...]:
 
 def load_verdict_head(settings: Settings) -> VerdictHead | None:
     """The verdict head beside the stance model; None (the fixed rule decides) when there is none.
-    Warns when the service reads passages sentence by sentence differently from the dumps it was fitted on."""
+    Warns when the head was fitted on the outputs of other weights, another runtime, or passages
+    read sentence by sentence differently: its verdicts would then be off."""
     head = VerdictHead.load(settings.stance_model_dir)
     if head is None:
         logger.warning(
@@ -292,6 +293,12 @@ def load_verdict_head(settings: Settings) -> VerdictHead | None:
             head.sentence_passages,
             read,
         )
+    if head.stance_backend is not None and (head.stance_backend == "onnx-int8") != (settings.stance_backend == "onnx-int8"):
+        logger.warning(
+            "the verdict head was fitted on %s stance outputs and the stance model runs on %s", head.stance_backend, settings.stance_backend
+        )
+    if head.stance_weights is not None and head.stance_weights != weights_fingerprint(settings.stance_model_dir):
+        logger.warning("the verdict head was fitted on the outputs of other stance weights than those in %s", settings.stance_model_dir)
     return head
 
 

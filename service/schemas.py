@@ -18,7 +18,12 @@ def _encodable(value: str) -> str:
 
 
 Text = Annotated[StrictStr, AfterValidator(_encodable)]
-TopK = Field(None, ge=1, le=50, description="evidence passages per claim, 1 to 50 (default 5)")
+TopK = Field(
+    None,
+    ge=1,
+    le=50,
+    description="evidence passages per claim, 1 to 50 (default 5); the verdict reads the best 5 of them, so fewer can change it",
+)
 CheckedAs = Field(None, description="the standalone text checked (pronouns resolved, reported speech unwrapped); else the claim")
 Attribution = Field(None, description='who the claim is reported from ("Stoltenberg said that ..."), when it is reported speech')
 SkippedStretches = Field(default_factory=list, description="stretches of the text not read for claims, and why (not English)")
@@ -98,7 +103,9 @@ class EvidenceOut(BaseModel):
     end: int
     section: str | None = None
     retrieval_score: float = Field(description="cosine similarity of claim and passage embeddings")
-    retrieval_rank: int = Field(description="1 for the best-retrieved passage (dense and BM25 rankings fused); the best ones vote")
+    retrieval_rank: int = Field(
+        description="1 for the best-retrieved passage (dense and BM25 rankings fused); the verdict reads the best 5 in this order"
+    )
     stance: Literal["supports", "refutes", "neutral"]
     stance_probs: dict[str, float]
     sentence: EvidenceSentenceOut | None = Field(None, description="the sentence of the passage that carries its stance, when one does")

@@ -11,9 +11,8 @@ import random
 
 import numpy as np
 
-from service.evaluation import VERDICTS
 from service.scoring import classification_report, expected_calibration_error
-from service.verdict import HEAD_PASSAGES, Evidence, VerdictHead, decide, head_features
+from service.verdict import HEAD_PASSAGES, VERDICTS, ClaimResult, Evidence, VerdictHead, decide, head_features
 
 REGULARISATION = 1.0  # scikit-learn's C; 0.1 and 0.3 scored within 0.005 mean macro-F1 out of fold on dev, with higher FEVER ECE
 
@@ -47,9 +46,9 @@ def fit_head(examples: list[Example], sentence_passages: int, passages: int = HE
 def cross_validated(
     sets: dict[str, list[Example]], sentence_passages: int, folds: int = 5, seed: int = 0, c: float = REGULARISATION
 ) -> dict:
-    """The head's out-of-fold verdicts at `HEAD_PASSAGES` passages beside the fixed rule's, per set:
-    accuracy, macro-F1 and the calibration error of the confidence. Folds are drawn within each
-    (set, verdict) so that every fold has the same mix."""
+    """The head's out-of-fold verdicts beside the fixed rule's, per set: accuracy, macro-F1 and the
+    calibration error of the confidence, for the head at each number of passages read (a request's
+    `top_k` up to `HEAD_PASSAGES`). Folds are drawn within each (set, verdict), so every fold has the same mix."""
     numbered = [(name, i) for name, examples in sets.items() for i in range(len(examples))]
     strata: dict[tuple[str, str], list[tuple[str, int]]] = {}
     for name, i in numbered:
@@ -59,32 +58,31 @@ def cross_validated(
     for members in strata.values():
         rng.shuffle(members)
         fold_of |= {member: k % folds for k, member in enumerate(members)}
-    head_result: dict[tuple[str, int], tuple[str, float]] = {}
+    head_results: dict[tuple[int, str, int], ClaimResult] = {}  # (passages read, set, claim number) -> result
     for fold in range(folds):
-        train = [sets[name][i] for name, i in numbered if fold_of[(name, i)] != fold]
-        head = fit_head(train, sentence_passages, c=c)
+        head = fit_head([sets[name][i] for name, i in numbered if fold_of[(name, i)] != fold], sentence_passages, c=c)
         for name, i in numbered:
             if fold_of[(name, i)] == fold:
-                result = decide("", None, None, sets[name][i][1], head=head)
-                head_result[(name, i)] = (result.verdict, result.confidence)
+                ranked = sorted(sets[name][i][1], key=lambda e: e.retrieval_rank)
+                for n in range(1, HEAD_PASSAGES + 1):
+                    head_results[(n, name, i)] = decide("", None, None, ranked[:n], head=head)
     report = {}
     for name, examples in sets.items():
         gold = [verdict for verdict, _ in examples]
-        rule = [decide("", None, None, evidence) for _, evidence in examples]
-        head = [head_result[(name, i)] for i in range(len(examples))]
+        by_passages = {
+            str(n): _scores(gold, [head_results[(n, name, i)] for i in range(len(examples))]) for n in range(1, HEAD_PASSAGES + 1)
+        }
         report[name] = {
             "claims": len(examples),
-            "rule": _scores(gold, [r.verdict for r in rule], [r.confidence for r in rule]),
-            "head_out_of_fold": _scores(gold, [v for v, _ in head], [p for _, p in head]),
+            "rule": _scores(gold, [decide("", None, None, evidence) for _, evidence in examples]),
+            "head_out_of_fold_by_passages": by_passages,
         }
     return report
 
 
-def _scores(gold: list[str], guess: list[str], confidence: list[float]) -> dict:
+def _scores(gold: list[str], results: list[ClaimResult]) -> dict:
+    guess = [r.verdict for r in results]
     report = classification_report(gold, guess, VERDICTS)
     correct = [g == p for g, p in zip(gold, guess, strict=True)]
-    return {
-        "accuracy": report["accuracy"],
-        "macro_f1": report["macro_f1"],
-        "ece": round(expected_calibration_error(confidence, correct), 4),
-    }
+    ece = expected_calibration_error([r.confidence for r in results], correct)
+    return {"accuracy": report["accuracy"], "macro_f1": report["macro_f1"], "ece": round(ece, 4)}

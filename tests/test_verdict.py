@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import random
+import shutil
 
 import numpy as np
 import pytest
 
 from service.config import Settings
-from service.verdict import HEAD_PASSAGES, Evidence, VerdictHead, decide, head_features, verdict_probabilities
+from service.errors import NotLoaded
+from service.verdict import (
+    HEAD_FILE,
+    HEAD_PASSAGES,
+    Evidence,
+    VerdictHead,
+    decide,
+    head_features,
+    verdict_probabilities,
+    weights_fingerprint,
+)
 from service.verdict_training import cross_validated, fit_head
 
 
@@ -97,7 +109,9 @@ def test_the_head_learns_what_the_best_ranked_passage_alone_misses():
     result = decide("claim", None, None, second_supports, head=head)
     assert result.verdict == "supported" and result.confidence > 0.8
     report = cross_validated({"world": examples}, sentence_passages=1)["world"]
-    assert report["head_out_of_fold"]["accuracy"] > 0.95 > 0.8 > report["rule"]["accuracy"]
+    by_passages = report["head_out_of_fold_by_passages"]
+    assert by_passages["5"]["accuracy"] > 0.95 > 0.8 > report["rule"]["accuracy"]
+    assert abs(by_passages["1"]["accuracy"] - report["rule"]["accuracy"]) < 0.05  # one passage read: no better than the rule
 
 
 def test_the_stored_head_gives_scikit_learns_probabilities_and_reads_passages_by_retrieval_rank():
@@ -116,9 +130,15 @@ def test_the_stored_head_gives_scikit_learns_probabilities_and_reads_passages_by
 
 
 def test_fewer_passages_than_the_head_reads_use_the_head_fitted_for_that_many():
-    head = fit_head(second_passage_world(600, seed=2), sentence_passages=1)
+    from sklearn.linear_model import LogisticRegression
+
+    examples = second_passage_world(600, seed=2)
+    head = fit_head(examples, sentence_passages=1)
+    two_passages = LogisticRegression(C=1.0, max_iter=5000).fit([head_features(e, 2) for _, e in examples], [g for g, _ in examples])
     refuting_first = ranked((0.01, 0.95), (0.1, 0.1))
-    assert head.probabilities(refuting_first) == head.probabilities(ranked((0.01, 0.95), (0.1, 0.1)))
+    probabilities = head.probabilities(refuting_first)
+    expected = two_passages.predict_proba([head_features(refuting_first, 2)])[0]
+    assert [probabilities[label] for label in two_passages.classes_] == pytest.approx(expected.tolist(), abs=1e-6)
     assert decide("c", None, None, refuting_first, head=head).verdict == "refuted"
     assert decide("c", None, None, ranked((0.05, 0.05)), head=head).verdict == "not_enough_info"
     assert decide("c", None, None, [], head=head).verdict == "not_enough_info"  # no evidence: the rule
@@ -147,6 +167,7 @@ def test_the_shipped_head_fits_the_service_defaults_and_reads_clear_evidence_pla
     settings = Settings()
     head = VerdictHead.load(settings.stance_model_dir)
     assert head is not None and head.sentence_passages == settings.verdict_passages
+    assert (head.stance_weights, head.stance_backend) == (weights_fingerprint(settings.stance_model_dir), settings.stance_backend)
     assert {"supported", "refuted", "not_enough_info"} <= set(head.labels)
     quiet = [(0.03, 0.03)] * (HEAD_PASSAGES - 1)
     assert decide("c", None, None, ranked((0.97, 0.01), *quiet), head=head).verdict == "supported"
@@ -156,9 +177,56 @@ def test_the_shipped_head_fits_the_service_defaults_and_reads_clear_evidence_pla
     assert confidences == sorted(confidences)  # surer support, surer verdict
 
 
-def test_a_head_fitted_on_other_readings_is_flagged(caplog):
+def test_a_head_fitted_on_other_readings_weights_or_runtime_is_flagged(caplog, tmp_path):
     from service.pipeline import load_verdict_head
 
     with caplog.at_level("WARNING", logger="claimcheck"):
-        assert load_verdict_head(Settings(verdict_passages=3)) is not None
-    assert "read sentence by sentence" in caplog.text
+        assert load_verdict_head(Settings()) is not None
+    assert caplog.text == ""  # the shipped head fits the shipped model as the service runs it
+    for settings, warning in (
+        (Settings(verdict_passages=3), "read sentence by sentence"),
+        (Settings(stance_backend="onnx"), "fitted on onnx-int8 stance outputs and the stance model runs on onnx"),
+    ):
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="claimcheck"):
+            assert load_verdict_head(settings) is not None
+        assert warning in caplog.text
+    other_weights = tmp_path / "other"
+    other_weights.mkdir()
+    shutil.copy(Settings().stance_model_dir / HEAD_FILE, other_weights)
+    (other_weights / "model.safetensors").write_bytes(b"not the weights the head was fitted on")
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="claimcheck"):
+        assert load_verdict_head(Settings(stance_model_dir=other_weights)) is not None
+    assert "other stance weights" in caplog.text
+
+
+def test_without_a_head_the_rule_decides_and_the_log_says_so(caplog, tmp_path):
+    from service.pipeline import load_verdict_head
+
+    with caplog.at_level("WARNING", logger="claimcheck"):
+        assert load_verdict_head(Settings(stance_model_dir=tmp_path)) is None
+    assert "the fixed rule decides verdicts" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda data: data.update(labels=["supported", "maybe", "refuted"]), r"\['maybe'\] are not verdicts"),
+        (lambda data: data["heads"].pop("3"), "one regression for each number of passages from 1 up"),
+        (lambda data: data["heads"]["2"]["weights"][0].pop(), "must have 3 rows of 4 weights and 3 biases"),
+        (lambda data: data["heads"]["1"]["biases"].pop(), "must have 3 rows of 2 weights and 3 biases"),
+        (lambda data: data.pop("heads"), "is not a verdict head"),
+        (lambda data: data["heads"]["1"].update(weights="abc"), "is not a verdict head"),
+    ],
+)
+def test_a_malformed_head_stops_the_start_with_what_is_wrong(tmp_path, edit, message):
+    data = json.loads((Settings().stance_model_dir / HEAD_FILE).read_text(encoding="utf-8"))
+    data["labels"] = data["labels"][:3]
+    for head in data["heads"].values():
+        head["weights"], head["biases"] = head["weights"][:3], head["biases"][:3]
+    assert VerdictHead.load(Settings().stance_model_dir).labels[:3] == tuple(data["labels"])
+    edit(data)
+    (tmp_path / HEAD_FILE).write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(NotLoaded, match=message):
+        VerdictHead.load(tmp_path)
