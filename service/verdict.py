@@ -165,7 +165,7 @@ class VerdictHead:
             return f"labels {sorted(unknown)} are not verdicts ({', '.join(VERDICTS)})"
         if len(self.labels) < 2:
             return "it needs at least two labels"
-        if sorted(self.weights) != list(range(1, len(self.weights) + 1)) or self.weights.keys() != self.biases.keys():
+        if not self.weights or sorted(self.weights) != list(range(1, len(self.weights) + 1)) or self.weights.keys() != self.biases.keys():
             return f"it must have one regression for each number of passages from 1 up, with biases; it has {sorted(self.weights)}"
         for n, rows in self.weights.items():
             if len(rows) != len(self.labels) or len(self.biases[n]) != len(self.labels) or any(len(row) != 2 * n for row in rows):
