@@ -30,6 +30,12 @@ STANCE_LABELS = ("supports", "refutes", "neutral")
 PAIRS_SETTINGS = "pairs.json"  # how the pair files beside it were collected
 TRAINING_REPORT = "training_report.json"  # beside a model made by run
 AVERAGING_REPORT = "averaging.json"  # beside a model made by average_models
+SEED_CLAIM = (  # the README's seed claim, which the shipped models must keep reading right (#3)
+    "Article 5 of the NATO Charter stipulates that an attack against one member must be treated as an attack"
+    " against the alliance as a whole."
+)
+SEED_DOCUMENT = Path(__file__).resolve().parent.parent / "index" / "sources" / "north_atlantic_treaty_1949_en.md"
+SEED_SECTION = "Article 5"
 
 
 @dataclass
@@ -226,6 +232,30 @@ def evaluate_pairs(model, tokenizer, pairs: list[StancePair], max_length: int) -
     return {"pairs": len(pairs), "accuracy": report["accuracy"], "macro_f1": report["macro_f1"]}
 
 
+def seed_check(model, tokenizer, max_length: int) -> dict | None:
+    """How the model reads the README's seed claim against Article 5 of the shipped treaty, as
+    the service reads its best-retrieved passage (whole and sentence by sentence, the most decisive
+    reading); None when the treaty is not beside the code. The shipped model reads it as supports."""
+    from service.passages import sentence_spans, split_passages
+    from service.sources import read_documents
+    from service.stance import StanceClassifier
+    from service.verdict import decisiveness
+
+    if not SEED_DOCUMENT.is_file():
+        return None
+    [document] = read_documents([SEED_DOCUMENT])
+    passage = next(p for p in split_passages(document) if p.section == SEED_SECTION)
+    texts = [passage.text] + [passage.text[start:end] for start, end in sentence_spans(passage.text)]
+    readings = StanceClassifier.from_model(model, tokenizer, max_length).predict([(text, SEED_CLAIM) for text in texts])
+    best = max(readings, key=decisiveness)
+    return {
+        "claim": SEED_CLAIM,
+        "passage": f"{document.doc_id}, {SEED_SECTION}",
+        "stance": max(best, key=best.get),
+        "stance_probs": {label: round(float(p), 4) for label, p in best.items()},
+    }
+
+
 def evaluate_split(model, tokenizer, config: TrainingConfig, split: str, pairs: list[StancePair]) -> dict[str, dict]:
     """`evaluate_pairs` for each set of a held-out split (FEVER's retrieved neutrals count as FEVER)."""
     by_source: dict[str, list[StancePair]] = {}
@@ -276,6 +306,7 @@ def run(config: TrainingConfig) -> dict:
         "steps": steps,
         "epochs_trained": epochs_trained,
         "evaluation": evaluation,
+        "seed_check": seed_check(model, tokenizer, config.max_length),
         "hardware": hardware_description(training_device()),
         "seconds": round(time.time() - started, 1),
         "previous_stage": previous,
@@ -319,7 +350,7 @@ def average_models(members: list[tuple[Path, float]], output_dir: Path, pairs_di
     average.eval()
     tokenizer = AutoTokenizer.from_pretrained(members[0][0])
     save_fp16(average, tokenizer, output_dir)
-    report: dict = {"members": []}
+    report: dict = {"members": [], "seed_check": seed_check(average, tokenizer, TrainingConfig.max_length)}
     for path, weight in members:
         report["members"].append({"path": str(path), "weight": weight, "report": model_record(path)})
     if pairs_dir is not None:
@@ -333,6 +364,13 @@ def average_models(members: list[tuple[Path, float]], output_dir: Path, pairs_di
     (output_dir / TRAINING_REPORT).unlink(missing_ok=True)  # these weights are no longer one run's
     (output_dir / HEAD_FILE).unlink(missing_ok=True)  # fitted on another model's stance probabilities
     return report
+
+
+def _seed_line(check: dict | None) -> str:
+    if check is None:
+        return "not checked (the treaty was not beside the code)."
+    verdict = "as it should" if check["stance"] == "supports" else "**not supports: the README's seed scenario fails with this model**"
+    return f"{check['stance']} (P(supports) {check['stance_probs']['supports']:.2f}), {verdict}."
 
 
 def _stage_options(config: dict, first: bool) -> str:
@@ -416,6 +454,9 @@ retrieved neutral pairs of its split's claims).
 
 Claim-level verdict accuracy through the whole pipeline is measured separately
 (`scripts/evaluate.py`, `docs/benchmarks.md`).
+
+The README's seed claim against Article 5 of the shipped North Atlantic Treaty, read as the service
+reads its best passage: {_seed_line(report.get("seed_check"))}
 
 ## Limits
 

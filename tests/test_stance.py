@@ -167,7 +167,9 @@ def test_averaging_weighs_each_parameter_and_refuses_what_cannot_be_averaged(tmp
     assert averaged.keys() == weights.keys()
     assert torch.allclose(averaged["classifier.bias"].float(), weights["classifier.bias"].float() + 0.75, atol=1e-3)
     assert all(torch.equal(averaged[name], weights[name]) for name in weights if name != "classifier.bias")
-    assert json.loads((tmp_path / "average" / "averaging.json").read_text())["members"][1]["path"] == str(shifted)
+    averaging = json.loads((tmp_path / "average" / "averaging.json").read_text())
+    assert averaging["members"][1]["path"] == str(shifted)
+    assert averaging["seed_check"]["passage"] == "north_atlantic_treaty_1949_en.md, Article 5"
 
     for bad in ([(model_dir, 0.5), (shifted, 0.6)], [(model_dir, float("nan")), (shifted, 0.3)], [(model_dir, 1.5), (shifted, -0.5)]):
         with pytest.raises(ValueError, match="between 0 and 1"):
@@ -189,3 +191,22 @@ def test_a_card_names_the_average_a_run_continued_from(tmp_path):
     write_model_card(continued, tmp_path)
     card = (tmp_path / "README.md").read_text(encoding="utf-8")
     assert "started from a weight average of runs (0.7 x" in card and "`--init-from <previous stage>" in card
+
+
+def test_every_trained_or_averaged_model_is_checked_on_the_readme_seed_claim(tmp_path):
+    import torch
+    from conftest import SEED_TEXT
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from service.stance_training import SEED_CLAIM, seed_check, write_model_card
+
+    assert SEED_CLAIM in SEED_TEXT
+    model, tokenizer = AutoModelForSequenceClassification.from_pretrained(MODEL_DIR).float(), AutoTokenizer.from_pretrained(MODEL_DIR)
+    check = seed_check(model, tokenizer, 256)
+    assert check["stance"] == "supports" and check["stance_probs"]["supports"] == pytest.approx(0.60, abs=0.05)  # fp32; int8: 0.63
+
+    with torch.no_grad():
+        model.classifier.bias[model.config.label2id["supports"]] -= 20  # a model that never says supports
+    report = json.loads((MODEL_DIR / "averaging.json").read_text())["members"][0]["report"]
+    write_model_card({**report, "seed_check": seed_check(model, tokenizer, 256)}, tmp_path)
+    assert "the README's seed scenario fails with this model" in (tmp_path / "README.md").read_text(encoding="utf-8")
