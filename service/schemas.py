@@ -118,7 +118,9 @@ class ClaimResultOut(BaseModel):
     start: int | None
     end: int | None
     verdict: Literal["supported", "refuted", "conflicting", "not_enough_info"]
-    confidence: float
+    confidence: float = Field(
+        description="the probability that the verdict is right, from the verdict head fitted on claims the stance model never saw"
+    )
     checkworthiness: float | None = None
     checked_as: str | None = CheckedAs
     attribution: str | None = Attribution
