@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
-from service.stance_training import average_models
+from service.stance_training import average_models, seed_warning
 
 
 def member(text: str) -> tuple[Path, float]:
@@ -31,7 +32,9 @@ def main() -> None:
     parser.add_argument("--pairs", type=Path, default=None, help="pair files (train_stance.py --write-pairs) to score the average on")
     args = parser.parse_args()
     report = average_models(args.members, args.out, args.pairs)
-    print(json.dumps(report.get("evaluation", {}), indent=2))
+    print(json.dumps({"seed_check": report["seed_check"], "evaluation": report.get("evaluation", {})}, indent=2))
+    if warning := seed_warning(report):
+        print(warning, file=sys.stderr)
 
 
 if __name__ == "__main__":

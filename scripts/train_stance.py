@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from service.datasets import default_data_dir
-from service.stance_training import TrainingConfig, run, save_split_pairs
+from service.stance_training import TrainingConfig, run, save_split_pairs, seed_warning
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -73,6 +74,8 @@ def main() -> None:
         return
     report = run(config)
     print(json.dumps(report, indent=2))
+    if warning := seed_warning(report):
+        print(warning, file=sys.stderr)
 
 
 if __name__ == "__main__":

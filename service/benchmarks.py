@@ -102,7 +102,8 @@ def _speed(report: dict) -> str:
     return (
         f"## Speed (`scripts/bench.py`, {report.get('cpus')} cores, top_k {report.get('top_k')})\n\n"
         "One run. On the 2-core machines we measure on, whole runs differ by 10-25% from one another\n"
-        "(throughput, p95, the naive pipeline): compare figures from one run, and rerun before trusting a change.\n\n"
+        "(throughput, p95, the naive pipeline, the model-only limit), and the efficiency ratio, which divides two of\n"
+        "them, by more: compare figures from one run, and rerun before trusting a change.\n\n"
         "| endpoint | concurrency | claims/s | p50 ms | p95 ms |\n|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
         "| measure | value |\n|---|---|\n"
         f"| model-only limit (same forward passes, best batch) | {report.get('model_only', {}).get('claims_per_second')} claims/s |\n"

@@ -119,7 +119,10 @@ class ClaimResultOut(BaseModel):
     end: int | None
     verdict: Literal["supported", "refuted", "conflicting", "not_enough_info"]
     confidence: float = Field(
-        description="the probability that the verdict is right, from the verdict head fitted on claims the stance model never saw"
+        description=(
+            "the probability that the verdict is right: the verdict head's (fitted on dev-split claims the stance model was not "
+            "trained on); without a head, the fixed rule's uncalibrated probability"
+        )
     )
     checkworthiness: float | None = None
     checked_as: str | None = CheckedAs

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from service.config import REPO_ROOT
 from service.datasets import (
     STANCE_OF_VERDICT,
     StancePair,
@@ -34,7 +35,7 @@ SEED_CLAIM = (  # the README's seed claim, which the shipped models must keep re
     "Article 5 of the NATO Charter stipulates that an attack against one member must be treated as an attack"
     " against the alliance as a whole."
 )
-SEED_DOCUMENT = Path(__file__).resolve().parent.parent / "index" / "sources" / "north_atlantic_treaty_1949_en.md"
+SEED_DOCUMENT = REPO_ROOT / "index" / "sources" / "north_atlantic_treaty_1949_en.md"
 SEED_SECTION = "Article 5"
 
 
@@ -232,27 +233,36 @@ def evaluate_pairs(model, tokenizer, pairs: list[StancePair], max_length: int) -
     return {"pairs": len(pairs), "accuracy": report["accuracy"], "macro_f1": report["macro_f1"]}
 
 
-def seed_check(model, tokenizer, max_length: int) -> dict | None:
-    """How the model reads the README's seed claim against Article 5 of the shipped treaty, as
-    the service reads its best-retrieved passage (whole and sentence by sentence, the most decisive
-    reading); None when the treaty is not beside the code. The shipped model reads it as supports."""
-    from service.passages import sentence_spans, split_passages
+def seed_check(model, tokenizer) -> dict | None:
+    """How the model reads the README's seed claim against Article 5 of the shipped treaty,
+    exactly as the service reads its best-retrieved passage (service/pipeline.py: whole and
+    sentence by sentence, the most decisive reading, 256 tokens; fp32 here, int8 in the service
+    by default), and the fixed rule's verdict from that reading: what a model without a verdict
+    head answers. None when the treaty is not beside the code. The shipped model: supports, supported."""
+    from service.index import SearchHit
+    from service.passages import split_passages
+    from service.pipeline import stance_readings
     from service.sources import read_documents
     from service.stance import StanceClassifier
-    from service.verdict import decisiveness
+    from service.verdict import Evidence, decisiveness, rule_verdict
 
     if not SEED_DOCUMENT.is_file():
         return None
     [document] = read_documents([SEED_DOCUMENT])
-    passage = next(p for p in split_passages(document) if p.section == SEED_SECTION)
-    texts = [passage.text] + [passage.text[start:end] for start, end in sentence_spans(passage.text)]
-    readings = StanceClassifier.from_model(model, tokenizer, max_length).predict([(text, SEED_CLAIM) for text in texts])
-    best = max(readings, key=decisiveness)
+    passage = next((p for p in split_passages(document) if p.section == SEED_SECTION), None)
+    if passage is None:
+        return None
+    readings = stance_readings([SEED_CLAIM], [[SearchHit(passage, 1.0, 0)]], sentence_passages=1)
+    probabilities = StanceClassifier.from_model(model, tokenizer).predict([reading.pair for reading in readings])
+    best = {label: round(float(p), 4) for label, p in max(probabilities, key=decisiveness).items()}
+    stance = max(best, key=best.get)
+    verdict, _ = rule_verdict([Evidence(document.doc_id, None, None, passage.text, passage.start, passage.end, 1.0, 1, stance, best)])
     return {
         "claim": SEED_CLAIM,
         "passage": f"{document.doc_id}, {SEED_SECTION}",
-        "stance": max(best, key=best.get),
-        "stance_probs": {label: round(float(p), 4) for label, p in best.items()},
+        "stance": stance,
+        "stance_probs": best,
+        "rule_verdict": verdict,
     }
 
 
@@ -306,7 +316,7 @@ def run(config: TrainingConfig) -> dict:
         "steps": steps,
         "epochs_trained": epochs_trained,
         "evaluation": evaluation,
-        "seed_check": seed_check(model, tokenizer, config.max_length),
+        "seed_check": seed_check(model, tokenizer),
         "hardware": hardware_description(training_device()),
         "seconds": round(time.time() - started, 1),
         "previous_stage": previous,
@@ -350,7 +360,7 @@ def average_models(members: list[tuple[Path, float]], output_dir: Path, pairs_di
     average.eval()
     tokenizer = AutoTokenizer.from_pretrained(members[0][0])
     save_fp16(average, tokenizer, output_dir)
-    report: dict = {"members": [], "seed_check": seed_check(average, tokenizer, TrainingConfig.max_length)}
+    report: dict = {"members": [], "seed_check": seed_check(average, tokenizer)}
     for path, weight in members:
         report["members"].append({"path": str(path), "weight": weight, "report": model_record(path)})
     if pairs_dir is not None:
@@ -366,11 +376,25 @@ def average_models(members: list[tuple[Path, float]], output_dir: Path, pairs_di
     return report
 
 
+def seed_warning(report: dict) -> str | None:
+    """A warning when a trained or averaged model would break the README's seed scenario."""
+    check = report.get("seed_check")
+    if check is None or check["rule_verdict"] == "supported":
+        return None
+    return (
+        f"WARNING: this model reads the README's seed claim as {check['stance']} ({check['rule_verdict']}): the seed scenario fails with it"
+    )
+
+
 def _seed_line(check: dict | None) -> str:
     if check is None:
         return "not checked (the treaty was not beside the code)."
-    verdict = "as it should" if check["stance"] == "supports" else "**not supports: the README's seed scenario fails with this model**"
-    return f"{check['stance']} (P(supports) {check['stance_probs']['supports']:.2f}), {verdict}."
+    outcome = (
+        f"{check['stance']} (P(supports) {check['stance_probs']['supports']:.2f}), and the fixed rule's verdict {check['rule_verdict']}"
+    )
+    if check["rule_verdict"] != "supported":
+        return f"{outcome}: **the README's seed scenario fails with this model**."
+    return f"{outcome}, as it should (fp32; the service's int8 differs by a few hundredths)."
 
 
 def _stage_options(config: dict, first: bool) -> str:
@@ -456,7 +480,7 @@ Claim-level verdict accuracy through the whole pipeline is measured separately
 (`scripts/evaluate.py`, `docs/benchmarks.md`).
 
 The README's seed claim against Article 5 of the shipped North Atlantic Treaty, read as the service
-reads its best passage: {_seed_line(report.get("seed_check"))}
+reads its best passage, before a verdict head is fitted: {_seed_line(report.get("seed_check"))}
 
 ## Limits
 

@@ -193,20 +193,33 @@ def test_a_card_names_the_average_a_run_continued_from(tmp_path):
     assert "started from a weight average of runs (0.7 x" in card and "`--init-from <previous stage>" in card
 
 
-def test_every_trained_or_averaged_model_is_checked_on_the_readme_seed_claim(tmp_path):
+def test_every_trained_or_averaged_model_is_checked_on_the_readme_seed_claim_as_the_service_reads_it(tmp_path, shipped_index):
     import torch
     from conftest import SEED_TEXT
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from service.stance_training import SEED_CLAIM, seed_check, write_model_card
+    from service.pipeline import Pipeline
+    from service.stance_training import SEED_CLAIM, seed_check, seed_warning, write_model_card
 
     assert SEED_CLAIM in SEED_TEXT
     model, tokenizer = AutoModelForSequenceClassification.from_pretrained(MODEL_DIR).float(), AutoTokenizer.from_pretrained(MODEL_DIR)
-    check = seed_check(model, tokenizer, 256)
-    assert check["stance"] == "supports" and check["stance_probs"]["supports"] == pytest.approx(0.60, abs=0.05)  # fp32; int8: 0.63
+    check = seed_check(model, tokenizer)
+    assert (check["stance"], check["rule_verdict"]) == ("supports", "supported")
+
+    service = Pipeline(Settings(index_dir=shipped_index, stance_backend="torch"))  # fp32, as the check reads
+    service.warm_up()
+    try:
+        [result] = service.verify([SEED_CLAIM], 5).results
+    finally:
+        service.close()
+    article_5 = next(e for e in result.evidence if e.section == "Article 5" and e.doc_id == "north_atlantic_treaty_1949_en.md")
+    assert article_5.retrieval_rank == 1
+    assert article_5.stance_probs == pytest.approx(check["stance_probs"], abs=1e-3)
 
     with torch.no_grad():
         model.classifier.bias[model.config.label2id["supports"]] -= 20  # a model that never says supports
     report = json.loads((MODEL_DIR / "averaging.json").read_text())["members"][0]["report"]
-    write_model_card({**report, "seed_check": seed_check(model, tokenizer, 256)}, tmp_path)
+    failing = {**report, "seed_check": seed_check(model, tokenizer)}
+    assert "seed scenario fails" in seed_warning(failing)
+    write_model_card(failing, tmp_path)
     assert "the README's seed scenario fails with this model" in (tmp_path / "README.md").read_text(encoding="utf-8")

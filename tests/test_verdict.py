@@ -217,6 +217,7 @@ def test_without_a_head_the_rule_decides_and_the_log_says_so(caplog, tmp_path):
         (lambda data: data.update(heads={}), "one regression for each number of passages from 1 up"),
         (lambda data: data["heads"]["2"]["weights"][0].pop(), "must have 3 rows of 4 weights and 3 biases"),
         (lambda data: data["heads"]["1"]["biases"].pop(), "must have 3 rows of 2 weights and 3 biases"),
+        (lambda data: data.update(labels=["refuted", "refuted", "supported"]), "at least two labels, each once"),
         (lambda data: data.pop("heads"), "is not a verdict head"),
         (lambda data: data["heads"]["1"].update(weights="abc"), "is not a verdict head"),
     ],
