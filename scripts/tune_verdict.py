@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 
 from service.datasets import read_jsonl
-from service.evaluation import VERDICTS, dumped_evidence
+from service.evaluation import dumped_evidence
 from service.scoring import classification_report
-from service.verdict import decide
+from service.verdict import VERDICTS, decide
 
 PASSAGES = (1, 2, 3)
 STRONG = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)

@@ -1,7 +1,7 @@
 """Fitting the verdict head (service/verdict.py) on dev-split evaluation dumps (scripts/train_verdict.py).
 
 The stance model was trained on the train splits' claim-evidence pairs, so its outputs there
-are over-confident; the head is fitted on dev-split claims, which it never saw, and reported on
+are over-confident; the head is fitted on dev-split claims, which it was not trained on, and reported on
 test. scikit-learn (a development dependency) fits it; the service reads the stored weights.
 """
 
