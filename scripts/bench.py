@@ -131,7 +131,7 @@ def _readings(claims: list[str], index, embedder, top_k: int) -> list:
 
     settings = Settings()
     hits = retrieve(embedder, [(index, claims, top_k)])
-    return stance_readings(claims, hits, settings.verdict_passages if settings.sentence_evidence else 0)
+    return stance_readings(claims, hits, settings.sentence_passages)
 
 
 def _model_only(claims: list[str], index_dir: Path, top_k: int) -> dict:

@@ -43,10 +43,10 @@ def main() -> int:
             f"the dumps read different numbers of passages sentence by sentence ({sorted(read)}); dump them all with the same settings"
         )
     sentence_passages = read.pop()
-    service_reads = settings.verdict_passages if settings.sentence_evidence else 0
-    if sentence_passages != service_reads:
+    if sentence_passages != settings.sentence_passages:
         print(
-            f"note: the dumps read {sentence_passages} passage(s) sentence by sentence; the service reads {service_reads}", file=sys.stderr
+            f"note: the dumps read {sentence_passages} passage(s) sentence by sentence; the service reads {settings.sentence_passages}",
+            file=sys.stderr,
         )
     report = {"dev_out_of_fold": cross_validated(sets, sentence_passages, c=args.c)}
     head = fit_head([example for examples in sets.values() for example in examples], sentence_passages, c=args.c)

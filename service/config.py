@@ -54,3 +54,8 @@ class Settings(BaseSettings):
     batch_window_ms: float = Field(2.0, ge=0, description="how long the model worker waits for concurrent requests to join a batch")
     torch_threads: int | None = Field(None, ge=1)
     cors_origins: list[str] = []
+
+    @property
+    def sentence_passages(self) -> int:
+        """How many best-retrieved passages of a claim are also read sentence by sentence."""
+        return self.verdict_passages if self.sentence_evidence else 0

@@ -110,7 +110,7 @@ def evaluate_claims(
                     for e in result.evidence
                 ]
                 row = {"claim": claim.claim, "gold": claim.verdict, "gold_ids": claim.evidence_ids, "verdict": result.verdict}
-                read = {"sentence_passages": pipeline.settings.verdict_passages if pipeline.settings.sentence_evidence else 0}
+                read = {"sentence_passages": pipeline.settings.sentence_passages}
                 handle.write(json.dumps({**row, "confidence": result.confidence, **read, "evidence": evidence}) + "\n")
     gold = [c.verdict for c in claims]
     guess = [r.verdict for r in results]

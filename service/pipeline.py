@@ -182,8 +182,7 @@ class Pipeline:
         their own index, and every (passage, claim) reading classified in one stance pass."""
         claims = [claim for work in works for claim in work.claims]
         hits = retrieve(self.embedder, [(work.index, work.claims, work.top_k) for work in works])
-        sentence_passages = self.settings.verdict_passages if self.settings.sentence_evidence else 0
-        readings = stance_readings(claims, hits, sentence_passages)
+        readings = stance_readings(claims, hits, self.settings.sentence_passages)
         probabilities = self.stance.predict([reading.pair for reading in readings])
         best: dict[tuple[int, int], tuple[dict[str, float], tuple[int, int] | None]] = {}
         for reading, probs in zip(readings, probabilities, strict=True):
@@ -286,12 +285,11 @@ def load_verdict_head(settings: Settings) -> VerdictHead | None:
             settings.stance_model_dir,
         )
         return None
-    read = settings.verdict_passages if settings.sentence_evidence else 0
-    if read != head.sentence_passages:
+    if settings.sentence_passages != head.sentence_passages:
         logger.warning(
             "the verdict head was fitted on claims whose %d best passage(s) were read sentence by sentence; the service reads %d",
             head.sentence_passages,
-            read,
+            settings.sentence_passages,
         )
     if head.stance_backend is not None and (head.stance_backend == "onnx-int8") != (settings.stance_backend == "onnx-int8"):
         logger.warning(

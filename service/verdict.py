@@ -133,7 +133,8 @@ class VerdictHead:
         ]
         top = max(logits)
         exps = [math.exp(logit - top) for logit in logits]
-        return {label: e / sum(exps) for label, e in zip(self.labels, exps, strict=True)}
+        total = sum(exps)
+        return {label: e / total for label, e in zip(self.labels, exps, strict=True)}
 
     @classmethod
     def load(cls, model_dir: Path) -> VerdictHead | None:
