@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from service.datasets import default_data_dir
-from service.stance_training import TrainingConfig, run, save_split_pairs, seed_warning
+from service.stance_training import TrainingConfig, base_description, run, save_split_pairs, seed_warning
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -45,7 +45,7 @@ def main() -> None:
         help="stop training after this long (data, saving and evaluation not counted), the learning rate decayed to zero by then",
     )
     parser.add_argument("--hard-neutrals", type=int, default=TrainingConfig.hard_neutrals, help="mined neutrals per FEVER claim")
-    parser.add_argument("--base", type=Path, default=None, help="a local all-MiniLM-L6-v2 folder instead of the packaged one")
+    parser.add_argument("--base", type=Path, default=None, help="a local base model folder (e.g. all-mpnet-base-v2)")
     parser.add_argument("--pairs", type=Path, default=None, help="train on the pair files --write-pairs saved instead of collecting them")
     parser.add_argument("--write-pairs", type=Path, default=None, help="collect every split's pairs into this folder and stop")
     args = parser.parse_args()
@@ -66,6 +66,7 @@ def main() -> None:
         time_budget_minutes=args.time_budget_minutes,
         hard_neutrals=args.hard_neutrals,
         base_model_dir=args.base,
+        **({"base_model": base_description(args.base)} if args.base is not None else {}),
         pairs_dir=args.pairs,
     )
     if args.write_pairs is not None:

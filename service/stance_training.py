@@ -178,6 +178,13 @@ def collect_pairs(config: TrainingConfig, split: str, pairs: list[StancePair]) -
     return snli[config.snli_skip : config.snli_skip + config.snli_pairs] + kept
 
 
+def base_description(folder: Path) -> str:
+    """How a model card names a local base folder: its name, architecture and size."""
+    config = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
+    size = f"{config.get('num_hidden_layers')} layers of width {config.get('hidden_size')}"
+    return f"{Path(folder).name} (local folder; {config.get('model_type')}, {size})"
+
+
 def train(config: TrainingConfig, train_pairs: list[StancePair]):
     """Fine-tune MiniLM with a 3-way classification head; returns (model, tokenizer, steps taken,
     epochs trained)."""

@@ -193,6 +193,13 @@ def test_a_card_names_the_average_a_run_continued_from(tmp_path):
     assert "started from a weight average of runs (0.7 x" in card and "`--init-from <previous stage>" in card
 
 
+def test_a_card_names_a_local_base_by_its_architecture():
+    from service.embedding import packaged_embedding_model_path
+    from service.stance_training import base_description
+
+    assert base_description(packaged_embedding_model_path()) == "model (local folder; bert, 6 layers of width 384)"
+
+
 def test_every_trained_or_averaged_model_is_checked_on_the_readme_seed_claim_as_the_service_reads_it(tmp_path, shipped_index):
     import torch
     from conftest import SEED_TEXT
