@@ -1,6 +1,8 @@
 """A plain-text view of submitted text that keeps every offset: markup and list bullets blanked out.
 
-`mask` returns a string as long as the input in which HTML-ish tags, comments, list bullets,
+`mask` returns a string as long as the input in which character entities between words read as
+the character they stand for ("2023 &amp; 2024" as "2023     & 2024", "&lt;p&gt;" as a tag), and
+HTML-ish tags, comments, scripts and styles, list bullets,
 transcript speaker labels (two or more lines opening with "MS. JEAN-PIERRE:", "Q:"...) and long
 runs of symbols are spaces, and so are invisible format characters (zero-width spaces, bidi
 marks, byte-order marks) except inside a word; a run of 100 characters without a space gets
@@ -13,10 +15,13 @@ from __future__ import annotations
 import html
 import re
 
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_SCRIPT = re.compile(r"<(script|style)\b[^>]{0,1000}>.*?(?:</\1\s*>|\Z)", re.S | re.I)
 _TAG = re.compile(r"<!--.*?(?:-->|\Z)|</?([A-Za-z][A-Za-z0-9:-]{0,30})(?:\s[^<>]{0,1000})?/?>", re.S)
 _BLOCK_TAGS = {
     "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "footer", "h1", "h2", "h3",
-    "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
+    "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "script", "section", "style", "table", "td", "th",
+    "tr", "ul",
 }  # fmt: skip
 _BULLET = re.compile(r"^[ \t]*(?:[-*+•◦▪▫‣⁃·–—]|\(?\d{1,3}[.)]|\(?[a-z][)])(?=[ \t])", re.M)
 _SPEAKER = re.compile(r"^[ \t]*([^\W\d_][\w'’.-]*(?:[ \t]+[\w'’.-]+){0,3})(?:[ \t]*\([^()\n]{1,40}\))?:(?=[ \t])", re.M)
@@ -33,11 +38,12 @@ _UNBROKEN = re.compile(r"\S{100}")  # longer than any word: spaCy's tokenizer ca
 
 
 def mask(text: str) -> tuple[str, list[int]]:
-    """`text` with tags, comments, bullets, speaker labels, symbol runs and invisible characters between words
-    replaced by spaces, long runs broken by one, and the offsets where a block ends."""
+    """`text` with entities decoded, tags, comments, scripts, styles, bullets, speaker labels, symbol runs and
+    invisible characters between words replaced by spaces, long runs broken by one, and the offsets where a block ends."""
+    text = _entities_decoded(text)
     masked = list(text)
     breaks = [match.start() for match in _BLANK_LINE.finditer(text)]
-    for match in _TAG.finditer(text):
+    for match in (*_SCRIPT.finditer(text), *_TAG.finditer(text)):
         masked[match.start() : match.end()] = " " * (match.end() - match.start())
         if match.group(1) and match.group(1).lower() in _BLOCK_TAGS:
             breaks.append(match.start())
@@ -49,6 +55,29 @@ def mask(text: str) -> tuple[str, list[int]]:
     for match in _UNBROKEN.finditer(text):
         masked[match.end() - 1] = " "
     return "".join(masked), sorted(breaks)
+
+
+def _entities_decoded(text: str) -> str:
+    """`text` with each character entity that is not inside a word replaced by the character it stands for,
+    padded with spaces on the side away from the word it touches; a space or an invisible character becomes
+    spaces. Inside a word ("AT&amp;T") an entity stays: spaces would split the word. `plain` decodes it."""
+    decoded = list(text)
+    for match in _ENTITY.finditer(text):
+        character = html.unescape(match.group())
+        if len(character) != 1:  # not an entity HTML knows
+            continue
+        width = match.end() - match.start()
+        after_word = match.start() > 0 and text[match.start() - 1].isalnum()
+        if character.isspace() or _INVISIBLE_ANYWHERE.fullmatch(character):
+            replacement = " " * width
+        elif after_word and match.end() < len(text) and text[match.end()].isalnum():
+            continue
+        elif after_word:
+            replacement = character + " " * (width - 1)
+        else:
+            replacement = " " * (width - 1) + character
+        decoded[match.start() : match.end()] = replacement
+    return "".join(decoded)
 
 
 def _speaker_labels(text: str) -> list[re.Match]:

@@ -14,7 +14,7 @@ def test_tags_comments_and_bullets_become_spaces_of_the_same_length():
     text = "<p class='x'>NATO &amp; the EU</p><!-- note -->\n- one\n• two\n1. three\n(a) four"
     masked, _ = mask(text)
     assert len(masked) == len(text)
-    assert masked.split() == ["NATO", "&amp;", "the", "EU", "one", "two", "three", "four"]
+    assert masked.split() == ["NATO", "&", "the", "EU", "one", "two", "three", "four"]
 
 
 def test_blocks_end_at_blank_lines_block_tags_and_list_items():
@@ -33,6 +33,25 @@ def test_symbol_runs_are_blanked_and_unbroken_runs_broken():
 def test_text_that_only_looks_like_markup_is_kept():
     assert spans("a < b and c > d; x -y") == ["a < b and c > d; x -y"]
     assert spans("") == [] and spans("<p></p>\n\n") == []
+
+
+def test_entities_between_words_read_as_their_characters_and_escaped_tags_as_tags():
+    text = "&nbsp;&lt;div&gt; NATO&#39;s budget rose 12% in 2023 &amp; allies agreed &#8212; &quot;again&quot;.&lt;/div&gt;"
+    masked, breaks = mask(text)
+    assert len(masked) == len(text)
+    assert masked.split() == ["NATO&#39;s", "budget", "rose", "12%", "in", "2023", "&", "allies", "agreed", "—", '"again"', "."]
+    assert [plain(masked[start:end]) for start, end in blocks(masked, breaks)] == [
+        'NATO\'s budget rose 12% in 2023 & allies agreed — "again".'
+    ]  # one sentence: the semicolon of "&amp;" no longer ends a clause
+    assert mask("a &lt; b and c &gt; d")[0].split() == ["a", "<", "b", "and", "c", ">", "d"]
+
+
+def test_scripts_and_styles_are_blanked_whole():
+    assert spans("<style>p {color: red}</style><p>NATO has 32 members.</p><script>var x = 1;</script>Done.") == [
+        "NATO has 32 members.",
+        "Done.",
+    ]
+    assert spans("Text. <SCRIPT type='x'>if (a<b) { never closed") == ["Text."]
 
 
 def test_plain_decodes_entities_and_collapses_whitespace():
