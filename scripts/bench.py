@@ -10,7 +10,7 @@
   ratio (model-only time / end-to-end time);
 - a naive pipeline with the same models doing the same work (`SentenceTransformer.encode`
   per claim, a flat FAISS search each, `CrossEncoder.predict` per pair) and our speed-up, beside
-  the limit's own speed-up over it: the most any pipeline running these forward passes can gain;
+  the limit's own speed-up over it: what the service would reach if it lost nothing around the forward passes;
 - index build passages/s against the bare embedding throughput of the same passages (best of 3 each, alternated).
 """
 

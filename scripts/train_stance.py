@@ -1,4 +1,4 @@
-"""Train the stance cross-encoder from the packaged MiniLM weights; see models/stance-minilm/README.md."""
+"""Train the stance cross-encoder from the packaged MiniLM weights (or another base, `--base`); see models/stance-minilm/README.md."""
 
 from __future__ import annotations
 
@@ -49,6 +49,8 @@ def main() -> None:
     parser.add_argument("--pairs", type=Path, default=None, help="train on the pair files --write-pairs saved instead of collecting them")
     parser.add_argument("--write-pairs", type=Path, default=None, help="collect every split's pairs into this folder and stop")
     args = parser.parse_args()
+    if args.base is not None and args.init_from is not None:
+        parser.error("--init-from continues a trained model: its base is that model's, so --base would be ignored")
     config = TrainingConfig(
         data_dir=args.data_dir,
         output_dir=args.out,

@@ -101,7 +101,7 @@ def _speed(report: dict) -> str:
     build = report.get("index_build", {})
     limit_row = ""
     if "limit_over_naive" in report:
-        limit = "the model-only limit over the naive pipeline (the most any pipeline over these forward passes gains)"
+        limit = "the model-only limit over the naive pipeline (the speed-up at an efficiency of 1)"
         limit_row = f"| {limit} | {report['limit_over_naive']}x |\n"
     return (
         f"## Speed (`scripts/bench.py`, {report.get('cpus')} cores, top_k {report.get('top_k')})\n\n"

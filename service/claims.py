@@ -15,7 +15,7 @@ from pathlib import Path
 from service import language
 from service.checkworthiness import CheckworthinessModel
 from service.errors import NotLoaded
-from service.markup import blocks, mask, plain
+from service.markup import blocks, mask, plain, widened
 from service.onnx_session import ClassifierBackend
 from service.standalone import Context, Derived, standalone_claims
 
@@ -105,7 +105,7 @@ class ClaimExtractor:
             for start, end in blocks(masked, breaks):
                 doc = self._nlp.make_doc(masked[start:end])
                 if (other := language.foreign_language(doc[:])) is not None:
-                    extractions[number].skipped.append(_not_english(start, end, other))
+                    extractions[number].skipped.append(_not_english(text, start, end, other))
                 else:
                     english.append((number, start, doc))
         found: list[tuple[int, int, Derived]] = []  # (text number, offset of the block, claim)
@@ -116,14 +116,16 @@ class ClaimExtractor:
                 if sentence is None:
                     continue
                 if (other := language.foreign_language(sentence)) is not None:
-                    extractions[number].skipped.append(_not_english(offset + sentence.start_char, offset + sentence.end_char, other))
+                    extractions[number].skipped.append(
+                        _not_english(texts[number], offset + sentence.start_char, offset + sentence.end_char, other)
+                    )
                 else:
                     claims = standalone_claims(sentence, contexts[number])
                     found += [(number, offset, claim) for claim in claims if any(c.isalnum() for c in claim.checked_as)]
         if found:
             scores = self.scorer.predict([plain(claim.span.text) for _, _, claim in found])
             for (number, offset, derived), score in zip(found, scores, strict=True):
-                start, end = offset + derived.span.start_char, offset + derived.span.end_char
+                start, end = widened(texts[number], offset + derived.span.start_char, offset + derived.span.end_char)
                 claim = Claim(texts[number][start:end], start, end, round(float(score), 4), derived.checked_as, derived.attribution)
                 extractions[number].claims.append(claim)
         for extraction in extractions:
@@ -139,5 +141,5 @@ def _content(sentence):
     return sentence.doc[tokens[0].i : tokens[-1].i + 1]
 
 
-def _not_english(start: int, end: int, other: str) -> Skipped:
-    return Skipped(start, end, NOT_ENGLISH, f"looks like {other}; only English text is checked")
+def _not_english(text: str, start: int, end: int, other: str) -> Skipped:
+    return Skipped(*widened(text, start, end), NOT_ENGLISH, f"looks like {other}; only English text is checked")

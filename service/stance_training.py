@@ -186,8 +186,8 @@ def base_description(folder: Path) -> str:
 
 
 def train(config: TrainingConfig, train_pairs: list[StancePair]):
-    """Fine-tune MiniLM with a 3-way classification head; returns (model, tokenizer, steps taken,
-    epochs trained)."""
+    """Fine-tune the base model (the packaged MiniLM unless `base_model_dir`), or continue `init_from`, with a 3-way
+    classification head; returns (model, tokenizer, steps taken, epochs trained)."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 

@@ -102,6 +102,13 @@ def test_markup_and_bullets_stay_out_of_the_spans(extractor):
     assert [c.text for c in extractor.extract(numbered).claims] == ["Finland joined NATO in 2023", "Sweden joined in 2024"]
 
 
+def test_entities_stay_whole_in_the_spans_and_read_as_their_characters(extractor):
+    text = "Trump called climate change &quot;a hoax&quot; in 2012 &amp; again in 2016.<script>var x = 1;</script>"
+    [claim] = extractor.extract(text).claims
+    assert claim.text == "Trump called climate change &quot;a hoax&quot; in 2012 &amp; again in 2016."
+    assert claim.checked_as == 'Trump called climate change "a hoax" in 2012 & again in 2016.'
+
+
 def test_text_in_another_language_is_skipped_with_the_reason(extractor):
     german = "Die NATO wurde 1949 in Washington gegründet. Sie hat heute 32 Mitglieder und ihren Sitz in Brüssel."
     text = f"Finland joined NATO in April 2023.\n\n{german}"
@@ -124,6 +131,7 @@ FRAGMENTS = [
     "Stoltenberg said that Ukraine must prevail.", "“Ukraine must prevail,” he said.", "According to NATO, Finland joined in 2023.",
     "Its headquarters are in Brussels", "the treaty", "and", ";", ",", ".", "?", "\"", "'", "«", "»", "—", "…",
     "- ", "• ", "1. ", "(a) ", "<p>", "</p>", "<br/>", "<li>", "<", ">", "</", "<!--", "-->", "&amp;", "&nbsp;", "&",
+    "&quot;", "&#39;", "&lt;", "&gt;", "&shy;", "&#8212;", "<script>", "</script>", "<style>",
     " ", "  ", "\n", "\n\n", "\t", "\r\n", "\u200f", "\u202e", "\u200b", "\xa0", "😀", "é", "Die NATO wurde 1949 gegründet.",
     "НАТО было основано в 1949 году.", "北大西洋公约组织", "حلف الناتو",
 ]  # fmt: skip

@@ -31,6 +31,12 @@ def tokenize():
         "Pursuant to the International Emergency Economic Powers Act (50 U.S.C. 1701 et seq.)",
         "SARS-CoV-2 infects hNPCs, neurospheres and brain organoids.",
         "The treaties were signed and ratified by the parliaments that took part.",
+        "Mohammed bin Salman met Joe Biden.",
+        "The café served naïve résumé writers.",
+        "The app lets users livestream gameplay.",
+        "ngl the covid vax rollout was a mess",
+        "pfizer sued moderna",
+        "Vaccines work #vaccineswork #getvaccinated #stayhome",
     ],
 )
 def test_english_and_short_or_mixed_text_passes(tokenize, text):
@@ -41,6 +47,7 @@ def test_english_and_short_or_mixed_text_passes(tokenize, text):
     ("text", "language"),
     [
         ("Die NATO wurde 1949 in Washington gegründet.", "German"),
+        ("Im Jahr der Krise stieg die Zahl der Arbeitslosen.", "German"),
         ("La OTAN fue fundada en 1949 en Washington.", "Spanish"),
         ("La NATO è stata fondata nel 1949 a Washington.", "Italian"),
         ("De NAVO werd in 1949 opgericht en heeft nu 32 leden.", "Dutch"),

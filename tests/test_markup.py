@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.markup import blocks, mask, plain
+from service.markup import blocks, mask, plain, widened
 
 
 def spans(text: str) -> list[str]:
@@ -35,15 +35,15 @@ def test_text_that_only_looks_like_markup_is_kept():
     assert spans("") == [] and spans("<p></p>\n\n") == []
 
 
-def test_entities_between_words_read_as_their_characters_and_escaped_tags_as_tags():
-    text = "&nbsp;&lt;div&gt; NATO&#39;s budget rose 12% in 2023 &amp; allies agreed &#8212; &quot;again&quot;.&lt;/div&gt;"
+def test_entities_between_words_read_as_their_characters():
+    text = "&nbsp;NATO&#39;s budget rose 12% in 2023 &amp; allies agreed &#8212; &quot;again&quot;."
     masked, breaks = mask(text)
     assert len(masked) == len(text)
     assert masked.split() == ["NATO&#39;s", "budget", "rose", "12%", "in", "2023", "&", "allies", "agreed", "—", '"again"', "."]
     assert [plain(masked[start:end]) for start, end in blocks(masked, breaks)] == [
         'NATO\'s budget rose 12% in 2023 & allies agreed — "again".'
     ]  # one sentence: the semicolon of "&amp;" no longer ends a clause
-    assert mask("a &lt; b and c &gt; d")[0].split() == ["a", "<", "b", "and", "c", ">", "d"]
+    assert mask("a &lt; b and c &gt; d")[0].split() == ["a", "&lt;", "b", "and", "c", "&gt;", "d"]  # never markup
 
 
 def test_scripts_and_styles_are_blanked_whole():
@@ -51,7 +51,32 @@ def test_scripts_and_styles_are_blanked_whole():
         "NATO has 32 members.",
         "Done.",
     ]
-    assert spans("Text. <SCRIPT type='x'>if (a<b) { never closed") == ["Text."]
+    assert spans("<p>Text.</p><SCRIPT type='x'>if (a<b) {}</script >") == ["Text."]
+
+
+def test_markup_that_is_only_mentioned_or_escaped_keeps_the_text_after_it():
+    for text in (
+        "Sites load &lt;script src=x&gt; tags. Finland joined NATO in 2023.",
+        "HTML comments look like &lt;!-- this --&gt; in source. NATO has 32 members.",
+        "Use the <style> element sparingly. NATO has 32 members.",
+        "<style-guide>Be brief.</style-guide> NATO has 32 members.",
+    ):
+        assert "NATO" in " ".join(mask(text)[0].split()[-4:]) and len(spans(text)) == 1
+
+
+def test_an_entity_inside_a_word_stays_whole():
+    for word in ("AT&amp;T", "Bundes&shy;wehr", "NA&#8203;TO"):
+        assert mask(word)[0] == word
+    assert plain("Bundes&shy;wehr") == "Bundeswehr"
+
+
+def test_a_span_that_ends_inside_an_entity_is_widened_to_the_whole_entity():
+    text = "He said &quot;NATO grew&quot; twice."
+    masked, _ = mask(text)
+    start, end = masked.index('"'), masked.rindex('"') + 1  # the quotes sit at one end of each entity
+    assert text[start:end] != "&quot;NATO grew&quot;"
+    start, end = widened(text, start, end)
+    assert text[start:end] == "&quot;NATO grew&quot;"
 
 
 def test_plain_decodes_entities_and_collapses_whitespace():
