@@ -8,7 +8,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.onnx_session import ClassifierBackend
-from service.verdict import STRONG_STANCE, VERDICT_PASSAGES
+from service.verdict import MIN_RELEVANCE, STRONG_STANCE, VERDICT_PASSAGES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +44,9 @@ class Settings(BaseSettings):
         ge=1,
         le=50,
         description="best-retrieved passages read sentence by sentence; without a verdict head, those that vote",
+    )
+    min_relevance: float = Field(
+        MIN_RELEVANCE, ge=-1.0, le=1.0, description="retrieval score (cosine) below which a passage counts as neutral for the verdict"
     )
     strong_stance: float = Field(
         STRONG_STANCE, ge=0.0, le=1.0, description="without a verdict head, the stance probability from which evidence counts as strong"

@@ -194,7 +194,16 @@ class Pipeline:
             results = []
             for claim in work.claims:
                 evidence = [self._evidence(work.index, hit, rank + 1, *best[(number, rank)]) for rank, hit in enumerate(hits[number])]
-                result = decide(claim, None, None, evidence, self.settings.verdict_passages, self.settings.strong_stance, self.verdict_head)
+                result = decide(
+                    claim,
+                    None,
+                    None,
+                    evidence,
+                    self.settings.verdict_passages,
+                    self.settings.strong_stance,
+                    self.verdict_head,
+                    self.settings.min_relevance,
+                )
                 result.checked_as = claim
                 results.append(result)
                 number += 1

@@ -58,6 +58,16 @@ def test_seed_scenario_refuted_claim(client):
     assert any(e["doc_id"] == NATO_DOC and "armed attack against one or more of them" in e["text"] for e in conflicting)
 
 
+OFF_TOPIC = ["the", "asdf qwerty", "The moon is made of cheese.", "Those are three false statements in a row, folks."]
+
+
+@pytest.mark.parametrize("claim", OFF_TOPIC)
+def test_a_claim_the_reference_texts_are_not_about_gets_not_enough_info(client, claim):
+    result = client.post("/v1/verify", json={"claim": claim}).json()
+    assert result["verdict"] == "not_enough_info"
+    assert all(e["retrieval_score"] < 0.25 for e in result["evidence"])  # so none of them counted
+
+
 def test_evidence_offsets_locate_text_in_the_source_document(client, shipped_index):
     result = client.post(
         "/v1/verify", json={"claim": "Members of the United Nations settle disputes by peaceful means.", "top_k": 3}

@@ -86,9 +86,18 @@ def test_by_default_the_best_ranked_passage_alone_decides():
 
 def test_only_the_best_retrieved_passages_vote():
     close = [evidence(0.05, 0.05, retrieval=0.8 - i / 10) for i in range(3)]
-    far_but_decisive = evidence(0.95, 0.01, retrieval=0.1)
+    far_but_decisive = evidence(0.95, 0.01, retrieval=0.3)
     assert decide("claim", None, None, [*close, far_but_decisive], verdict_passages=3).verdict == "not_enough_info"
     assert decide("claim", None, None, [*close, far_but_decisive], verdict_passages=4).verdict == "supported"
+
+
+def test_a_passage_below_the_relevance_floor_counts_as_neutral_and_keeps_the_stance_it_was_read_with():
+    on_topic = evidence(0.05, 0.05, retrieval=0.3, doc="on topic")
+    off_topic = evidence(0.95, 0.01, retrieval=0.2, doc="off topic")
+    result = decide("claim", None, None, [off_topic, on_topic], verdict_passages=2)
+    assert result.verdict == "not_enough_info"
+    assert [(e.doc_id, e.stance) for e in result.evidence] == [("on topic", "neutral"), ("off topic", "supports")]
+    assert decide("claim", None, None, [off_topic, on_topic], verdict_passages=2, min_relevance=0.1).verdict == "supported"
 
 
 def test_evidence_is_ordered_decisive_first_then_by_retrieval():
