@@ -5,7 +5,9 @@ applied in 2022, and the alliance refused a timetable" gives two), each with the
 from and the text it is checked as:
 
 - reported speech ("Stoltenberg said that Ukraine must prevail", "according to NATO, ...") is
-  checked as what was reported, with the speaker kept as its attribution;
+  checked as what was reported, with the speaker kept as its attribution, unless the speaker is a
+  text ("Article 5 says ...", "the treaty states ...", "it stipulates ..."): what a text says is
+  itself the claim, and the reference documents are texts;
 - a subject pronoun ("It has 32 members", "Its headquarters ...") is replaced by the entity that
   was the subject of the clause before, and a reference such as "the alliance" or "the treaty"
   by the nearest fitting entity named in the last few clauses.
@@ -17,6 +19,7 @@ rewritten. A sentence too long to be one claim is cut at punctuation into pieces
 from __future__ import annotations
 
 import itertools
+import re
 from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -40,6 +43,11 @@ DESCRIPTIONS = {
     **dict.fromkeys(("alliance", "organisation", "organization", "bloc", "agency", "coalition", "company"), frozenset({"ORG"})),
     **dict.fromkeys(("treaty", "charter", "convention", "agreement", "accord", "pact", "constitution"), frozenset({"LAW"})),
 }
+TEXTS = {
+    "act", "agreement", "article", "accord", "chapter", "charter", "clause", "constitution", "convention", "declaration", "law",
+    "pact", "paragraph", "preamble", "protocol", "provision", "resolution", "section", "statute", "text", "treaty",
+}  # fmt: skip
+_PART_OF_A_TEXT = re.compile(r"(?:article|chapter|clause|paragraph|section|annex|part)\b", re.I)
 _CUT_AFTER = {",", ";", ":", "—", "–", ")"}
 _CLOSE_QUOTE = {",", '"', "'", "”", "’", "»"}
 
@@ -81,7 +89,8 @@ class Context:
     def description(self, head: str, labels: frozenset[str]) -> Referent | None:
         """The nearest clause's subject that fits "the <head>", else its last fitting entity."""
         for subject, entities in reversed(self._clauses):
-            fitting = [e for e in ([subject] if subject else []) + entities[::-1] if e.label in labels or head in e.text.lower().split()]
+            named = [e for e in ([subject] if subject else []) + entities[::-1] if not _PART_OF_A_TEXT.match(e.text)]  # not "Article 13"
+            fitting = [e for e in named if e.label in labels or head in e.text.lower().split()]
             if fitting:
                 return fitting[0]
         return None
@@ -101,10 +110,10 @@ def _standalone(clause: Span, head: Token, context: Context, derived: bool) -> D
     doc = clause.doc
     (start, end), root, attribution = (clause.start, clause.end), head, None
     replacements: dict[int, tuple[int, str]] = {}  # first token -> (end token, replacement)
-    if (reported := _reported(clause, head)) is not None:
+    if (reported := _reported(clause, head)) is not None and not _a_text(reported[1], context):
         (start, end), speaker, root = reported
         attribution, derived = plain(_pronoun_resolved(speaker, context)), True
-    elif (according := _according_to(clause, head)) is not None:
+    elif (according := _according_to(clause, head)) is not None and not _a_text(according[1], context):
         (cut_start, cut_end), speaker = according
         replacements[cut_start] = (cut_end, "")
         attribution = plain(speaker.text)
@@ -138,7 +147,10 @@ def _contracted(token) -> bool:
 
 
 def _expletive(verb) -> bool:
-    """Whether "it" as the subject of `verb` likely points at no entity: "it is hard to say that ...", "it's Iran"."""
+    """Whether "it" as the subject of `verb` likely points at no entity: "it is hard to say that ...", "it's Iran";
+    not when it says something ("it states that ..."), as a text or a body does."""
+    if lemma(verb) in SPEECH_VERBS and any(c.dep_ == "nsubj" and c.lower_ == "it" for c in verb.children):
+        return False
     copula = lemma(verb) == "be"
     return any(c.dep_ in ("ccomp", "xcomp", "csubj") or (copula and c.dep_ == "attr" and pos(c) == "PROPN") for c in verb.children)
 
@@ -252,6 +264,18 @@ def _according_to(clause, head):
                 start -= 1
             return (start, end), _trimmed(doc[source.left_edge.i : source.right_edge.i + 1])
     return None
+
+
+def _a_text(speaker: Span, context: Context) -> bool:
+    """Whether the speaker of reported speech is a text ("Article 5 of the treaty", "the Charter"), or a
+    lone "it"/"this" that is one or that the context cannot resolve to a person or body."""
+    root = speaker.root
+    if lemma(root) in TEXTS or root.ent_type_ == "LAW":
+        return True
+    if len(speaker) == 1 and root.lower_ in ("it", "this"):
+        found = _lookup_pronoun(root, context)
+        return found is None or found.label == "LAW" or any(word in TEXTS for word in found.text.lower().split())
+    return False
 
 
 def _pronoun_resolved(tokens: Span, context: Context) -> str:

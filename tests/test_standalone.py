@@ -45,6 +45,17 @@ def test_reported_speech_is_checked_as_its_content_with_the_speaker(nlp):
         ("Jens Stoltenberg spoke in Oslo. He said that the alliance would not rush.", "The alliance would not rush", "Jens Stoltenberg"),
         ("Finland joined NATO in April 2023. The alliance now has 32 members.", "NATO now has 32 members.", None),
         ("NATO was founded in 1949 in Washington. Its headquarters are in Brussels.", "NATO's headquarters are in Brussels.", None),
+        ("NATO was founded in 1949. It said that Ukraine must prevail.", "Ukraine must prevail", "NATO"),
+        (  # what a text says is the claim itself, and "it" is the text
+            "The North Atlantic Treaty is short. It states that an armed attack against one party is an attack against them all.",
+            "The North Atlantic Treaty states that an armed attack against one party is an attack against them all.",
+            None,
+        ),
+        (  # "the treaty" is not the article named before it
+            "The North Atlantic Treaty was signed in 1949. Article 13 allows withdrawal. The treaty has 14 articles.",
+            "The North Atlantic Treaty has 14 articles.",
+            None,
+        ),
     ],
 )
 def test_rewrites_of_the_last_claim(nlp, text, checked_as, attribution):
@@ -70,6 +81,10 @@ def test_a_split_clause_resolves_against_the_clause_before(nlp):
         "Stoltenberg did not say that Ukraine must prevail.",  # negated speech
         "Did Stoltenberg say that Ukraine must prevail?",  # a question
         "Ukraine formally applied to join the US-led alliance in September 2022.",
+        "Article 5 of the North Atlantic Treaty says an attack on one ally is an attack on all.",  # a text speaks
+        "According to Article 51, nothing in the Charter impairs the right of self-defence.",
+        "It states that an armed attack against one party is an attack against them all.",  # an "it" nothing resolves
+        "Article 13 allows withdrawal. The treaty has 14 articles.",  # an article is no treaty
     ],
 )
 def test_nothing_is_rewritten_without_enough_to_go_on(nlp, text):
