@@ -1,7 +1,7 @@
 """A plain-text view of submitted text that keeps every offset: markup and list bullets blanked out.
 
-`mask` returns a string as long as the input in which HTML-ish tags, comments, script and style
-elements, list bullets, transcript speaker labels (two or more lines opening with "MS. JEAN-PIERRE:",
+`mask` returns a string as long as the input in which HTML-ish tags (escaped ones too: "&lt;p&gt;"),
+comments, script and style elements, list bullets, transcript speaker labels (two or more lines opening with "MS. JEAN-PIERRE:",
 "Q:"...) and long runs of symbols are spaces, and so are invisible format characters (zero-width
 spaces, bidi marks, byte-order marks) except inside a word; a character entity between words reads
 as the character it stands for ("2023 &amp; 2024" as "2023     & 2024"); a run of 100 characters
@@ -19,6 +19,7 @@ _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]
 _ELEMENT_OPENING = re.compile(r"<(script|style)(?=[\s/>])[^<>]{0,1000}>", re.I)  # blanked with their content
 _KEPT_ENTITIES = {"<", ">"}  # "&lt;b&gt;" decoded would read as markup: left for `plain` to decode
 _TAG = re.compile(r"<!--.*?(?:-->|\Z)|</?([A-Za-z][A-Za-z0-9:-]{0,30})(?:\s[^<>]{0,1000})?/?>", re.S)
+_ESCAPED_TAG = re.compile(r"&lt;/?([A-Za-z][A-Za-z0-9:-]{0,30})(?:\s[^<>&]{0,200})?/?&gt;")  # "&lt;p&gt;": markup shown as text
 _BLOCK_TAGS = {
     "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "footer", "h1", "h2", "h3",
     "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
@@ -46,7 +47,7 @@ def mask(text: str) -> tuple[str, list[int]]:
     for start, end in _elements(text):
         masked[start:end] = " " * (end - start)
         breaks.append(start)
-    for match in _TAG.finditer(text):
+    for match in (*_TAG.finditer(text), *_ESCAPED_TAG.finditer(text)):
         masked[match.start() : match.end()] = " " * (match.end() - match.start())
         if match.group(1) and match.group(1).lower() in _BLOCK_TAGS:
             breaks.append(match.start())

@@ -64,6 +64,13 @@ def test_markup_that_is_only_mentioned_or_escaped_keeps_the_text_after_it():
         assert "NATO" in " ".join(mask(text)[0].split()[-4:]) and len(spans(text)) == 1
 
 
+def test_escaped_tags_are_markup_too():
+    assert spans("&lt;p&gt;NATO has 32 members.&lt;/p&gt;&lt;p class='x'&gt;It was founded in 1949.&lt;/p&gt;") == [
+        "NATO has 32 members.",
+        "It was founded in 1949.",
+    ]
+
+
 def test_an_entity_inside_a_word_stays_whole():
     for word in ("AT&amp;T", "Bundes&shy;wehr", "NA&#8203;TO"):
         assert mask(word)[0] == word
