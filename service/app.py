@@ -190,8 +190,16 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def validation_error(request: Request, error: RequestValidationError):
         problems = []
         for item in error.errors()[:5]:
-            where = ".".join(str(part) for part in item.get("loc", ()) if part != "body") or "body"
-            problems.append(f"{where}: {item.get('msg', 'invalid')}")
+            location = item.get("loc", ())
+            if item.get("type") == "json_invalid":
+                at = next((f" (the error is at character {part})" for part in location if isinstance(part, int)), "")
+                problems.append(f"the request body is not valid JSON{at}")
+                continue
+            where = ".".join(str(part) for part in location if part != "body") or "body"
+            message = item.get("msg", "invalid")
+            if where == "body" and item.get("type") in ("model_attributes_type", "dict_type"):
+                message += "; send a JSON object with the header content-type: application/json"
+            problems.append(f"{where}: {message}")
         return error_response(422, "invalid_request", "; ".join(problems))
 
     @app.exception_handler(StarletteHTTPException)

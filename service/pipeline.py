@@ -15,6 +15,7 @@ from service.config import Settings
 from service.embedding import Embedder
 from service.errors import InputTooLarge, InvalidInput, NotLoaded
 from service.index import ReferenceIndex, SearchHit
+from service.markup import plain
 from service.passages import sentence_spans
 from service.retrieval import retrieve
 from service.stance import StanceClassifier
@@ -310,11 +311,11 @@ def load_verdict_head(settings: Settings) -> VerdictHead | None:
 
 
 def _require_claims(claims: list[str]) -> None:
-    for claim in claims:
-        if not claim.strip():
-            raise InvalidInput("a claim is blank")
+    for number, claim in enumerate(claims):
+        if not plain(claim):
+            raise InvalidInput("a claim is blank" if len(claims) == 1 else f"claims.{number} is blank")
 
 
 def _require_text(text: str) -> None:
-    if not text.strip():
+    if not plain(text):  # whitespace, invisible characters and space entities alone
         raise InvalidInput("text is blank")

@@ -165,10 +165,13 @@ def test_check_of_text_without_checkworthy_claims_is_empty(client):
         ("/v1/claims", {"text": ""}),
         ("/v1/verify", {"claim": " \n "}),
         ("/v1/verify/batch", {"claims": ["fine claim", "  "]}),
+        ("/v1/check", {"text": "\u00a0\u2003\u200b&nbsp;"}),  # str.strip() leaves the zero-width space and the entity
     ],
 )
 def test_blank_input_is_422(client, path, body):
     assert_error(client.post(path, json=body), 422)
+    if path == "/v1/verify/batch":
+        assert assert_error(client.post(path, json=body), 422)["message"] == "claims.1 is blank"
 
 
 @pytest.mark.parametrize(
@@ -198,7 +201,12 @@ def test_unpaired_surrogate_is_422(client):
 
 def test_invalid_json_is_422(client):
     response = client.post("/v1/check", content=b'{"text": "abc"', headers={"content-type": "application/json"})
-    assert "JSON" in assert_error(response, 422)["message"]
+    assert assert_error(response, 422)["message"] == "the request body is not valid JSON (the error is at character 14)"
+
+
+def test_a_body_sent_without_the_json_content_type_is_422_saying_so(client):
+    response = client.post("/v1/verify", content=b'{"claim": "NATO has 32 members."}', headers={"content-type": "text/plain"})
+    assert "content-type: application/json" in assert_error(response, 422)["message"]
 
 
 def test_body_over_limit_is_413(client):
