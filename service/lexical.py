@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from functools import cache
 
 _TOKEN = re.compile(r"\w+")
+_DIVISIONS = frozenset({"article", "chapter", "section", "paragraph"})
+_NUMBER = re.compile(r"\d+|[ivxlc]+")
 
 
 @cache
@@ -24,9 +26,18 @@ def _stop_words() -> frozenset[str]:
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased word tokens without English stop words; single digits are kept ("Article 5")."""
+    """Lower-cased word tokens without English stop words; single digits are kept. A number that
+    numbers a division of a text is one token with it ("Article 12" gives "article", "article_12"), so
+    that "NATO has 12 members" does not match Article 12's heading, and "Article 12 says" does."""
     stop_words = _stop_words()
-    return [token for token in _TOKEN.findall(text.lower()) if token not in stop_words]
+    words = _TOKEN.findall(text.lower())
+    tokens = []
+    for i, word in enumerate(words):
+        if i > 0 and words[i - 1] in _DIVISIONS and _NUMBER.fullmatch(word):
+            tokens.append(f"{words[i - 1]}_{word}")
+        elif word not in stop_words:
+            tokens.append(word)
+    return tokens
 
 
 class LexicalIndex:

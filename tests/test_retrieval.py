@@ -16,7 +16,15 @@ CLAIMS = [
 
 
 def test_tokens_keep_single_digits_and_drop_stop_words():
-    assert tokenize("Under Article 5, an attack on one is an attack on ALL.") == ["under", "article", "5", "attack", "one", "attack", "all"]
+    assert tokenize("In 1949, an attack on one is an attack on ALL.") == ["1949", "attack", "one", "attack", "all"]
+    assert tokenize("under 5 flags") == ["under", "5", "flags"]
+
+
+def test_the_number_of_an_article_is_one_token_with_it():
+    assert tokenize("Under Article 5, see Chapter VII") == ["under", "article", "article_5", "see", "chapter", "chapter_vii"]
+    index = LexicalIndex(["### Article 12  The Parties may review the Treaty.", "The Parties number twelve states."])
+    assert index.search(["NATO has 12 members"], 2) == [[]]  # the bare number does not meet the heading
+    assert [row for row, _ in index.search(["Article 12 allows a review"], 2)[0]][:1] == [0]
 
 
 def test_bm25_ranks_the_passage_sharing_the_rare_words_first():
