@@ -10,7 +10,10 @@ from and the text it is checked as:
   itself the claim, and the reference documents are texts;
 - a subject pronoun ("It has 32 members", "Its headquarters ...") is replaced by the entity that
   was the subject of the clause before, and a reference such as "the alliance" or "the treaty"
-  by the nearest fitting entity named in the last few clauses.
+  by the nearest fitting entity named in the last few clauses;
+- a bare "Article 5" in a clause that names nothing else is completed with the text named in the
+  last few clauses ("Article 5 of the North Atlantic Treaty"): the reference documents may hold
+  several texts with an Article 5.
 
 Only the parse decides: where it gives no fitting clause structure or entity, nothing is
 rewritten. A sentence too long to be one claim is cut at punctuation into pieces, not rewritten.
@@ -95,6 +98,14 @@ class Context:
                 return fitting[0]
         return None
 
+    def document(self) -> Referent | None:
+        """The nearest text named in the last clauses ("the North Atlantic Treaty", "the UN Charter")."""
+        for subject, entities in reversed(self._clauses):
+            for entity in ([subject] if subject else []) + entities[::-1]:
+                if any(word in TEXTS for word in entity.text.lower().split()) and not _PART_OF_A_TEXT.match(entity.text):
+                    return entity
+        return None
+
 
 def standalone_claims(sentence: Span, context: Context) -> list[Derived]:
     """The claims of a spaCy sentence span (edges trimmed), in order; `context` is read and extended."""
@@ -131,13 +142,48 @@ def _standalone(clause: Span, head: Token, context: Context, derived: bool) -> D
         if (found := _description(token, context)) is not None:
             replacements[token.i - 1] = (token.i + 1, found.text)
             referent = found if token == subject else referent
-    context.add(referent, [Referent(e.text, e.label_) for e in clause.ents])
+    if (number := _bare_article_number(doc[start:end])) is not None and (document := context.document()) is not None:
+        replacements[number.i] = (number.i + 1, f"{number.text} of {_as_object(document.text)}")
+    named_text = [Referent(phrase.text, "TEXT")] if subject is not None and (phrase := _named_text(subject)) is not None else []
+    context.add(referent, [Referent(e.text, e.label_) for e in clause.ents] + named_text)
     checked_as = plain(_render(doc[start:end], replacements)) or plain(clause.text)
     if derived:
         checked_as = _without_stray_quotes(checked_as)
     if replacements or derived:
         checked_as = checked_as[:1].upper() + checked_as[1:]
     return Derived(clause, checked_as, attribution)
+
+
+def _named_text(subject: Token) -> Span | None:
+    """The subject's phrase when it names a text ("The UN Charter", "the Charter of the United Nations"), which
+    the parser's entities often miss: headed by a text's noun, with a proper noun in it."""
+    phrase = subject.doc[subject.left_edge.i : subject.right_edge.i + 1]
+    if lemma(subject).lower() not in TEXTS or _PART_OF_A_TEXT.match(subject.text) or not any(pos(t) == "PROPN" for t in phrase):
+        return None
+    return phrase
+
+
+def _as_object(name: str) -> str:
+    """A text's name as it reads after "of": "The UN Charter" -> "the UN Charter", "UN Charter" -> "the UN Charter"."""
+    if name[:4].lower() == "the ":
+        return "the " + name[4:]
+    return name if "'s " in name or "’s " in name else f"the {name}"
+
+
+def _bare_article_number(tokens: Span) -> Token | None:
+    """The number of an "Article N" among `tokens` that says of nothing what it is an article of: not
+    followed by "of", not after a possessive ("NATO's Article 5"), and no other entity or text named
+    beside it ("Article 5 of the Charter", "Article 5 obliges NATO")."""
+    if any(not _PART_OF_A_TEXT.match(e.text) for e in tokens.ents) or any(lemma(t).lower() in TEXTS - {"article"} for t in tokens):
+        return None
+    doc = tokens.doc
+    for token in tokens:
+        if token.lower_ == "article" and token.i + 1 < tokens.end and doc[token.i + 1].like_num:
+            after = doc[token.i + 2] if token.i + 2 < len(doc) else None
+            before = doc[token.i - 1] if token.i > 0 else None
+            if (after is None or after.lower_ != "of") and (before is None or before.tag_ != "POS"):
+                return doc[token.i + 1]
+    return None
 
 
 def _contracted(token) -> bool:
@@ -270,7 +316,7 @@ def _a_text(speaker: Span, context: Context) -> bool:
     """Whether the speaker of reported speech is a text ("Article 5 of the treaty", "the Charter"), or a
     lone "it"/"this" that is one or that the context cannot resolve to a person or body."""
     root = speaker.root
-    if lemma(root) in TEXTS or root.ent_type_ == "LAW":
+    if lemma(root).lower() in TEXTS or root.ent_type_ == "LAW":
         return True
     if len(speaker) == 1 and root.lower_ in ("it", "this"):
         found = _lookup_pronoun(root, context)

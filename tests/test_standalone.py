@@ -51,6 +51,16 @@ def test_reported_speech_is_checked_as_its_content_with_the_speaker(nlp):
             "The North Atlantic Treaty states that an armed attack against one party is an attack against them all.",
             None,
         ),
+        (  # a bare article number is completed with the text named before it
+            "The UN Charter was signed in 1945. Article 51 preserves the right of self-defence.",
+            "Article 51 of the UN Charter preserves the right of self-defence.",
+            None,
+        ),
+        (
+            "The North Atlantic Treaty was signed in 1949. Article 5 is its core.",
+            "Article 5 of the North Atlantic Treaty is its core.",
+            None,
+        ),
         (  # "the treaty" is not the article named before it
             "The North Atlantic Treaty was signed in 1949. Article 13 allows withdrawal. The treaty has 14 articles.",
             "The North Atlantic Treaty has 14 articles.",
@@ -85,6 +95,9 @@ def test_a_split_clause_resolves_against_the_clause_before(nlp):
         "According to Article 51, nothing in the Charter impairs the right of self-defence.",
         "It states that an armed attack against one party is an attack against them all.",  # an "it" nothing resolves
         "Article 13 allows withdrawal. The treaty has 14 articles.",  # an article is no treaty
+        "Article 5 is the core of the alliance.",  # no text named before
+        "The UN Charter was signed in 1945. NATO's Article 5 is different.",  # the article says whose it is
+        "The UN Charter was signed in 1945. Article 5 obliges NATO members to help.",  # another body is named beside it
     ],
 )
 def test_nothing_is_rewritten_without_enough_to_go_on(nlp, text):
