@@ -197,7 +197,8 @@ def _install_error_handlers(app: FastAPI) -> None:
                 continue
             where = ".".join(str(part) for part in location if part != "body") or "body"
             message = item.get("msg", "invalid")
-            if where == "body" and item.get("type") in ("model_attributes_type", "dict_type"):
+            sent_json = "json" in request.headers.get("content-type", "")
+            if where == "body" and item.get("type") in ("model_attributes_type", "dict_type") and not sent_json:
                 message += "; send a JSON object with the header content-type: application/json"
             problems.append(f"{where}: {message}")
         return error_response(422, "invalid_request", "; ".join(problems))

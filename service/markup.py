@@ -19,7 +19,8 @@ _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]
 _ELEMENT_OPENING = re.compile(r"<(script|style)(?=[\s/>])[^<>]{0,1000}>", re.I)  # blanked with their content
 _KEPT_ENTITIES = {"<", ">"}  # "&lt;b&gt;" decoded would read as markup: left for `plain` to decode
 _TAG = re.compile(r"<!--.*?(?:-->|\Z)|</?([A-Za-z][A-Za-z0-9:-]{0,30})(?:\s[^<>]{0,1000})?/?>", re.S)
-_ESCAPED_TAG = re.compile(r"&lt;/?([A-Za-z][A-Za-z0-9:-]{0,30})(?:\s[^<>&]{0,200})?/?&gt;")  # "&lt;p&gt;": markup shown as text
+# "&lt;p&gt;", "&lt;a href=&quot;...&quot;&gt;": markup shown as text, blanked but no block's end (it may be mentioned)
+_ESCAPED_TAG = re.compile(r"&lt;/?[A-Za-z][A-Za-z0-9:-]{0,30}(?:\s(?:[^<>&]|&quot;|&#39;|&amp;){0,200})?/?&gt;")
 _BLOCK_TAGS = {
     "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "footer", "h1", "h2", "h3",
     "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
@@ -47,10 +48,12 @@ def mask(text: str) -> tuple[str, list[int]]:
     for start, end in _elements(text):
         masked[start:end] = " " * (end - start)
         breaks.append(start)
-    for match in (*_TAG.finditer(text), *_ESCAPED_TAG.finditer(text)):
+    for match in _TAG.finditer(text):
         masked[match.start() : match.end()] = " " * (match.end() - match.start())
         if match.group(1) and match.group(1).lower() in _BLOCK_TAGS:
             breaks.append(match.start())
+    for match in _ESCAPED_TAG.finditer(text):
+        masked[match.start() : match.end()] = " " * (match.end() - match.start())
     for match in (*_BULLET.finditer(text), *_speaker_labels(text)):
         masked[match.start() : match.end()] = " " * (match.end() - match.start())
         breaks.append(match.start())

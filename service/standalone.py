@@ -41,6 +41,7 @@ SPEECH_VERBS = {
     "tell", "testify", "tweet", "warn", "write",
 }  # fmt: skip
 THING = frozenset({"ORG", "GPE", "LAW", "LOC", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART"})
+NAMED = THING | {"PERSON", "NORP"}  # entities that name a body or a text: not dates, numbers or amounts
 PRONOUNS = {**dict.fromkeys(("it", "its"), THING), **dict.fromkeys(("he", "his", "she", "her"), frozenset({"PERSON"}))}
 DESCRIPTIONS = {
     **dict.fromkeys(("alliance", "organisation", "organization", "bloc", "agency", "coalition", "company"), frozenset({"ORG"})),
@@ -50,6 +51,7 @@ TEXTS = {
     "act", "agreement", "article", "accord", "chapter", "charter", "clause", "constitution", "convention", "declaration", "law",
     "pact", "paragraph", "preamble", "protocol", "provision", "resolution", "section", "statute", "text", "treaty",
 }  # fmt: skip
+TEXT_VERBS = {"provide", "read", "specify", "state", "stipulate"}  # what texts do, rather than people
 _PART_OF_A_TEXT = re.compile(r"(?:article|chapter|clause|paragraph|section|annex|part)\b", re.I)
 _CUT_AFTER = {",", ";", ":", "—", "–", ")"}
 _CLOSE_QUOTE = {",", '"', "'", "”", "’", "»"}
@@ -132,7 +134,8 @@ def _standalone(clause: Span, head: Token, context: Context, derived: bool) -> D
     referent = None
     if subject is not None:
         referent = None if _contracted(subject) or subject.lower_ == "it" and _expletive(root) else _lookup_pronoun(subject, context)
-        referent = referent or _entity(subject)
+        named = _named_text(subject)
+        referent = referent or _entity(subject) or (Referent(named.text, "LAW") if named is not None else None)
         if pos(subject) == "PRON" and referent is not None:
             replacements[subject.i] = (subject.i + 1, referent.text)
         possessive = next((c for c in subject.children if c.dep_ == "poss"), None)
@@ -142,10 +145,11 @@ def _standalone(clause: Span, head: Token, context: Context, derived: bool) -> D
         if (found := _description(token, context)) is not None:
             replacements[token.i - 1] = (token.i + 1, found.text)
             referent = found if token == subject else referent
-    if (number := _bare_article_number(doc[start:end])) is not None and (document := context.document()) is not None:
+    number = _bare_article_number(doc[start:end], clause)
+    document = context.document() if number is not None else None
+    if document is not None and all(text != document.text for _, text in replacements.values()):  # not named twice
         replacements[number.i] = (number.i + 1, f"{number.text} of {_as_object(document.text)}")
-    named_text = [Referent(phrase.text, "TEXT")] if subject is not None and (phrase := _named_text(subject)) is not None else []
-    context.add(referent, [Referent(e.text, e.label_) for e in clause.ents] + named_text)
+    context.add(referent, [Referent(e.text, e.label_) for e in clause.ents])
     checked_as = plain(_render(doc[start:end], replacements)) or plain(clause.text)
     if derived:
         checked_as = _without_stray_quotes(checked_as)
@@ -155,12 +159,20 @@ def _standalone(clause: Span, head: Token, context: Context, derived: bool) -> D
 
 
 def _named_text(subject: Token) -> Span | None:
-    """The subject's phrase when it names a text ("The UN Charter", "the Charter of the United Nations"), which
-    the parser's entities often miss: headed by a text's noun, with a proper noun in it."""
-    phrase = subject.doc[subject.left_edge.i : subject.right_edge.i + 1]
-    if lemma(subject).lower() not in TEXTS or _PART_OF_A_TEXT.match(subject.text) or not any(pos(t) == "PROPN" for t in phrase):
+    """The subject's words when they name a text ("The UN Charter", "the Charter of the United Nations"), which
+    the parser's entities often miss: a text's noun with "the" or no determiner, named by a proper noun of its
+    own (a compound, or "of" and a name), and nothing more (no relative clause, no "and")."""
+    if lemma(subject).lower() not in TEXTS or _PART_OF_A_TEXT.match(subject.text) or any(c.dep_ == "conj" for c in subject.children):
         return None
-    return phrase
+    lefts = list(subject.lefts)
+    if any(c.dep_ == "det" and c.lower_ != "the" or c.dep_ == "poss" for c in lefts):
+        return None
+    of = next((c for c in subject.rights if c.dep_ == "prep" and c.lower_ == "of"), None)
+    named_of = of is not None and any(pos(t) == "PROPN" for t in of.subtree)
+    if not (named_of or pos(subject) == "PROPN" or any(c.dep_ == "compound" and pos(c) == "PROPN" for c in lefts)):
+        return None
+    start = min([subject.i] + [c.left_edge.i for c in lefts])
+    return subject.doc[start : of.right_edge.i + 1 if named_of else subject.i + 1]
 
 
 def _as_object(name: str) -> str:
@@ -170,20 +182,23 @@ def _as_object(name: str) -> str:
     return name if "'s " in name or "’s " in name else f"the {name}"
 
 
-def _bare_article_number(tokens: Span) -> Token | None:
+def _bare_article_number(tokens: Span, clause: Span) -> Token | None:
     """The number of an "Article N" among `tokens` that says of nothing what it is an article of: not
-    followed by "of", not after a possessive ("NATO's Article 5"), and no other entity or text named
-    beside it ("Article 5 of the Charter", "Article 5 obliges NATO")."""
-    if any(not _PART_OF_A_TEXT.match(e.text) for e in tokens.ents) or any(lemma(t).lower() in TEXTS - {"article"} for t in tokens):
+    followed by "of", not after an owner ("NATO's Article 5", "its Article 5"), and no body or text named
+    elsewhere in its `clause` ("Article 5 of the Charter", "Article 5 obliges NATO", "NATO said that Article 5 ...")."""
+    articles = [t for t in tokens if t.lower_ == "article" and t.i + 1 < tokens.end and t.nbor().like_num]
+    if not articles:
         return None
-    doc = tokens.doc
-    for token in tokens:
-        if token.lower_ == "article" and token.i + 1 < tokens.end and doc[token.i + 1].like_num:
-            after = doc[token.i + 2] if token.i + 2 < len(doc) else None
-            before = doc[token.i - 1] if token.i > 0 else None
-            if (after is None or after.lower_ != "of") and (before is None or before.tag_ != "POS"):
-                return doc[token.i + 1]
-    return None
+    if any(e.label_ in NAMED and not _PART_OF_A_TEXT.match(e.text) for e in clause.ents):
+        return None
+    if any(pos(t) in ("NOUN", "PROPN") and lemma(t).lower() in TEXTS - {"article"} for t in clause):
+        return None
+    token = articles[0]
+    after = token.nbor(2) if token.i + 2 < tokens.end else None
+    before = token.nbor(-1) if token.i > tokens.start else None
+    if (after is not None and after.lower_ == "of") or (before is not None and (before.tag_ in ("POS", "PRP$") or before.dep_ == "poss")):
+        return None
+    return token.nbor()
 
 
 def _contracted(token) -> bool:
@@ -314,13 +329,16 @@ def _according_to(clause, head):
 
 def _a_text(speaker: Span, context: Context) -> bool:
     """Whether the speaker of reported speech is a text ("Article 5 of the treaty", "the Charter"), or a
-    lone "it"/"this" that is one or that the context cannot resolve to a person or body."""
+    lone "it"/"this" that is one, or that nothing resolves and that a text's verb or a text named just
+    before makes one."""
     root = speaker.root
     if lemma(root).lower() in TEXTS or root.ent_type_ == "LAW":
         return True
     if len(speaker) == 1 and root.lower_ in ("it", "this"):
         found = _lookup_pronoun(root, context)
-        return found is None or found.label == "LAW" or any(word in TEXTS for word in found.text.lower().split())
+        if found is None:  # a text's verb, or a text named just before: "It stipulates that ..."
+            return lemma(root.head) in TEXT_VERBS or context.document() is not None
+        return found.label == "LAW" or any(word in TEXTS for word in found.text.lower().split())
     return False
 
 

@@ -247,7 +247,7 @@ def decide(
         probability = probabilities[verdict]
     else:
         verdict, probability = rule_verdict(read, verdict_passages, strong_stance)
-    order = sorted(range(len(read)), key=lambda i: evidence_order_key(read[i]))
+    order = sorted(range(len(read)), key=lambda i: (evidence[i].retrieval_score < min_relevance, *evidence_order_key(read[i])))
     return ClaimResult(
         claim=claim,
         start=start,

@@ -207,6 +207,8 @@ def test_invalid_json_is_422(client):
 def test_a_body_sent_without_the_json_content_type_is_422_saying_so(client):
     response = client.post("/v1/verify", content=b'{"claim": "NATO has 32 members."}', headers={"content-type": "text/plain"})
     assert "content-type: application/json" in assert_error(response, 422)["message"]
+    sent_as_json = client.post("/v1/verify", json=["NATO has 32 members."])  # the header was right: no advice about it
+    assert "content-type" not in assert_error(sent_as_json, 422)["message"]
 
 
 def test_body_over_limit_is_413(client):

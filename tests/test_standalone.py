@@ -61,6 +61,10 @@ def test_reported_speech_is_checked_as_its_content_with_the_speaker(nlp):
             "Article 5 of the North Atlantic Treaty is its core.",
             None,
         ),
+        ("The UN Charter was signed in 1945. It has 111 articles.", "The UN Charter has 111 articles.", None),  # named, not an entity
+        ("The UN Charter was signed in 1945. NATO said that Article 5 protects allies.", "Article 5 protects allies", "NATO"),
+        ("Russia's foreign ministry issued a statement. It said that NATO had expanded.", "NATO had expanded", "It"),  # no text
+        ("The North Atlantic Treaty was signed in 1949. It contains Article 5.", "The North Atlantic Treaty contains Article 5.", None),
         (  # "the treaty" is not the article named before it
             "The North Atlantic Treaty was signed in 1949. Article 13 allows withdrawal. The treaty has 14 articles.",
             "The North Atlantic Treaty has 14 articles.",
@@ -98,6 +102,7 @@ def test_a_split_clause_resolves_against_the_clause_before(nlp):
         "Article 5 is the core of the alliance.",  # no text named before
         "The UN Charter was signed in 1945. NATO's Article 5 is different.",  # the article says whose it is
         "The UN Charter was signed in 1945. Article 5 obliges NATO members to help.",  # another body is named beside it
+        "A treaty with Russia would fail. Article 5 is central.",  # no text's name
     ],
 )
 def test_nothing_is_rewritten_without_enough_to_go_on(nlp, text):

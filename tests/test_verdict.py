@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -93,7 +94,7 @@ def test_only_the_best_retrieved_passages_vote():
 
 def test_a_passage_below_the_relevance_floor_counts_as_neutral_and_keeps_the_stance_it_was_read_with():
     on_topic = evidence(0.05, 0.05, retrieval=0.3, doc="on topic")
-    off_topic = evidence(0.95, 0.01, retrieval=0.2, doc="off topic")
+    off_topic = replace(evidence(0.95, 0.01, retrieval=0.2, doc="off topic"), retrieval_rank=1)  # BM25 ranked it first
     result = decide("claim", None, None, [off_topic, on_topic], verdict_passages=2)
     assert result.verdict == "not_enough_info"
     assert [(e.doc_id, e.stance) for e in result.evidence] == [("on topic", "neutral"), ("off topic", "supports")]
