@@ -14,8 +14,10 @@ from collections.abc import Sequence
 from functools import cache
 
 _TOKEN = re.compile(r"\w+")
-_DIVISIONS = frozenset({"article", "chapter", "section", "paragraph"})
-_NUMBER = re.compile(r"\d+|[ivxlc]+")
+_DIVISIONS = {"article": "article", "articles": "article", "art": "article", "chapter": "chapter", "chapters": "chapter"}
+_DIVISIONS |= {"section": "section", "sections": "section", "paragraph": "paragraph", "paragraphs": "paragraph"}
+_NUMBER = re.compile(r"\d+|[IVXLC]+")  # Roman numerals in capitals only: "Chapter VII", not "article civil"
+_LIST_WORDS = frozenset({"and", "or", "to"})  # "Articles 5 and 6"
 
 
 @cache
@@ -27,15 +29,19 @@ def _stop_words() -> frozenset[str]:
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased word tokens without English stop words; single digits are kept. A number that
-    numbers a division of a text is one token with it ("Article 12" gives "article", "article_12"), so
-    that "NATO has 12 members" does not match Article 12's heading, and "Article 12 says" does."""
+    numbers a division of a text is one token with it ("Article 12" gives "article", "article_12";
+    "Articles 5 and 6" and "Art. 5" the same), so that "NATO has 12 members" does not match Article
+    12's heading, and "Article 12 says" does."""
     stop_words = _stop_words()
-    words = _TOKEN.findall(text.lower())
-    tokens = []
-    for i, word in enumerate(words):
-        if i > 0 and words[i - 1] in _DIVISIONS and _NUMBER.fullmatch(word):
-            tokens.append(f"{words[i - 1]}_{word}")
-        elif word not in stop_words:
+    tokens, division = [], None  # the division a number would number here ("Articles 5 and 6")
+    for written in _TOKEN.findall(text):
+        word = written.lower()
+        if division is not None and _NUMBER.fullmatch(written):
+            tokens.append(f"{division}_{word}")
+            continue
+        if division is None or word not in _LIST_WORDS:
+            division = _DIVISIONS.get(word)
+        if word not in stop_words:
             tokens.append(word)
     return tokens
 

@@ -22,6 +22,8 @@ def test_tokens_keep_single_digits_and_drop_stop_words():
 
 def test_the_number_of_an_article_is_one_token_with_it():
     assert tokenize("Under Article 5, see Chapter VII") == ["under", "article", "article_5", "see", "chapter", "chapter_vii"]
+    assert tokenize("Articles 5 and 6; Art. 51") == ["articles", "article_5", "article_6", "art", "article_51"]
+    assert tokenize("an article civil servants read") == ["article", "civil", "servants", "read"]  # no Roman numeral in lower case
     index = LexicalIndex(["### Article 12  The Parties may review the Treaty.", "The Parties number twelve states."])
     assert index.search(["NATO has 12 members"], 2) == [[]]  # the bare number does not meet the heading
     assert [row for row, _ in index.search(["Article 12 allows a review"], 2)[0]][:1] == [0]
