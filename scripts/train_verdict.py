@@ -48,10 +48,17 @@ def main() -> int:
             f"note: the dumps read {sentence_passages} passage(s) sentence by sentence; the service reads {settings.sentence_passages}",
             file=sys.stderr,
         )
-    report = {"dev_out_of_fold": cross_validated(sets, sentence_passages, c=args.c)}
-    head = fit_head([example for examples in sets.values() for example in examples], sentence_passages, c=args.c)
+    report = {"dev_out_of_fold": cross_validated(sets, sentence_passages, c=args.c, min_relevance=settings.min_relevance)}
+    head = fit_head(
+        [example for examples in sets.values() for example in examples], sentence_passages, c=args.c, min_relevance=settings.min_relevance
+    )
     head = replace(head, stance_weights=weights_fingerprint(args.model_dir), stance_backend=args.backend)
-    fitted_on = {"dumps": {dump.name: len(sets[dump.stem]) for dump in args.dumps}, "c": args.c, **report}
+    fitted_on = {
+        "dumps": {dump.name: len(sets[dump.stem]) for dump in args.dumps},
+        "c": args.c,
+        "min_relevance": settings.min_relevance,
+        **report,
+    }
     report["written"] = str(head.save(args.model_dir, fitted_on))
     json.dump(report, sys.stdout, indent=2)
     print()

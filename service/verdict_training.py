@@ -12,14 +12,20 @@ import random
 import numpy as np
 
 from service.scoring import classification_report, expected_calibration_error
-from service.verdict import HEAD_PASSAGES, VERDICTS, ClaimResult, Evidence, VerdictHead, counted, decide, head_features
+from service.verdict import HEAD_PASSAGES, MIN_RELEVANCE, VERDICTS, ClaimResult, Evidence, VerdictHead, counted, decide, head_features
 
 REGULARISATION = 1.0  # scikit-learn's C; 0.1 and 0.3 scored within 0.005 mean macro-F1 out of fold on dev, with higher FEVER ECE
 
 Example = tuple[str, list[Evidence]]  # (gold verdict, evidence)
 
 
-def fit_head(examples: list[Example], sentence_passages: int, passages: int = HEAD_PASSAGES, c: float = REGULARISATION) -> VerdictHead:
+def fit_head(
+    examples: list[Example],
+    sentence_passages: int,
+    passages: int = HEAD_PASSAGES,
+    c: float = REGULARISATION,
+    min_relevance: float = MIN_RELEVANCE,
+) -> VerdictHead:
     """One logistic regression per number of passages read, 1 to `passages`, on the same claims."""
     from sklearn.linear_model import LogisticRegression
 
@@ -33,7 +39,9 @@ def fit_head(examples: list[Example], sentence_passages: int, passages: int = HE
         )
     weights, biases = {}, {}
     for n in range(1, passages + 1):
-        model = LogisticRegression(C=c, max_iter=5000).fit([head_features(counted(evidence), n) for _, evidence in examples], gold)
+        model = LogisticRegression(C=c, max_iter=5000).fit(
+            [head_features(counted(evidence, min_relevance), n) for _, evidence in examples], gold
+        )
         assert tuple(model.classes_) == labels
         coef, intercept = model.coef_, model.intercept_
         if len(labels) == 2:  # scikit-learn keeps one row, the logit of the second label against the first
@@ -44,7 +52,12 @@ def fit_head(examples: list[Example], sentence_passages: int, passages: int = HE
 
 
 def cross_validated(
-    sets: dict[str, list[Example]], sentence_passages: int, folds: int = 5, seed: int = 0, c: float = REGULARISATION
+    sets: dict[str, list[Example]],
+    sentence_passages: int,
+    folds: int = 5,
+    seed: int = 0,
+    c: float = REGULARISATION,
+    min_relevance: float = MIN_RELEVANCE,
 ) -> dict:
     """The head's out-of-fold verdicts beside the fixed rule's, per set: accuracy, macro-F1 and the
     calibration error of the confidence, for the head at each number of passages read (a request's
@@ -60,12 +73,14 @@ def cross_validated(
         fold_of |= {member: k % folds for k, member in enumerate(members)}
     head_results: dict[tuple[int, str, int], ClaimResult] = {}  # (passages read, set, claim number) -> result
     for fold in range(folds):
-        head = fit_head([sets[name][i] for name, i in numbered if fold_of[(name, i)] != fold], sentence_passages, c=c)
+        head = fit_head(
+            [sets[name][i] for name, i in numbered if fold_of[(name, i)] != fold], sentence_passages, c=c, min_relevance=min_relevance
+        )
         for name, i in numbered:
             if fold_of[(name, i)] == fold:
                 ranked = sorted(sets[name][i][1], key=lambda e: e.retrieval_rank)
                 for n in range(1, HEAD_PASSAGES + 1):
-                    head_results[(n, name, i)] = decide("", None, None, ranked[:n], head=head)
+                    head_results[(n, name, i)] = decide("", None, None, ranked[:n], head=head, min_relevance=min_relevance)
     report = {}
     for name, examples in sets.items():
         gold = [verdict for verdict, _ in examples]
@@ -74,7 +89,7 @@ def cross_validated(
         }
         report[name] = {
             "claims": len(examples),
-            "rule": _scores(gold, [decide("", None, None, evidence) for _, evidence in examples]),
+            "rule": _scores(gold, [decide("", None, None, evidence, min_relevance=min_relevance) for _, evidence in examples]),
             "head_out_of_fold_by_passages": by_passages,
         }
     return report
