@@ -220,3 +220,26 @@ def test_errors_are_shown_clearly(page):
     expect(status).to_have_class("error")
     expect(page.locator("#check")).to_be_enabled()
     assert overflow(page) <= 0
+
+
+@pytest.mark.parametrize("docs_page", ["/docs", "/redoc"])
+def test_api_docs_render_offline(browser, server, docs_page):
+    """Swagger UI and ReDoc render every endpoint from the service's own files, with the network closed.
+    The one request that leaves the server is ReDoc's "API docs by Redocly" footer logo, which
+    the page shows without."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(base_url=server)
+    opened = context.new_page()
+    outside: list[str] = []
+    ours = (server, f"blob:{server}")  # ReDoc runs a web worker from a blob of its own script
+    footer_logo = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+    allowed = lambda url: url.startswith(ours) or url == footer_logo  # noqa: E731
+    opened.on("request", lambda request: None if allowed(request.url) else outside.append(request.url))
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.goto(docs_page)
+    for path in ("/v1/check", "/v1/verify/batch", "/v1/admin/reload"):
+        expect(opened.get_by_text(path, exact=True).first).to_be_visible(timeout=30_000)
+    context.close()
+    assert not outside and not errors, (outside, errors)

@@ -4,6 +4,7 @@ and the examples are real answers that still validate against the models."""
 from __future__ import annotations
 
 import inspect
+import re
 
 import pytest
 from conftest import SHIPPED_SOURCES
@@ -92,3 +93,17 @@ def test_request_examples_are_answered(client, method, path, operation):
                 answer = response.json()
                 assert set(answer) == set(openapi_examples.CLAIM_REVIEW)
                 assert answer["claimReviewed"] == openapi_examples.CLAIM_REVIEW["claimReviewed"]
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_api_docs_pages_load_nothing_from_the_internet(client, page):
+    """The service runs offline: its API pages use scripts and styles it serves itself."""
+    answer = client.get(page)
+    assert answer.status_code == 200
+    html = answer.text
+    assert "://" not in html
+    assets = re.findall(r"""(?:src|href)=["'](/[^"']+)["']""", html)
+    assert any(asset.endswith(".js") for asset in assets)
+    for asset in assets:
+        served = client.get(asset)
+        assert served.status_code == 200 and len(served.content) > 1000, asset
