@@ -285,8 +285,8 @@ def cached_sentence_spans(passage_text: str) -> tuple[tuple[int, int], ...]:
 
 def load_verdict_head(settings: Settings) -> VerdictHead | None:
     """The verdict head beside the stance model; None (the fixed rule decides) when there is none.
-    Warns when the head was fitted on the outputs of other weights, another runtime, or passages
-    read sentence by sentence differently: its verdicts would then be off."""
+    Warns when the head was fitted on the outputs of other weights, another runtime, passages
+    read sentence by sentence differently or another relevance floor: its verdicts would then be off."""
     head = VerdictHead.load(settings.stance_model_dir)
     if head is None:
         logger.warning(
@@ -307,6 +307,12 @@ def load_verdict_head(settings: Settings) -> VerdictHead | None:
         )
     if head.stance_weights is not None and head.stance_weights != weights_fingerprint(settings.stance_model_dir):
         logger.warning("the verdict head was fitted on the outputs of other stance weights than those in %s", settings.stance_model_dir)
+    if head.min_relevance is not None and head.min_relevance != settings.min_relevance:
+        logger.warning(
+            "the verdict head was fitted with CLAIMCHECK_MIN_RELEVANCE=%g and the service runs with %g (refit: scripts/train_verdict.py)",
+            head.min_relevance,
+            settings.min_relevance,
+        )
     return head
 
 

@@ -131,6 +131,7 @@ class VerdictHead:
     sentence_passages: int  # how many best-retrieved passages were also read sentence by sentence when it was fitted
     stance_weights: str | None = None  # weights_fingerprint() of the stance model whose outputs it was fitted on
     stance_backend: str | None = None  # the runtime those outputs came from
+    min_relevance: float | None = None  # the relevance floor (`counted`) its training claims were read with
 
     def probabilities(self, evidence: list[Evidence]) -> dict[str, float]:
         """Probability of each verdict given the evidence (at least one passage)."""
@@ -162,6 +163,7 @@ class VerdictHead:
                 int(data["sentence_passages"]),
                 data.get("stance_weights"),
                 data.get("stance_backend"),
+                _optional_float(data.get("min_relevance")),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise NotLoaded(f"{path} is not a verdict head ({error!r}); refit it with scripts/train_verdict.py") from error
@@ -194,11 +196,16 @@ class VerdictHead:
             "sentence_passages": self.sentence_passages,
             "stance_weights": self.stance_weights,
             "stance_backend": self.stance_backend,
+            "min_relevance": self.min_relevance,
             "heads": heads,
             "fitted_on": fitted_on,
         }
         path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         return path
+
+
+def _optional_float(value) -> float | None:
+    return None if value is None else float(value)
 
 
 def verdict_probabilities(support: float, refute: float) -> dict[str, float]:

@@ -48,7 +48,7 @@ def fit_head(
             coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
         weights[n] = tuple(tuple(float(w) for w in row) for row in coef)
         biases[n] = tuple(float(b) for b in intercept)
-    return VerdictHead(labels, weights, biases, sentence_passages)
+    return VerdictHead(labels, weights, biases, sentence_passages, min_relevance=min_relevance)
 
 
 def cross_validated(

@@ -196,6 +196,7 @@ def test_a_head_fitted_on_other_readings_weights_or_runtime_is_flagged(caplog, t
     for settings, warning in (
         (Settings(verdict_passages=3), "read sentence by sentence"),
         (Settings(stance_backend="onnx"), "fitted on onnx-int8 stance outputs and the stance model runs on onnx"),
+        (Settings(min_relevance=0.4), "fitted with CLAIMCHECK_MIN_RELEVANCE=0.25 and the service runs with 0.4"),
     ):
         caplog.clear()
         with caplog.at_level("WARNING", logger="claimcheck"):
