@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from service.claimreview import claim_review
 from service.config import Settings
 from service.errors import BadIndex, ClaimCheckError, DeadlineExceeded, InputTooLarge, InvalidInput, NotLoaded, Overloaded
+from service.markup import plain
 from service.metrics import Metrics
 from service.openapi_examples import ALIVE, CLAIM_REVIEW, INDEX_MANIFEST, READY, json_example
 from service.pipeline import Pipeline
@@ -285,6 +286,8 @@ def _top_k(request: Request, top_k: int | None) -> int:
 
 async def _verify_one(request: Request, pipeline: Pipeline, claim: str, top_k: int | None) -> ClaimResult:
     """Check one claim as given (size-checked) and count its verdict."""
+    if not plain(claim):
+        raise InvalidInput("claim is blank")
     _check_sizes(request, [claim], "max_claim_chars")
     [result] = (await pipeline.verify_async([claim], _top_k(request, top_k))).results
     request.app.state.metrics.observe_verdicts([result.verdict])

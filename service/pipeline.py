@@ -319,7 +319,7 @@ def load_verdict_head(settings: Settings) -> VerdictHead | None:
 def _require_claims(claims: list[str]) -> None:
     for number, claim in enumerate(claims):
         if not plain(claim):
-            raise InvalidInput("a claim is blank" if len(claims) == 1 else f"claims.{number} is blank")
+            raise InvalidInput(f"claims.{number} is blank")
 
 
 def _require_text(text: str) -> None:

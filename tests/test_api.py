@@ -165,13 +165,17 @@ def test_check_of_text_without_checkworthy_claims_is_empty(client):
         ("/v1/claims", {"text": ""}),
         ("/v1/verify", {"claim": " \n "}),
         ("/v1/verify/batch", {"claims": ["fine claim", "  "]}),
+        ("/v1/verify/batch", {"claims": ["&nbsp;"]}),
         ("/v1/check", {"text": "\u00a0\u2003\u200b&nbsp;"}),  # str.strip() leaves the zero-width space and the entity
     ],
 )
 def test_blank_input_is_422(client, path, body):
     assert_error(client.post(path, json=body), 422)
+    message = assert_error(client.post(path, json=body), 422)["message"]
     if path == "/v1/verify/batch":
-        assert assert_error(client.post(path, json=body), 422)["message"] == "claims.1 is blank"
+        assert message == f"claims.{len(body['claims']) - 1} is blank"
+    if path == "/v1/verify":
+        assert message == "claim is blank"
 
 
 @pytest.mark.parametrize(
