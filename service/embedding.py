@@ -75,6 +75,10 @@ class Embedder:
         self._require()
         if not texts:
             return np.zeros((0, self._dimension), dtype=np.float32)
+        unique = list(dict.fromkeys(texts))
+        if len(unique) < len(texts):  # repeated claims or boilerplate passages: embed each text once
+            row = {text: number for number, text in enumerate(unique)}
+            return self.encode(unique, show_progress)[[row[text] for text in texts]]
         if self._model is not None:
             vectors = self._model.encode(
                 list(texts),

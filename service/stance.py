@@ -75,6 +75,10 @@ class StanceClassifier:
             raise NotLoaded("StanceClassifier used before warm_up()")
         if not pairs:
             return []
+        unique = list(dict.fromkeys(pairs))
+        if len(unique) < len(pairs):  # the same claim twice in a batch, or from two requests at once: read it once
+            read = dict(zip(unique, self.predict(unique), strict=True))
+            return [dict(read[pair]) for pair in pairs]
         encoded = self._classifier.tokenizer(
             [passage for passage, _ in pairs], [claim for _, claim in pairs], truncation="longest_first", max_length=self.max_length
         )

@@ -230,3 +230,20 @@ def test_every_trained_or_averaged_model_is_checked_on_the_readme_seed_claim_as_
     assert "seed scenario fails" in seed_warning(failing)
     write_model_card(failing, tmp_path)
     assert "the README's seed scenario fails with this model" in (tmp_path / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_pair_repeated_in_a_batch_is_read_once_and_answered_each_time(classifier, monkeypatch):
+    pairs = [(ARTICLE_5, "An attack on one is an attack on all."), (ARTICLE_5, "The Parties meet every year.")]
+    alone = classifier.predict(pairs)
+    rows_read = []
+    probabilities = classifier._classifier.probabilities
+    monkeypatch.setattr(
+        classifier._classifier,
+        "probabilities",
+        lambda encoded, batch: rows_read.append(len(encoded["input_ids"])) or probabilities(encoded, batch),
+    )
+    answers = classifier.predict([pairs[0], pairs[1], pairs[0], pairs[0]])
+    assert rows_read == [2]
+    assert answers == [alone[0], alone[1], alone[0], alone[0]]
+    answers[0]["supports"] = -1.0  # each answer is its own
+    assert answers[2] == alone[0]
