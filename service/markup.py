@@ -1,13 +1,14 @@
 """A plain-text view of submitted text that keeps every offset: markup and list bullets blanked out.
 
 `mask` returns a string as long as the input in which HTML-ish tags (escaped ones too: "&lt;p&gt;"),
-comments, script and style elements, list bullets, transcript speaker labels (two or more lines opening with "MS. JEAN-PIERRE:",
-"Q:"...) and long runs of symbols are spaces, and so are invisible format characters (zero-width
-spaces, bidi marks, byte-order marks) except inside a word; a character entity between words reads
-as the character it stands for ("2023 &amp; 2024" as "2023     & 2024"); a run of 100 characters
-without a space gets one, so an offset into the masked text is an offset into the original.
-`blocks` cuts it where no sentence runs on: blank lines, block-level tags, list items and speaker
-turns. `widened` moves a span's ends out of any entity they fall in.
+comments, script and style elements, list bullets, Markdown heading marks ("## ") and table rules and
+pipes, transcript speaker labels (two or more lines opening with "MS. JEAN-PIERRE:", "Q:"...) and long
+runs of symbols are spaces, and so are invisible format characters (zero-width spaces, bidi marks,
+byte-order marks) except inside a word; a character entity between words reads as the character it
+stands for ("2023 &amp; 2024" as "2023     & 2024"); a run of 100 characters without a space gets one,
+so an offset into the masked text is an offset into the original.
+`blocks` cuts it where no sentence runs on: blank lines, block-level tags, list items, speaker
+turns, headings and table cells. `widened` moves a span's ends out of any entity they fall in.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ _BLOCK_TAGS = {
     "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
 }  # fmt: skip
 _BULLET = re.compile(r"^[ \t]*(?:[-*+•◦▪▫‣⁃·–—]|\(?\d{1,3}[.)]|\(?[a-z][)])(?=[ \t])", re.M)
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}(?=[ \t])[^\n]*", re.M)  # a Markdown heading: its own block
+_HEADING_MARK = re.compile(r"#{1,6}")
+_TABLE_ROW = re.compile(r"^[ \t]*\|[^\n]*\|[ \t]*$", re.M)  # "| 1949 | 12 members |": each cell its own block
+_TABLE_RULE = re.compile(r"^[ \t|:-]*-{3}[ \t|:-]*$")  # "|---|:---:|", the line under a table's header
 _SPEAKER = re.compile(r"^[ \t]*([^\W\d_][\w'’.-]*(?:[ \t]+[\w'’.-]+){0,3})(?:[ \t]*\([^()\n]{1,40}\))?:(?=[ \t])", re.M)
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _SYMBOL_RUN = re.compile(r"[^\w\s]{32,}")  # rules, ASCII art
@@ -57,6 +62,18 @@ def mask(text: str) -> tuple[str, list[int]]:
     for match in (*_BULLET.finditer(text), *_speaker_labels(text)):
         masked[match.start() : match.end()] = " " * (match.end() - match.start())
         breaks.append(match.start())
+    for match in _HEADING.finditer(text):
+        mark = _HEADING_MARK.search(text, match.start())
+        masked[mark.start() : mark.end()] = " " * (mark.end() - mark.start())
+        breaks += [match.start(), match.end()]
+    for match in _TABLE_ROW.finditer(text):
+        if _TABLE_RULE.fullmatch(match.group()):
+            masked[match.start() : match.end()] = " " * (match.end() - match.start())
+            breaks.append(match.start())
+            continue
+        for pipe in re.finditer(r"\|", match.group()):
+            masked[match.start() + pipe.start()] = " "
+            breaks.append(match.start() + pipe.start())
     for match in (*_SYMBOL_RUN.finditer(text), *_INVISIBLE_OUTSIDE_WORD.finditer(text)):
         masked[match.start() : match.end()] = " " * (match.end() - match.start())
     for match in _ENTITY.finditer(text):

@@ -24,6 +24,20 @@ def test_blocks_end_at_blank_lines_block_tags_and_list_items():
     assert spans("Inline <b>bold</b> and a<br/>break") == ["Inline <b>bold</b> and a", "break"]
 
 
+def test_markdown_headings_lose_their_marks_and_end_their_block():
+    text = "# NATO at 75\n## Article 5\nThe Parties agree.\n#NATO trends. Issue #5 is open."
+    masked, _ = mask(text)
+    assert len(masked) == len(text) and masked.count("#") == 2  # a hashtag and "#5" are not headings
+    assert spans(text) == ["NATO at 75", "Article 5", "The Parties agree.\n#NATO trends. Issue #5 is open."]
+
+
+def test_markdown_table_cells_are_blocks_and_its_rule_is_blanked():
+    text = "| Year | Members |\n|---|:---:|\n| 1949 | 12 founding members |\nAfter the table. A | B is kept."
+    masked, _ = mask(text)
+    assert len(masked) == len(text) and masked.count("|") == 1 and "-" not in masked
+    assert spans(text) == ["Year", "Members", "1949", "12 founding members", "After the table. A | B is kept."]
+
+
 def test_symbol_runs_are_blanked_and_unbroken_runs_broken():
     rule, unbroken = "=" * 40, "x" * 250
     masked, _ = mask(f"Title\n{rule}\n{unbroken}")
