@@ -355,7 +355,7 @@ def _install_routes(app: FastAPI) -> None:
     async def reload_index(request: Request, authorization: Annotated[str | None, Header()] = None):
         """Load the index at CLAIMCHECK_INDEX_DIR, validate it, and swap it in (needs the admin token)."""
         token = request.app.state.settings.admin_token
-        if token is None:
+        if token is None or not token.get_secret_value().strip():  # CLAIMCHECK_ADMIN_TOKEN="" must not mean "no password"
             return error_response(403, "admin_disabled", "admin endpoints are disabled: set CLAIMCHECK_ADMIN_TOKEN to enable them")
         scheme, _, presented = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), token.get_secret_value().encode()):
@@ -363,8 +363,13 @@ def _install_routes(app: FastAPI) -> None:
         pipeline: Pipeline = request.app.state.pipeline
         if not pipeline.models_ready:
             raise NotLoaded("the models are still loading")
-        new_index = await run_in_threadpool(pipeline.reload_index, request.app.state.settings.index_dir)
+        try:
+            new_index = await run_in_threadpool(pipeline.reload_index, request.app.state.settings.index_dir)
+        except ClaimCheckError as error:
+            log.error("admin reload refused, the old index keeps serving: %s", error)
+            raise
         request.app.state.load_error = None
+        log.info("admin reload: now serving index %s", new_index.build_id)
         return new_index.manifest
 
     @app.get("/v1/index", responses={**ERROR_RESPONSES, 200: json_example(INDEX_MANIFEST)}, tags=["operations"])

@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     index_dir: Path = REPO_ROOT / "index" / "default"
     stance_model_dir: Path = REPO_ROOT / "models" / "stance-minilm"
     checkworthiness_model_dir: Path = REPO_ROOT / "models" / "checkworthiness"
-    admin_token: SecretStr | None = None
+    admin_token: SecretStr | None = Field(None, description="bearer token of the admin endpoints; unset or blank: admin disabled")
 
     max_body_bytes: int = Field(1_000_000, ge=1)
     max_text_chars: int = Field(100_000, ge=1)

@@ -271,17 +271,24 @@ def test_operations_endpoints(client, shipped_index):
     assert client.get("/openapi.json").json()["paths"].keys() >= {"/v1/check", "/v1/claims", "/v1/verify", "/v1/verify/batch"}
 
 
-def test_admin_reload(settings, pipeline, shipped_index, tmp_path):
+def test_admin_reload(settings, pipeline, shipped_index, tmp_path, caplog):
     with TestClient(create_app(settings, pipeline)) as disabled:
         wait_until_ready(disabled)
         assert_error(disabled.post("/v1/admin/reload", headers={"Authorization": "Bearer anything"}), 403)
+    for blank in ("", "  "):  # an empty CLAIMCHECK_ADMIN_TOKEN disables admin; it is not an empty password
+        with TestClient(create_app(settings.model_copy(update={"admin_token": SecretStr(blank)}), pipeline)) as disabled:
+            wait_until_ready(disabled)
+            for presented in ("Bearer ", "Bearer", f"Bearer {blank}"):
+                assert_error(disabled.post("/v1/admin/reload", headers={"Authorization": presented}), 403)
 
     with TestClient(create_app(settings.model_copy(update={"admin_token": SecretStr("s3cret")}), pipeline)) as admin:
         wait_until_ready(admin)
         assert_error(admin.post("/v1/admin/reload"), 401)
         assert_error(admin.post("/v1/admin/reload", headers={"Authorization": "Bearer wrong"}), 401)
-        response = admin.post("/v1/admin/reload", headers={"Authorization": "Bearer s3cret"})
+        with caplog.at_level("INFO", logger="claimcheck"):
+            response = admin.post("/v1/admin/reload", headers={"Authorization": "Bearer s3cret"})
         assert response.status_code == 200 and response.json()["passage_count"] > 10
+        assert f"admin reload: now serving index {response.json()['build_id']}" in caplog.text
 
     live = pipeline.index.build_id
     broken = tmp_path / "broken"
@@ -290,8 +297,10 @@ def test_admin_reload(settings, pipeline, shipped_index, tmp_path):
     refusing = settings.model_copy(update={"admin_token": SecretStr("s3cret"), "index_dir": broken})
     with TestClient(create_app(refusing, pipeline)) as admin:
         wait_until_ready(admin)
+        caplog.clear()
         error = assert_error(admin.post("/v1/admin/reload", headers={"Authorization": "Bearer s3cret"}), 409)
         assert "manifest" in error["message"]
+        assert f"admin reload refused, the old index keeps serving: {error['message']}" in caplog.text
         assert admin.get("/v1/index").json()["build_id"] == live
         assert admin.post("/v1/verify", json={"claim": REFUTED_CLAIM}).status_code == 200
 
