@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from service.errors import ClaimCheckError
+from service.sources import SUPPORTED_SUFFIXES
 
 
 def _build_index_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -43,6 +44,12 @@ def _run_build_index(args: argparse.Namespace) -> int:
         f"({summary.embedded_passages} embedded, {summary.reused_passages} reused) in {summary.seconds:.1f} s, "
         f"{summary.passages_per_second:.1f} passages/s embedded, index type {summary.index_type}"
     )
+    if skipped := summary.unsupported_files:
+        listed = ", ".join(skipped[:5]) + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+        print(
+            f"build-index: left out {len(skipped)} file(s) of other types: {listed} (read: {', '.join(SUPPORTED_SUFFIXES)})",
+            file=sys.stderr,
+        )
     return 0
 
 

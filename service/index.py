@@ -27,7 +27,7 @@ import re
 import shutil
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,7 +38,7 @@ from service.embedding import Embedder
 from service.errors import BadIndex, ClaimCheckError
 from service.lexical import LexicalIndex
 from service.passages import ChunkingSettings, Passage, split_passages
-from service.sources import Document, read_documents
+from service.sources import Document, read_documents, unsupported_source_files
 
 FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
@@ -210,6 +210,7 @@ class BuildSummary:
     reused_passages: int
     seconds: float
     index_type: str
+    unsupported_files: list[str] = field(default_factory=list)  # left out of the source folders for their type
 
     @property
     def passages_per_second(self) -> float:
@@ -291,7 +292,9 @@ def build_index(
     started = time.perf_counter()
     chunking = chunking or ChunkingSettings()
     out = Path(out).absolute()
-    documents = read_documents([Path(s) for s in sources])
+    own_output = (out, versions_dir(out))  # an --out inside a source folder is not read as sources on the next build
+    documents = read_documents([Path(s) for s in sources], own_output)
+    unsupported = unsupported_source_files([Path(s) for s in sources], own_output)
     out.parent.mkdir(parents=True, exist_ok=True)
     embedder.warm_up()
     if out.exists() and not out.is_symlink() and any(out.iterdir()) and not (out / MANIFEST_FILE).is_file():
@@ -366,6 +369,7 @@ def build_index(
         reused_passages=len(passages) - len(embed_texts),
         seconds=round(time.perf_counter() - started, 3),
         index_type=factory,
+        unsupported_files=[str(path) for path in unsupported],
     )
 
 

@@ -34,24 +34,46 @@ class Document:
         return hashlib.sha256(f"{self.title or ''}\x00{self.text}".encode()).hexdigest()
 
 
-def find_source_files(source: Path) -> list[tuple[Path, Path]]:
-    """(file, root) pairs for a file or a folder walked recursively, in a stable order."""
+def find_source_files(source: Path, exclude: tuple[Path, ...] = ()) -> list[tuple[Path, Path]]:
+    """(file, root) pairs for a file or a folder walked recursively, in a stable order; hidden files and
+    folders, files of other types and anything under an `exclude` folder (a build's own output) are left out."""
     if not source.exists():
         raise SourceError(str(source), "no such file or folder")
     if source.is_file():
         if source.suffix.lower() not in SUPPORTED_SUFFIXES:
             raise SourceError(str(source), f"unsupported file type (expected one of {', '.join(SUPPORTED_SUFFIXES)})")
         return [(source, source.parent)]
-    files = sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
-    return [(path, source) for path in files if not any(part.startswith(".") for part in path.relative_to(source).parts)]
+    return [(path, source) for path in _walk(source, exclude) if path.suffix.lower() in SUPPORTED_SUFFIXES]
 
 
-def read_documents(sources: list[Path]) -> list[Document]:
-    """All documents of `sources`; a bad file or line raises SourceError naming it."""
+def unsupported_source_files(sources: list[Path], exclude: tuple[Path, ...] = ()) -> list[Path]:
+    """The files in the `sources` folders that `find_source_files` leaves out for their type."""
+    return [
+        path
+        for source in sources
+        if Path(source).is_dir()
+        for path in _walk(Path(source), exclude)
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES
+    ]
+
+
+def _walk(folder: Path, exclude: tuple[Path, ...]) -> list[Path]:
+    excluded = [Path(e).absolute() for e in exclude]
+    return sorted(
+        path
+        for path in folder.rglob("*")
+        if path.is_file()
+        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+        and not any(path.absolute().is_relative_to(e) for e in excluded)
+    )
+
+
+def read_documents(sources: list[Path], exclude: tuple[Path, ...] = ()) -> list[Document]:
+    """All documents of `sources` (less anything under `exclude`); a bad file or line raises SourceError naming it."""
     documents: list[Document] = []
     seen: dict[str, str] = {}
     for source in sources:
-        for path, root in find_source_files(Path(source)):
+        for path, root in find_source_files(Path(source), exclude):
             for document in _read_file(path, root):
                 if document.doc_id in seen:
                     raise SourceError(document.source, f"duplicate document id {document.doc_id!r} (first seen in {seen[document.doc_id]})")
@@ -96,7 +118,7 @@ def _read_jsonl(path: Path) -> Iterator[Document]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as error:
-            raise SourceError(str(path), f"invalid JSON ({error.msg} at column {error.colno})", line=number) from error
+            raise SourceError(str(path), f"invalid JSON: {error.msg} (column {error.colno})", line=number) from error
         if not isinstance(row, dict):
             raise SourceError(str(path), "expected a JSON object", line=number)
         doc_id = row.get("id")

@@ -370,6 +370,19 @@ def test_build_script_summary_and_error_exit(tmp_path, embedder):
     assert ReferenceIndex.load(out, embedder).build_id == manifest["build_id"]
 
 
+def test_an_index_built_inside_its_source_folder_is_not_read_as_a_source(tmp_path, embedder):
+    sources = _write_sources(tmp_path / "sources")
+    (sources / "budget.csv").write_text("year,amount\n2024,1\n", encoding="utf-8")
+    out = sources / "index"
+    first = _run_build_script(str(sources), "--out", str(out), "--quiet", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "left out 1 file(s) of other types: " in first.stderr and "budget.csv" in first.stderr
+    second = _run_build_script(str(sources), "--out", str(out), "--quiet", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "(0 embedded," in second.stdout
+    assert json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8"))["document_count"] == 3
+
+
 def test_existing_folder_that_is_not_an_index_is_never_replaced(embedder, tmp_path):
     sources = _write_sources(tmp_path / "src")
     out = tmp_path / "notes"
