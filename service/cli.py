@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from service.client import ClaimCheckClient, ServiceError, ServiceUnreachable
+    from service.client import ClaimCheckClient, ServiceError, ServiceTimeout, ServiceUnreachable
 
     try:
         text = sys.stdin.read() if args.file in (None, "-") else Path(args.file).read_text(encoding="utf-8")
@@ -101,6 +102,9 @@ def _run_check(args: argparse.Namespace) -> int:
             result = client.check(text)
     except ServiceUnreachable as error:
         print(f"claimcheck: {error.message}; start it with `make serve`", file=sys.stderr)
+        return 1
+    except ServiceTimeout as error:
+        print(f"claimcheck: {error.message}; a long text takes longer: raise --timeout", file=sys.stderr)
         return 1
     except ServiceError as error:
         print(f"claimcheck: the service answered {error.status} ({error.code}): {error.message}", file=sys.stderr)
@@ -133,7 +137,21 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("file", nargs="?", default=None, help="text file, or - for standard input")
     check.add_argument("--server", default="http://127.0.0.1:8000")
     check.add_argument("--format", choices=("text", "json"), default="text")
-    check.add_argument("--timeout", type=float, default=120.0)
+    check.add_argument("--timeout", type=_positive_seconds, default=120.0, help="seconds to wait for the answer (default 120)")
     check.set_defaults(run=_run_check)
     args = parser.parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except BrokenPipeError:  # `claimcheck check f | head`: the reader left, which is no error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {value}")
+    return seconds

@@ -37,6 +37,18 @@ class ServiceUnreachable(ServiceError):
         super().__init__(0, "unreachable", f"cannot reach the service at {url} ({error})")
 
 
+class ServiceTimeout(ServiceError):
+    """The service took longer to answer than the client's timeout."""
+
+    def __init__(self, url: str, timeout: float):
+        super().__init__(0, "timeout", f"the service at {url} did not answer within {timeout:g} s")
+
+
+def _failure(base_url: str, timeout: float, error: Exception) -> ServiceError:
+    """The ServiceError for a request that got no answer."""
+    return ServiceTimeout(base_url, timeout) if isinstance(error, httpx.TimeoutException) else ServiceUnreachable(base_url, error)
+
+
 def _parse(response: httpx.Response, model: type[BaseModel]):
     try:
         body = response.json()
@@ -57,7 +69,7 @@ class ClaimCheckClient:
 
     def __init__(self, base_url: str = DEFAULT_URL, timeout: float = 120.0, retries: int = 3, backoff: float = 0.5):
         self.base_url = base_url.rstrip("/")
-        self.retries, self.backoff = retries, backoff
+        self.retries, self.backoff, self.timeout = retries, backoff, timeout
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
 
     def __enter__(self) -> ClaimCheckClient:
@@ -77,6 +89,8 @@ class ClaimCheckClient:
                 if attempt == self.retries:
                     raise ServiceUnreachable(self.base_url, error) from error
                 time.sleep(self.backoff * 2**attempt)
+            except (httpx.HTTPError, httpx.InvalidURL) as error:  # a read timeout, a URL that is not http(s)...
+                raise _failure(self.base_url, self.timeout, error) from error
         raise AssertionError("unreachable")
 
     def check(self, text: str, top_k: int | None = None) -> CheckResponse:
@@ -101,7 +115,7 @@ class AsyncClaimCheckClient:
 
     def __init__(self, base_url: str = DEFAULT_URL, timeout: float = 120.0, retries: int = 3, backoff: float = 0.5):
         self.base_url = base_url.rstrip("/")
-        self.retries, self.backoff = retries, backoff
+        self.retries, self.backoff, self.timeout = retries, backoff, timeout
         self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
 
     async def __aenter__(self) -> AsyncClaimCheckClient:
@@ -121,6 +135,8 @@ class AsyncClaimCheckClient:
                 if attempt == self.retries:
                     raise ServiceUnreachable(self.base_url, error) from error
                 await asyncio.sleep(self.backoff * 2**attempt)
+            except (httpx.HTTPError, httpx.InvalidURL) as error:
+                raise _failure(self.base_url, self.timeout, error) from error
         raise AssertionError("unreachable")
 
     async def check(self, text: str, top_k: int | None = None) -> CheckResponse:

@@ -73,6 +73,39 @@ def test_cli_check_without_server_exits_1():
     assert "cannot reach" in result.stderr
 
 
+def test_cli_mistakes_get_a_message_not_a_traceback(server, tmp_path):
+    paragraph = tmp_path / "paragraph.txt"
+    paragraph.write_text(SEED_TEXT, encoding="utf-8")
+
+    def check(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([CLAIMCHECK, "check", str(paragraph), *args], capture_output=True, text=True, timeout=120)
+
+    for args, status, message in (
+        (("--server", "notaurl"), 1, "cannot reach the service at notaurl"),
+        (("--server", server, "--timeout", "0.001"), 1, "did not answer within 0.001 s"),
+        (("--server", server, "--timeout", "-1"), 2, "must be a positive number of seconds"),
+        (("--server", server, "--timeout", "soon"), 2, "'soon' is not a number of seconds"),
+    ):
+        result = check(*args)
+        assert (result.returncode, "Traceback" in result.stderr) == (status, False), result.stderr
+        assert message in result.stderr
+
+
+def test_cli_output_cut_short_by_its_reader_is_no_error(server, tmp_path):
+    """`claimcheck check f --format json | head`: the JSON is larger than a pipe holds, and head leaves early."""
+    article = tmp_path / "article.txt"
+    article.write_text(" ".join([SEED_TEXT] * 16) + " The Security Council has fifteen members. NATO was founded in 1949.", encoding="utf-8")
+    piped = subprocess.run(
+        f"{CLAIMCHECK} check {article} --server {server} --format json | head -c 100",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert piped.stdout.startswith("{") and len(piped.stdout) == 100
+    assert "Traceback" not in piped.stderr and "Error" not in piped.stderr, piped.stderr
+
+
 def test_python_client_sync_and_async(server):
     import asyncio
 
