@@ -186,6 +186,37 @@ def test_document_title_links_to_its_url(page):
     expect(link).to_have_attribute("rel", "noopener")
 
 
+def test_claims_after_emoji_are_highlighted_exactly(page):
+    """The service's offsets count code points; an emoji is two UTF-16 units in the page's strings."""
+    from playwright.sync_api import expect
+
+    page.fill("#text", "🎉🎉 Big news from 🇫🇮! " + REFUTED_CLAIM)
+    page.click("#check")
+    expect(page.locator("#status")).to_have_text(re.compile(r"^\d+ claim\(s\) checked"), timeout=CHECK_TIMEOUT_MS)
+    expect(page.locator("#annotated .claim").last).to_have_text(REFUTED_CLAIM)
+    expect(page.locator("#annotated")).to_have_text("🎉🎉 Big news from 🇫🇮! " + REFUTED_CLAIM)
+
+
+def test_only_web_links_are_clickable(page):
+    from playwright.sync_api import expect
+
+    def add_urls(route):
+        response = route.fetch(timeout=CHECK_TIMEOUT_MS)
+        body = response.json()
+        for number, evidence in enumerate(body["claims"][0]["evidence"]):
+            evidence["url"] = ["javascript:alert(1)", "data:text/html,<b>x</b>", "https://example.org/a"][number % 3]
+        route.fulfill(response=response, json=body)
+
+    page.route("**/v1/check", add_urls)
+    page.fill("#text", REFUTED_CLAIM)
+    page.click("#check")
+    expect(page.locator("#status")).to_have_text(re.compile(r"^1 claim\(s\) checked"), timeout=CHECK_TIMEOUT_MS)
+    links = page.locator("#details .evidence a.source")
+    expect(links).to_have_count(len([n for n in range(page.locator("#details .evidence").count()) if n % 3 == 2]))
+    for number in range(links.count()):
+        expect(links.nth(number)).to_have_attribute("href", "https://example.org/a")
+
+
 def test_errors_are_shown_clearly(page):
     from playwright.sync_api import expect
 

@@ -94,7 +94,7 @@ def test_cli_mistakes_get_a_message_not_a_traceback(server, tmp_path):
 def test_cli_output_cut_short_by_its_reader_is_no_error(server, tmp_path):
     """`claimcheck check f --format json | head`: the JSON is larger than a pipe holds, and head leaves early."""
     article = tmp_path / "article.txt"
-    article.write_text(" ".join([SEED_TEXT] * 16) + " The Security Council has fifteen members. NATO was founded in 1949.", encoding="utf-8")
+    article.write_text(" ".join([SEED_TEXT] * 16) + " The Security Council has fifteen members.", encoding="utf-8")
     piped = subprocess.run(
         f"{CLAIMCHECK} check {article} --server {server} --format json | head -c 100",
         shell=True,
