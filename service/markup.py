@@ -1,12 +1,12 @@
 """A plain-text view of submitted text that keeps every offset: markup and list bullets blanked out.
 
-`mask` returns a string as long as the input in which HTML-ish tags (escaped ones too: "&lt;p&gt;"),
-comments, script and style elements, list bullets, Markdown heading marks ("## ") and table rules and
-pipes, transcript speaker labels (two or more lines opening with "MS. JEAN-PIERRE:", "Q:"...) and long
-runs of symbols are spaces, and so are invisible format characters (zero-width spaces, bidi marks,
-byte-order marks) except inside a word; a character entity between words reads as the character it
-stands for ("2023 &amp; 2024" as "2023     & 2024"); a run of 100 characters without a space gets one,
-so an offset into the masked text is an offset into the original.
+`mask` returns a string as long as the input in which HTML-ish tags (escaped ones too: "&lt;p&gt;"), comments,
+script and style elements, list bullets, Markdown marks (headings, "===" underlines, "> " quotes, table rules
+and pipes, "**" emphasis, link targets: "[text](url)" reads "text"), transcript speaker labels (two or more
+lines opening with "MS. JEAN-PIERRE:", "Q:"...) and long runs of symbols are spaces, and so are invisible
+format characters (zero-width spaces, bidi marks, byte-order marks) except inside a word; a character entity
+between words reads as the character it stands for ("2023 &amp; 2024" as "2023     & 2024"); a run of 100
+characters without a space gets one, so an offset into the masked text is an offset into the original.
 `blocks` cuts it where no sentence runs on: blank lines, block-level tags, list items, speaker
 turns, headings and table cells. `widened` moves a span's ends out of any entity they fall in.
 """
@@ -31,6 +31,12 @@ _HEADING = re.compile(r"^[ \t]{0,3}#{1,6}(?=[ \t])[^\n]*", re.M)  # a Markdown h
 _HEADING_MARK = re.compile(r"#{1,6}")
 _TABLE_ROW = re.compile(r"^[ \t]*\|[^\n]*\|[ \t]*$", re.M)  # "| 1949 | 12 members |": each cell its own block
 _TABLE_RULE = re.compile(r"^[ \t|:-]*-{3}[ \t|:-]*$")  # "|---|:---:|", the line under a table's header
+_SETEXT_UNDERLINE = re.compile(r"(?<=\S)[ \t]*\n[ \t]{0,3}(?:={3,}|-{3,})[ \t]*(?=\n|$)")  # "Title\n=====": a heading
+_QUOTE_MARK = re.compile(r"^[ \t]{0,3}(?:>[ \t]?)+", re.M)  # "> " opening a quoted line
+_EMPHASIS = re.compile(
+    r"(?<![\w*])(\*\*?)(?=[^\s*])[^\n]{0,300}?(?<=[^\s*])\1(?![\w*])|(?<![\w_])(__?)(?=[^\s_])[^\n]{0,300}?(?<=[^\s_])\2(?![\w_])"
+)
+_LINK = re.compile(r"(!?\[)[^\[\]\n]{1,300}(\]\([^()\s]{1,1000}(?:\s+\"[^\"\n]{0,200}\")?\))")  # [text](url "title")
 _SPEAKER = re.compile(r"^[ \t]*([^\W\d_][\w'’.-]*(?:[ \t]+[\w'’.-]+){0,3})(?:[ \t]*\([^()\n]{1,40}\))?:(?=[ \t])", re.M)
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _SYMBOL_RUN = re.compile(r"[^\w\s]{32,}")  # rules, ASCII art
@@ -66,6 +72,22 @@ def mask(text: str) -> tuple[str, list[int]]:
         mark = _HEADING_MARK.search(text, match.start())
         masked[mark.start() : mark.end()] = " " * (mark.end() - mark.start())
         breaks += [match.start(), match.end()]
+    for match in _SETEXT_UNDERLINE.finditer(text):
+        masked[match.start() : match.end()] = " " * (match.end() - match.start())
+        breaks += [text.rfind("\n", 0, match.start()) + 1, match.end()]
+    previous_quote_line = -2
+    for match in _QUOTE_MARK.finditer(text):
+        masked[match.start() : match.end()] = " " * (match.end() - match.start())
+        if text.rfind("\n", 0, match.start()) != previous_quote_line:  # a quote starts: it runs on into no sentence before it
+            breaks.append(match.start())
+        previous_quote_line = text.find("\n", match.end())
+    for match in _EMPHASIS.finditer(text):
+        mark = match.group(1) or match.group(2)
+        masked[match.start() : match.start() + len(mark)] = " " * len(mark)
+        masked[match.end() - len(mark) : match.end()] = " " * len(mark)
+    for match in _LINK.finditer(text):
+        for group in (1, 2):
+            masked[match.start(group) : match.end(group)] = " " * (match.end(group) - match.start(group))
     for match in _TABLE_ROW.finditer(text):
         if _TABLE_RULE.fullmatch(match.group()):
             masked[match.start() : match.end()] = " " * (match.end() - match.start())

@@ -26,7 +26,9 @@ TopK = Field(
 )
 CheckedAs = Field(None, description="the standalone text checked (pronouns resolved, reported speech unwrapped); else the claim")
 Attribution = Field(None, description='who the claim is reported from ("Stoltenberg said that ..."), when it is reported speech')
-SkippedStretches = Field(default_factory=list, description="stretches of the text not read for claims, and why (not English)")
+SkippedStretches = Field(
+    default_factory=list, description="stretches of the text not read for claims, and why (not English, not a sentence)"
+)
 
 
 class CheckRequest(BaseModel):
@@ -135,7 +137,9 @@ class SkippedOut(BaseModel):
 
     start: int = Field(description="offset of the skipped stretch in the submitted text")
     end: int
-    reason: Literal["not_english"] = Field(description="why it was not read for claims")
+    reason: Literal["not_english", "not_a_sentence"] = Field(
+        description="why it was not read for claims: not English, or a heading, label or table cell (no verb, no closing punctuation)"
+    )
     message: str
 
 

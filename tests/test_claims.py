@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service.checkworthiness import CheckworthinessModel
-from service.claims import NOT_ENGLISH, ClaimExtractor, Extraction
+from service.claims import NOT_A_SENTENCE, NOT_ENGLISH, ClaimExtractor, Extraction
 from service.config import Settings
 from service.datasets import CT24_FILES, ct24_sentences
 from service.errors import NotLoaded
@@ -37,7 +37,7 @@ def assert_well_formed(text: str, extraction: Extraction) -> None:
         assert claim.text == claim.text.strip() and claim.text
         assert claim.checked_as and 0.0 <= claim.checkworthiness <= 1.0
     for skipped in extraction.skipped:
-        assert 0 <= skipped.start < skipped.end <= len(text) and skipped.reason == NOT_ENGLISH
+        assert 0 <= skipped.start < skipped.end <= len(text) and skipped.reason in (NOT_ENGLISH, NOT_A_SENTENCE)
 
 
 TEXTS = [
@@ -45,7 +45,7 @@ TEXTS = [
     "  Leading spaces.\n\nFinland joined NATO in April 2023.   Sweden followed in March 2024!\n",
     "• NATO has 32 members.\n• Its headquarters are in Brussels.\n\n\n",
     "«Quoted» text — with dashes… and “curly quotes”. Another one?",
-    "x",
+    "x.",
 ]
 
 
@@ -54,6 +54,22 @@ def test_offsets_round_trip_and_do_not_overlap(extractor, text):
     extraction = extractor.extract(text)
     assert extraction.claims
     assert_well_formed(text, extraction)
+
+
+def test_headings_labels_and_table_cells_are_skipped_as_no_sentences(extractor):
+    text = (
+        "# Security Council deadlock\n\nSweden joins NATO\n\n| Year | Members |\n|---|---|\n| 1949 | 12 |\n\n"
+        "Trillion-dollar deficits for the last four years. Key facts\n\nThe Council has 15 members"
+    )
+    extraction = extractor.extract(text)
+    assert_well_formed(text, extraction)
+    assert [c.text for c in extraction.claims] == [
+        "Sweden joins NATO",  # a headline with a verb is a claim
+        "Trillion-dollar deficits for the last four years.",  # no verb, but a full stop: a sentence
+        "The Council has 15 members",
+    ]
+    fragments = [text[s.start : s.end] for s in extraction.skipped if s.reason == NOT_A_SENTENCE]
+    assert fragments == ["Security Council deadlock", "Year", "Members", "1949", "12", "Key facts"]
 
 
 @pytest.mark.parametrize(

@@ -38,6 +38,16 @@ def test_markdown_table_cells_are_blocks_and_its_rule_is_blanked():
     assert spans(text) == ["Year", "Members", "1949", "12 founding members", "After the table. A | B is kept."]
 
 
+def test_underlined_headings_quotes_emphasis_and_links_read_as_their_text():
+    assert spans("NATO Summit Report\n====\nLeaders met.") == ["NATO Summit Report", "Leaders met."]
+    assert spans('Intro.\n> "NATO has 32 members," he said.\n> It meets.') == ["Intro.", '"NATO has 32 members," he said.\n> It meets.']
+    masked, _ = mask("**Brussels, 12 July** — 2 * 3 = 6, snake_case_name, __bold__ and _italic_.")
+    assert masked.split() == ["Brussels,", "12", "July", "—", "2", "*", "3", "=", "6,", "snake_case_name,", "bold", "and", "italic", "."]
+    text = 'See [Article 5](https://www.nato.int/a_b.htm "NATO") and ![a chart](c.png), or [1] (x).'
+    masked, _ = mask(text)
+    assert len(masked) == len(text) and masked.split() == ["See", "Article", "5", "and", "a", "chart", ",", "or", "[1]", "(x)."]
+
+
 def test_symbol_runs_are_blanked_and_unbroken_runs_broken():
     rule, unbroken = "=" * 40, "x" * 250
     masked, _ = mask(f"Title\n{rule}\n{unbroken}")
