@@ -95,7 +95,7 @@ class Context:
         """The nearest clause's subject that fits "the <head>", else its last fitting entity."""
         for subject, entities in reversed(self._clauses):
             named = [e for e in ([subject] if subject else []) + entities[::-1] if not _PART_OF_A_TEXT.match(e.text)]  # not "Article 13"
-            fitting = [e for e in named if e.label in labels or head in e.text.lower().split()]
+            fitting = [e for e in named if e.label in labels and _names_kind(e, labels) or head in e.text.lower().split()]
             if fitting:
                 return fitting[0]
         return None
@@ -107,6 +107,17 @@ class Context:
                 if any(word in TEXTS for word in entity.text.lower().split()) and not _PART_OF_A_TEXT.match(entity.text):
                     return entity
         return None
+
+
+def _names_kind(entity: Referent, labels: frozenset[str]) -> bool:
+    """Whether `entity` can be what a description of `labels` points back to: "the alliance" (ORG) is not
+    "The North Atlantic Treaty", which the parser often labels ORG; "North Atlantic Treaty Organization" it is."""
+    return "LAW" in labels or entity.text.lower().split()[-1] not in TEXTS
+
+
+def _in_place(name: str, at_start: bool) -> str:
+    """A referent's name as it reads where it replaces words: "The" only at the start of the claim."""
+    return name if at_start or not name.startswith("The ") else "the " + name[4:]
 
 
 def standalone_claims(sentence: Span, context: Context) -> list[Derived]:
@@ -137,13 +148,13 @@ def _standalone(clause: Span, head: Token, context: Context, derived: bool) -> D
         named = _named_text(subject)
         referent = referent or _entity(subject) or (Referent(named.text, "LAW") if named is not None else None)
         if pos(subject) == "PRON" and referent is not None:
-            replacements[subject.i] = (subject.i + 1, referent.text)
+            replacements[subject.i] = (subject.i + 1, _in_place(referent.text, subject.i == start))
         possessive = next((c for c in subject.children if c.dep_ == "poss"), None)
         if possessive is not None and (owner := _lookup_pronoun(possessive, context)) is not None:
             replacements[possessive.i] = (possessive.i + 1, owner.text + ("'" if owner.text.endswith("s") else "'s"))
     for token in doc[start:end]:
         if (found := _description(token, context)) is not None:
-            replacements[token.i - 1] = (token.i + 1, found.text)
+            replacements[token.i - 1] = (token.i + 1, _in_place(found.text, token.i - 1 == start))
             referent = found if token == subject else referent
     number = _bare_article_number(doc[start:end], clause)
     document = context.document() if number is not None else None
@@ -217,11 +228,17 @@ def _expletive(verb) -> bool:
 
 
 def _without_stray_quotes(text: str) -> str:
-    """`text` less the quotation marks at its edges that were opened or closed outside it."""
+    """`text` less the quotation marks at its edges that were opened or closed outside it, and with the
+    closing mark of a quotation opened inside it that ran on past its end ('would come "when allies agree')."""
     if text.count('"') % 2:
         text = text.strip('"')
+        last = text.rfind('"')
+        if text.count('"') % 2 and (last == 0 or text[last - 1].isspace()):
+            text += '"'
     if text.count("“") != text.count("”"):
         text = text.strip("“”")
+        if text.count("“") == text.count("”") + 1 and text.rfind("“") > text.rfind("”"):
+            text += "”"
     return text.strip()
 
 

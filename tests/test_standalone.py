@@ -70,6 +70,18 @@ def test_reported_speech_is_checked_as_its_content_with_the_speaker(nlp):
             "The North Atlantic Treaty has 14 articles.",
             None,
         ),
+        (  # a referent keeps "The" capitalised only at the start of the claim
+            "The United Nations was founded in 1945. Today the organisation has 193 members.",
+            "Today the United Nations has 193 members.",
+            None,
+        ),
+        (  # the closing quotation mark fell outside the reported content
+            'A spokesperson said that the invitation would come "when allies agree and conditions are met".',
+            'The invitation would come "when allies agree and conditions are met"',
+            "A spokesperson",
+        ),
+        ('The ministers said the alliance was "stronger than ever".', 'The alliance was "stronger than ever"', "The ministers"),
+        ("The United Nations was founded in 1945. Today it has 193 members.", "Today the United Nations has 193 members.", None),
     ],
 )
 def test_rewrites_of_the_last_claim(nlp, text, checked_as, attribution):
@@ -103,6 +115,7 @@ def test_a_split_clause_resolves_against_the_clause_before(nlp):
         "The UN Charter was signed in 1945. NATO's Article 5 is different.",  # the article says whose it is
         "The UN Charter was signed in 1945. Article 5 obliges NATO members to help.",  # another body is named beside it
         "A treaty with Russia would fail. Article 5 is central.",  # no text's name
+        "The North Atlantic Treaty was signed in 1949. Today the alliance has 32 members.",  # the alliance is no treaty
     ],
 )
 def test_nothing_is_rewritten_without_enough_to_go_on(nlp, text):
