@@ -25,10 +25,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from service.claimreview import claim_review
 from service.config import Settings
 from service.errors import BadIndex, ClaimCheckError, DeadlineExceeded, InputTooLarge, InvalidInput, NotLoaded, Overloaded
-from service.markup import plain
 from service.metrics import Metrics
 from service.openapi_examples import ALIVE, CLAIM_REVIEW, INDEX_MANIFEST, READY, json_example
-from service.pipeline import Pipeline
+from service.pipeline import Pipeline, claim_problem
 from service.schemas import (
     CheckRequest,
     CheckResponse,
@@ -286,8 +285,8 @@ def _top_k(request: Request, top_k: int | None) -> int:
 
 async def _verify_one(request: Request, pipeline: Pipeline, claim: str, top_k: int | None) -> ClaimResult:
     """Check one claim as given (size-checked) and count its verdict."""
-    if not plain(claim):
-        raise InvalidInput("claim is blank")
+    if problem := claim_problem(claim):
+        raise InvalidInput(f"claim {problem}")
     _check_sizes(request, [claim], "max_claim_chars")
     [result] = (await pipeline.verify_async([claim], _top_k(request, top_k))).results
     request.app.state.metrics.observe_verdicts([result.verdict])
@@ -404,6 +403,9 @@ def _install_routes(app: FastAPI) -> None:
     async def page():
         """The fact-checker's web page."""
         return HTMLResponse((STATIC_DIR / "index.html").read_text(encoding="utf-8"))
+
+    for path, endpoint in (("/", page), ("/healthz", healthz), ("/readyz", readyz)):  # for uptime probes that send HEAD
+        app.add_api_route(path, endpoint, methods=["HEAD"], include_in_schema=False)
 
 
 app = create_app()

@@ -316,10 +316,20 @@ def load_verdict_head(settings: Settings) -> VerdictHead | None:
     return head
 
 
+def claim_problem(claim: str) -> str | None:
+    """Why `claim` cannot be checked ("is blank", nothing to read), or None."""
+    text = plain(claim)
+    if not text:
+        return "is blank"
+    if not any(character.isalnum() for character in text):
+        return "has no letter or digit to check"
+    return None
+
+
 def _require_claims(claims: list[str]) -> None:
     for number, claim in enumerate(claims):
-        if not plain(claim):
-            raise InvalidInput(f"claims.{number} is blank")
+        if problem := claim_problem(claim):
+            raise InvalidInput(f"claims.{number} {problem}")
 
 
 def _require_text(text: str) -> None:

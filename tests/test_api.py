@@ -158,6 +158,12 @@ def test_check_of_text_without_checkworthy_claims_is_empty(client):
     assert response.json()["claims"] == []
 
 
+@pytest.mark.parametrize(("path", "body"), [("/v1/verify", {"claim": "🎉🎉 ?!"}), ("/v1/verify/batch", {"claims": ["Fine claim.", "..."]})])
+def test_a_claim_with_no_letter_or_digit_is_422(client, path, body):
+    message = assert_error(client.post(path, json=body), 422)["message"]
+    assert message == ("claim" if path == "/v1/verify" else "claims.1") + " has no letter or digit to check"
+
+
 @pytest.mark.parametrize(
     ("path", "body"),
     [
@@ -268,6 +274,8 @@ def test_operations_endpoints(client, shipped_index):
     assert "claimcheck_index_passages" in metrics.text
     page = client.get("/")
     assert page.status_code == 200 and "<textarea" in page.text
+    for path in ("/", "/healthz", "/readyz"):  # uptime probes send HEAD
+        assert client.head(path).status_code == 200
     assert client.get("/openapi.json").json()["paths"].keys() >= {"/v1/check", "/v1/claims", "/v1/verify", "/v1/verify/batch"}
 
 
