@@ -285,9 +285,9 @@ def _top_k(request: Request, top_k: int | None) -> int:
 
 async def _verify_one(request: Request, pipeline: Pipeline, claim: str, top_k: int | None) -> ClaimResult:
     """Check one claim as given (size-checked) and count its verdict."""
+    _check_sizes(request, [claim], "max_claim_chars")
     if problem := claim_problem(claim):
         raise InvalidInput(f"claim {problem}")
-    _check_sizes(request, [claim], "max_claim_chars")
     [result] = (await pipeline.verify_async([claim], _top_k(request, top_k))).results
     request.app.state.metrics.observe_verdicts([result.verdict])
     return result

@@ -1,29 +1,32 @@
 """Claim extraction: split text into claims that stand alone and score how check-worthy each one is.
 
-The text is read through service/markup.py (tags and list bullets blanked out, offsets kept) in blocks
-(paragraphs, list items) and parsed with spaCy. Each English sentence gives one claim or more
-(service/standalone.py): `text[start:end] == claim.text` is the source span, `checked_as` the standalone text
-to check. Text in another language (service/language.py) is skipped, with the reason, and so are fragments
-that are no sentence: no verb and no closing punctuation (headings, labels, table cells: "Security Council
-deadlock", "1949"). Check-worthy sentences without a verb end with a full stop ("Trillion-dollar deficits for
-the last four years."): 40 of CT24's 5,413 check-worthy training sentences have no verb, and every one of them
-ends with one. Check-worthiness comes from service/checkworthiness.py, scored on the source span.
+The text is read through service/markup.py (tags, list bullets and Markdown marks blanked out, offsets kept)
+in blocks (paragraphs, list items, headings, table cells) and parsed with spaCy. Each English sentence gives
+one claim or more (service/standalone.py): `text[start:end] == claim.text` is the source span, `checked_as`
+the standalone text to check. Text in another language (service/language.py) is skipped, with the reason, and
+so is a Markdown heading or table cell with no verb and no full stop, question or exclamation mark at its end
+("Security Council deadlock", "1949"): a title or a value, not a sentence. The same words on a line of their
+own are read, for a headline without a verb can be a claim ("Unemployment at record low"). Neighbouring
+stretches skipped for the same reason are reported as one. Check-worthiness comes from
+service/checkworthiness.py, scored on the source span.
 """
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from service import language
 from service.checkworthiness import CheckworthinessModel
 from service.errors import NotLoaded
-from service.markup import blocks, mask, plain, widened
+from service.markup import blocks, headings_and_cells, mask, plain, widened
 from service.onnx_session import ClassifierBackend
 from service.standalone import Context, Derived, standalone_claims
 
 NOT_ENGLISH = "not_english"
 NOT_A_SENTENCE = "not_a_sentence"
+_CLOSERS = {'"', "'", "”", "’", ")", "]", "»"}
 
 
 @dataclass
@@ -104,6 +107,7 @@ class ClaimExtractor:
             raise NotLoaded("ClaimExtractor used before warm_up()")
         extractions = [Extraction() for _ in texts]
         english = []  # (text number, offset of the block, tokenised block)
+        titles_and_cells = [headings_and_cells(text) for text in texts]
         for number, text in enumerate(texts):
             masked, breaks = mask(text)
             for start, end in blocks(masked, breaks):
@@ -123,11 +127,9 @@ class ClaimExtractor:
                     extractions[number].skipped.append(
                         _not_english(texts[number], offset + sentence.start_char, offset + sentence.end_char, other)
                     )
-                elif _not_a_sentence(sentence):
+                elif _inside(titles_and_cells[number], offset + sentence.start_char, offset + sentence.end_char) and _no_sentence(sentence):
                     start, end = widened(texts[number], offset + sentence.start_char, offset + sentence.end_char)
-                    extractions[number].skipped.append(
-                        Skipped(start, end, NOT_A_SENTENCE, "no verb and no closing punctuation: a heading, label or table cell")
-                    )
+                    extractions[number].skipped.append(Skipped(start, end, NOT_A_SENTENCE, "a heading or table cell with no verb"))
                 else:
                     claims = standalone_claims(sentence, contexts[number])
                     found += [(number, offset, claim) for claim in claims if any(c.isalnum() for c in claim.checked_as)]
@@ -138,7 +140,7 @@ class ClaimExtractor:
                 claim = Claim(texts[number][start:end], start, end, round(float(score), 4), derived.checked_as, derived.attribution)
                 extractions[number].claims.append(claim)
         for extraction in extractions:
-            extraction.skipped.sort(key=lambda skipped: skipped.start)
+            extraction.skipped = _merged(sorted(extraction.skipped, key=lambda skipped: skipped.start), extraction.claims)
         return extractions
 
 
@@ -150,11 +152,33 @@ def _content(sentence):
     return sentence.doc[tokens[0].i : tokens[-1].i + 1]
 
 
-def _not_a_sentence(sentence) -> bool:
-    """No verb (by the tagger's fine tags) and no closing punctuation in its last two tokens."""
-    if any(token.tag_.startswith("VB") or token.tag_ == "MD" for token in sentence):
+def _inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether `start`-`end` lies within one of the sorted, non-overlapping `spans`."""
+    number = bisect.bisect_right(spans, (start, float("inf"))) - 1
+    return number >= 0 and spans[number][0] <= start and end <= spans[number][1]
+
+
+def _no_sentence(words) -> bool:
+    """No verb (by the tagger's fine tags) and no full stop, question or exclamation mark at the end."""
+    if any(token.tag_.startswith("VB") or token.tag_ == "MD" for token in words):
         return False
-    return not any(c in ".!?…" for c in sentence[-2:].text)
+    last = next((token for token in reversed(words) if token.text not in _CLOSERS), None)
+    return last is None or not (last.is_punct and last.text[-1] in ".!?…")
+
+
+def _merged(skipped: list[Skipped], claims: list[Claim]) -> list[Skipped]:
+    """`skipped` (sorted) with neighbours of the same reason and message made one stretch when no claim lies
+    between them: a table of figures, or an article in another language, is one entry, not one per cell or sentence."""
+    merged: list[Skipped] = []
+    claim_starts = sorted(claim.start for claim in claims)
+    for item in skipped:
+        last = merged[-1] if merged else None
+        between = bisect.bisect_left(claim_starts, item.start) - bisect.bisect_left(claim_starts, last.end) if last else 1
+        if last is not None and (last.reason, last.message) == (item.reason, item.message) and between == 0:
+            merged[-1] = Skipped(last.start, item.end, item.reason, item.message)
+        else:
+            merged.append(item)
+    return merged
 
 
 def _not_english(text: str, start: int, end: int, other: str) -> Skipped:

@@ -90,7 +90,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from service.client import ClaimCheckClient, ServiceError, ServiceTimeout, ServiceUnreachable
+    from service.client import BadServiceURL, ClaimCheckClient, ServiceError, ServiceTimeout, ServiceUnreachable
 
     try:
         text = sys.stdin.read() if args.file in (None, "-") else Path(args.file).read_text(encoding="utf-8")
@@ -103,6 +103,9 @@ def _run_check(args: argparse.Namespace) -> int:
     except ServiceUnreachable as error:
         print(f"claimcheck: {error.message}; start it with `make serve`", file=sys.stderr)
         return 1
+    except BadServiceURL as error:
+        print(f"claimcheck: --server {error.message}", file=sys.stderr)
+        return 2
     except ServiceTimeout as error:
         print(f"claimcheck: {error.message}; a long text takes longer: raise --timeout", file=sys.stderr)
         return 1

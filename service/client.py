@@ -44,8 +44,17 @@ class ServiceTimeout(ServiceError):
         super().__init__(0, "timeout", f"the service at {url} did not answer within {timeout:g} s")
 
 
+class BadServiceURL(ServiceError):
+    """The service's address is not an http:// or https:// URL."""
+
+    def __init__(self, url: str):
+        super().__init__(0, "bad_url", f"{url!r} is not an http:// or https:// URL (for example http://127.0.0.1:8000)")
+
+
 def _failure(base_url: str, timeout: float, error: Exception) -> ServiceError:
     """The ServiceError for a request that got no answer."""
+    if isinstance(error, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return BadServiceURL(base_url)
     return ServiceTimeout(base_url, timeout) if isinstance(error, httpx.TimeoutException) else ServiceUnreachable(base_url, error)
 
 

@@ -292,6 +292,9 @@ def build_index(
     started = time.perf_counter()
     chunking = chunking or ChunkingSettings()
     out = Path(out).absolute()
+    for source in sources:
+        if out.resolve() == Path(source).resolve() or Path(source).resolve().is_relative_to(out.resolve()):
+            raise BadIndex(f"{out} is (or holds) the source folder {source}: the index needs a folder of its own")
     own_output = (out, versions_dir(out))  # an --out inside a source folder is not read as sources on the next build
     documents = read_documents([Path(s) for s in sources], own_output)
     unsupported = unsupported_source_files([Path(s) for s in sources], own_output)

@@ -27,16 +27,21 @@ _BLOCK_TAGS = {
     "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
 }  # fmt: skip
 _BULLET = re.compile(r"^[ \t]*(?:[-*+•◦▪▫‣⁃·–—]|\(?\d{1,3}[.)]|\(?[a-z][)])(?=[ \t])", re.M)
-_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}(?=[ \t])[^\n]*", re.M)  # a Markdown heading: its own block
-_HEADING_MARK = re.compile(r"#{1,6}")
-_TABLE_ROW = re.compile(r"^[ \t]*\|[^\n]*\|[ \t]*$", re.M)  # "| 1949 | 12 members |": each cell its own block
-_TABLE_RULE = re.compile(r"^[ \t|:-]*-{3}[ \t|:-]*$")  # "|---|:---:|", the line under a table's header
-_SETEXT_UNDERLINE = re.compile(r"(?<=\S)[ \t]*\n[ \t]{0,3}(?:={3,}|-{3,})[ \t]*(?=\n|$)")  # "Title\n=====": a heading
-_QUOTE_MARK = re.compile(r"^[ \t]{0,3}(?:>[ \t]?)+", re.M)  # "> " opening a quoted line
+# Markdown. An ATX heading, "## Title ##": its marks are blanked and it is its own block.
+_HEADING = re.compile(r"^[ \t]{0,3}(#{1,6})(?=[ \t])[^\n]*?(?:[ \t](#+))?[ \t\r]*$", re.M)
+# The rule under a table's header ("|---|:---:|", "--- | ---"), and a line with a cell border ("| 1949 | 12 |")
+_TABLE_RULE = re.compile(r"^(?=[^\n]*\|)(?=[^\n]*-{3})[ \t|:-]+\r?$", re.M)
+_OUTER_PIPES_ROW = re.compile(r"^[ \t]*\|[^\n]*\|[ \t\r]*$", re.M)
+# "Title\n=====" or "Title\n-----": the underline is blanked and ends the block
+_SETEXT_UNDERLINE = re.compile(r"(?<=\S)[ \t]*\r?\n[ \t]{0,3}(?:={3,}|-{3,})[ \t]*(?=\r?\n|$)")
+_QUOTE_MARK = re.compile(r"^[ \t]{0,3}(?:>(?![ \t]*\d)[ \t]?)+", re.M)  # "> " opening a quoted line; ">50%" is no quote
+# "**bold**", "_italic_": not inside words, paths or file names ("snake_case", "/var/_cache_/", "__init__.py")
 _EMPHASIS = re.compile(
-    r"(?<![\w*])(\*\*?)(?=[^\s*])[^\n]{0,300}?(?<=[^\s*])\1(?![\w*])|(?<![\w_])(__?)(?=[^\s_])[^\n]{0,300}?(?<=[^\s_])\2(?![\w_])"
+    r"(?<![\w*/])(\*\*?)(?=[^\s*])[^\n]{0,300}?(?<=[^\s*])\1(?![\w*/]|\.\w)"
+    r"|(?<![\w_/])(__?)(?=[^\s_])[^\n]{0,300}?(?<=[^\s_])\2(?![\w_/]|\.\w)"
 )
-_LINK = re.compile(r"(!?\[)[^\[\]\n]{1,300}(\]\([^()\s]{1,1000}(?:\s+\"[^\"\n]{0,200}\")?\))")  # [text](url "title")
+# "[text](url "title")", "![alt](url)": the brackets and the target are blanked; a URL may hold one level of parentheses
+_LINK = re.compile(r"(!?\[)[^\[\]\n]{1,300}(\]\((?:[^()\s]|\([^()\s]{0,200}\)){1,1000}(?:\s+\"[^\"\n]{0,200}\")?\))")
 _SPEAKER = re.compile(r"^[ \t]*([^\W\d_][\w'’.-]*(?:[ \t]+[\w'’.-]+){0,3})(?:[ \t]*\([^()\n]{1,40}\))?:(?=[ \t])", re.M)
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _SYMBOL_RUN = re.compile(r"[^\w\s]{32,}")  # rules, ASCII art
@@ -69,12 +74,12 @@ def mask(text: str) -> tuple[str, list[int]]:
         masked[match.start() : match.end()] = " " * (match.end() - match.start())
         breaks.append(match.start())
     for match in _HEADING.finditer(text):
-        mark = _HEADING_MARK.search(text, match.start())
-        masked[mark.start() : mark.end()] = " " * (mark.end() - mark.start())
+        for group in (1, 2):
+            masked[match.start(group) : match.end(group)] = " " * (match.end(group) - match.start(group))
         breaks += [match.start(), match.end()]
     for match in _SETEXT_UNDERLINE.finditer(text):
         masked[match.start() : match.end()] = " " * (match.end() - match.start())
-        breaks += [text.rfind("\n", 0, match.start()) + 1, match.end()]
+        breaks += [match.start(), match.end()]
     previous_quote_line = -2
     for match in _QUOTE_MARK.finditer(text):
         masked[match.start() : match.end()] = " " * (match.end() - match.start())
@@ -88,14 +93,16 @@ def mask(text: str) -> tuple[str, list[int]]:
     for match in _LINK.finditer(text):
         for group in (1, 2):
             masked[match.start(group) : match.end(group)] = " " * (match.end(group) - match.start(group))
-    for match in _TABLE_ROW.finditer(text):
-        if _TABLE_RULE.fullmatch(match.group()):
-            masked[match.start() : match.end()] = " " * (match.end() - match.start())
-            breaks.append(match.start())
-            continue
-        for pipe in re.finditer(r"\|", match.group()):
-            masked[match.start() + pipe.start()] = " "
-            breaks.append(match.start() + pipe.start())
+    rules, rows = _tables(text)
+    for start, end in rules:
+        masked[start:end] = " " * (end - start)
+        breaks += [start, end]
+    for start, end in rows:
+        breaks += [start, end]
+        for pipe in range(start, end):
+            if text[pipe] == "|":
+                masked[pipe] = " "
+                breaks.append(pipe)
     for match in (*_SYMBOL_RUN.finditer(text), *_INVISIBLE_OUTSIDE_WORD.finditer(text)):
         masked[match.start() : match.end()] = " " * (match.end() - match.start())
     for match in _ENTITY.finditer(text):
@@ -104,6 +111,39 @@ def mask(text: str) -> tuple[str, list[int]]:
     for match in _UNBROKEN.finditer(text):
         masked[match.end() - 1] = " "
     return "".join(masked), sorted(breaks)
+
+
+def headings_and_cells(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each Markdown ATX heading's title and each table cell of `text`, in order: places where
+    a phrase with no verb is a title or a value, not a sentence."""
+    spans = [(match.end(1), match.start(2) if match.group(2) else match.end()) for match in _HEADING.finditer(text)]
+    for start, end in _tables(text)[1]:
+        pipes = [start - 1] + [i for i in range(start, end) if text[i] == "|"] + [end]
+        spans += [(a + 1, b) for a, b in zip(pipes, pipes[1:], strict=False) if text[a + 1 : b].strip()]
+    return sorted(spans)
+
+
+def _tables(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(start, end) of the lines of Markdown tables: the rules under their headers, and their rows. A row has a
+    border at both ends ("| a | b |"), or belongs to a table without them: the line above a rule, and the lines
+    after it that hold a "|", up to the first that does not."""
+    rules = [(m.start(), m.end()) for m in _TABLE_RULE.finditer(text)]
+    rows = {(m.start(), m.end()) for m in _OUTER_PIPES_ROW.finditer(text)}
+    for start, end in rules:
+        above_end = start - 1
+        above_start = text.rfind("\n", 0, max(above_end, 0)) + 1
+        if above_end > above_start and "|" in text[above_start:above_end]:
+            rows.add((above_start, above_end))
+        line_start = end + 1
+        while line_start < len(text):
+            line_end = text.find("\n", line_start)
+            line_end = len(text) if line_end < 0 else line_end
+            line = text[line_start:line_end]
+            if "|" not in line or not line.strip() or _TABLE_RULE.fullmatch(line):
+                break
+            rows.add((line_start, line_end))
+            line_start = line_end + 1
+    return rules, sorted(rows - set(rules))
 
 
 def widened(text: str, start: int, end: int) -> tuple[int, int]:

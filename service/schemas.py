@@ -138,7 +138,7 @@ class SkippedOut(BaseModel):
     start: int = Field(description="offset of the skipped stretch in the submitted text")
     end: int
     reason: Literal["not_english", "not_a_sentence"] = Field(
-        description="why it was not read for claims: not English, or a heading, label or table cell (no verb, no closing punctuation)"
+        description="why it was not read for claims: not English, or a Markdown heading or table cell with no verb and no full stop"
     )
     message: str
 

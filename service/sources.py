@@ -58,13 +58,13 @@ def unsupported_source_files(sources: list[Path], exclude: tuple[Path, ...] = ()
 
 
 def _walk(folder: Path, exclude: tuple[Path, ...]) -> list[Path]:
-    excluded = [Path(e).absolute() for e in exclude]
+    excluded = [Path(e).resolve() for e in exclude]  # resolved: "corpus/../corpus/index", or a source given by a symlink
     return sorted(
         path
         for path in folder.rglob("*")
         if path.is_file()
         and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-        and not any(path.absolute().is_relative_to(e) for e in excluded)
+        and not any(path.resolve().is_relative_to(e) for e in excluded)
     )
 
 

@@ -151,7 +151,8 @@ def _standalone(clause: Span, head: Token, context: Context, derived: bool) -> D
             replacements[subject.i] = (subject.i + 1, _in_place(referent.text, subject.i == start))
         possessive = next((c for c in subject.children if c.dep_ == "poss"), None)
         if possessive is not None and (owner := _lookup_pronoun(possessive, context)) is not None:
-            replacements[possessive.i] = (possessive.i + 1, owner.text + ("'" if owner.text.endswith("s") else "'s"))
+            owner_name = _in_place(owner.text, possessive.i == start)
+            replacements[possessive.i] = (possessive.i + 1, owner_name + ("'" if owner_name.endswith("s") else "'s"))
     for token in doc[start:end]:
         if (found := _description(token, context)) is not None:
             replacements[token.i - 1] = (token.i + 1, _in_place(found.text, token.i - 1 == start))

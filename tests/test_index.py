@@ -383,6 +383,18 @@ def test_an_index_built_inside_its_source_folder_is_not_read_as_a_source(tmp_pat
     assert json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8"))["document_count"] == 3
 
 
+def test_an_index_inside_a_source_reached_by_a_symlink_or_dots_is_not_read_and_the_source_itself_is_refused(tmp_path, embedder):
+    sources = _write_sources(tmp_path / "sources")
+    (tmp_path / "link").symlink_to(sources)
+    out = sources / "index"
+    for source, target in ((sources, out), (tmp_path / "link", out), (sources, sources / ".." / "sources" / "index")):
+        built = _run_build_script(str(source), "--out", str(target), "--quiet", cwd=tmp_path)
+        assert built.returncode == 0, built.stderr
+    assert json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8"))["document_count"] == 3
+    refused = _run_build_script(str(sources), "--out", str(sources), "--quiet", cwd=tmp_path)
+    assert refused.returncode == 2 and "the index needs a folder of its own" in refused.stderr, refused.stderr
+
+
 def test_existing_folder_that_is_not_an_index_is_never_replaced(embedder, tmp_path):
     sources = _write_sources(tmp_path / "src")
     out = tmp_path / "notes"

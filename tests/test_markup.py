@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from service.markup import blocks, mask, plain, widened
+import pytest
+
+from service.markup import blocks, headings_and_cells, mask, plain, widened
 
 
 def spans(text: str) -> list[str]:
@@ -25,27 +27,42 @@ def test_blocks_end_at_blank_lines_block_tags_and_list_items():
 
 
 def test_markdown_headings_lose_their_marks_and_end_their_block():
-    text = "# NATO at 75\n## Article 5\nThe Parties agree.\n#NATO trends. Issue #5 is open."
+    text = "# NATO at 75\n## Article 5 ##\nThe Parties agree.\n#NATO trends. Issue #5 is open. C# rocks."
     masked, _ = mask(text)
-    assert len(masked) == len(text) and masked.count("#") == 2  # a hashtag and "#5" are not headings
-    assert spans(text) == ["NATO at 75", "Article 5", "The Parties agree.\n#NATO trends. Issue #5 is open."]
+    assert len(masked) == len(text) and masked.count("#") == 3  # a hashtag, "#5" and "C#" are no heading marks
+    assert spans(text) == ["NATO at 75", "Article 5", "The Parties agree.\n#NATO trends. Issue #5 is open. C# rocks."]
+    assert [text[a:b].strip() for a, b in headings_and_cells(text)] == ["NATO at 75", "Article 5"]
 
 
-def test_markdown_table_cells_are_blocks_and_its_rule_is_blanked():
-    text = "| Year | Members |\n|---|:---:|\n| 1949 | 12 founding members |\nAfter the table. A | B is kept."
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_markdown_table_cells_are_blocks_and_its_rule_is_blanked(newline):
+    text = newline.join(["| Year | Members |", "|---|:---:|", "| 1949 | 12 founding members |", "", "After the table. A | B is kept."])
     masked, _ = mask(text)
     assert len(masked) == len(text) and masked.count("|") == 1 and "-" not in masked
     assert spans(text) == ["Year", "Members", "1949", "12 founding members", "After the table. A | B is kept."]
+    assert [text[a:b].strip() for a, b in headings_and_cells(text)] == ["Year", "Members", "1949", "12 founding members"]
+
+
+def test_a_table_without_outer_borders_is_read_cell_by_cell():
+    text = "Name | Joined\n--- | ---\nFinland | 2023\nSweden | 2024\n\nNATO has 32 members."
+    assert spans(text) == ["Name", "Joined", "Finland", "2023", "Sweden", "2024", "NATO has 32 members."]
 
 
 def test_underlined_headings_quotes_emphasis_and_links_read_as_their_text():
-    assert spans("NATO Summit Report\n====\nLeaders met.") == ["NATO Summit Report", "Leaders met."]
+    assert spans("NATO Summit Report\r\n====\r\nLeaders met.") == ["NATO Summit Report", "Leaders met."]
+    wrapped = "NATO was founded in 1949 by twelve countries\nin Washington, D.C.\n---\nSweden joined in 2024."
+    assert spans(wrapped) == ["NATO was founded in 1949 by twelve countries\nin Washington, D.C.", "Sweden joined in 2024."]
     assert spans('Intro.\n> "NATO has 32 members," he said.\n> It meets.') == ["Intro.", '"NATO has 32 members," he said.\n> It meets.']
-    masked, _ = mask("**Brussels, 12 July** — 2 * 3 = 6, snake_case_name, __bold__ and _italic_.")
-    assert masked.split() == ["Brussels,", "12", "July", "—", "2", "*", "3", "=", "6,", "snake_case_name,", "bold", "and", "italic", "."]
-    text = 'See [Article 5](https://www.nato.int/a_b.htm "NATO") and ![a chart](c.png), or [1] (x).'
+    assert spans(">50% of Americans own a gun, the report claimed.") == [">50% of Americans own a gun, the report claimed."]
+    masked, _ = mask("**Brussels, 12 July** — 2 * 3 = 6, snake_case_name, __bold__ and _italic_, __init__.py, /var/_cache_/log.")
+    assert masked.split() == [
+        *["Brussels,", "12", "July", "—", "2", "*", "3", "=", "6,", "snake_case_name,", "bold", "and", "italic", ","],
+        *["__init__.py,", "/var/_cache_/log."],
+    ]
+    text = 'See [Article 5](https://nato.int/a_b.htm "NATO"), [NATO](https://w.org/wiki/NATO_(alliance)) and ![a chart](c.png), or [1] (x).'
     masked, _ = mask(text)
-    assert len(masked) == len(text) and masked.split() == ["See", "Article", "5", "and", "a", "chart", ",", "or", "[1]", "(x)."]
+    assert len(masked) == len(text)
+    assert masked.split() == ["See", "Article", "5", ",", "NATO", "and", "a", "chart", ",", "or", "[1]", "(x)."]
 
 
 def test_symbol_runs_are_blanked_and_unbroken_runs_broken():

@@ -81,7 +81,8 @@ def test_cli_mistakes_get_a_message_not_a_traceback(server, tmp_path):
         return subprocess.run([CLAIMCHECK, "check", str(paragraph), *args], capture_output=True, text=True, timeout=120)
 
     for args, status, message in (
-        (("--server", "notaurl"), 1, "cannot reach the service at notaurl"),
+        (("--server", "notaurl"), 2, "--server 'notaurl' is not an http:// or https:// URL"),
+        (("--server", "localhost:8000"), 2, "--server 'localhost:8000' is not an http:// or https:// URL"),
         (("--server", server, "--timeout", "0.001"), 1, "did not answer within 0.001 s"),
         (("--server", server, "--timeout", "-1"), 2, "must be a positive number of seconds"),
         (("--server", server, "--timeout", "soon"), 2, "'soon' is not a number of seconds"),

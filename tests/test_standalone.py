@@ -82,6 +82,7 @@ def test_reported_speech_is_checked_as_its_content_with_the_speaker(nlp):
         ),
         ('The ministers said the alliance was "stronger than ever".', 'The alliance was "stronger than ever"', "The ministers"),
         ("The United Nations was founded in 1945. Today it has 193 members.", "Today the United Nations has 193 members.", None),
+        ("The United Nations was founded in 1945. Today its budget is large.", "Today the United Nations' budget is large.", None),
     ],
 )
 def test_rewrites_of_the_last_claim(nlp, text, checked_as, attribution):
