@@ -38,7 +38,7 @@ from service.embedding import Embedder
 from service.errors import BadIndex, ClaimCheckError
 from service.lexical import LexicalIndex
 from service.passages import ChunkingSettings, Passage, split_passages
-from service.sources import Document, read_documents, unsupported_source_files
+from service.sources import Document, read_sources
 
 FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
@@ -296,8 +296,7 @@ def build_index(
         if out.resolve() == Path(source).resolve() or Path(source).resolve().is_relative_to(out.resolve()):
             raise BadIndex(f"{out} is (or holds) the source folder {source}: the index needs a folder of its own")
     own_output = (out, versions_dir(out))  # an --out inside a source folder is not read as sources on the next build
-    documents = read_documents([Path(s) for s in sources], own_output)
-    unsupported = unsupported_source_files([Path(s) for s in sources], own_output)
+    documents, unsupported = read_sources([Path(s) for s in sources], own_output)
     out.parent.mkdir(parents=True, exist_ok=True)
     embedder.warm_up()
     if out.exists() and not out.is_symlink() and any(out.iterdir()) and not (out / MANIFEST_FILE).is_file():

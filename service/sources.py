@@ -34,26 +34,19 @@ class Document:
         return hashlib.sha256(f"{self.title or ''}\x00{self.text}".encode()).hexdigest()
 
 
-def find_source_files(source: Path, exclude: tuple[Path, ...] = ()) -> list[tuple[Path, Path]]:
-    """(file, root) pairs for a file or a folder walked recursively, in a stable order; hidden files and
-    folders, files of other types and anything under an `exclude` folder (a build's own output) are left out."""
+def find_source_files(source: Path, exclude: tuple[Path, ...] = ()) -> tuple[list[tuple[Path, Path]], list[Path]]:
+    """(file, root) pairs to read from a file or a folder walked recursively, in a stable order, and the files of
+    other types the folder holds, left out. Hidden files and folders, and anything under an `exclude` folder (a
+    build's own output), are not listed."""
     if not source.exists():
         raise SourceError(str(source), "no such file or folder")
     if source.is_file():
         if source.suffix.lower() not in SUPPORTED_SUFFIXES:
             raise SourceError(str(source), f"unsupported file type (expected one of {', '.join(SUPPORTED_SUFFIXES)})")
-        return [(source, source.parent)]
-    return [(path, source) for path in _walk(source, exclude) if path.suffix.lower() in SUPPORTED_SUFFIXES]
-
-
-def unsupported_source_files(sources: list[Path], exclude: tuple[Path, ...] = ()) -> list[Path]:
-    """The files in the `sources` folders that `find_source_files` leaves out for their type."""
-    return [
-        path
-        for source in sources
-        if Path(source).is_dir()
-        for path in _walk(Path(source), exclude)
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES
+        return [(source, source.parent)], []
+    files = _walk(source, exclude)
+    return [(path, source) for path in files if path.suffix.lower() in SUPPORTED_SUFFIXES], [
+        path for path in files if path.suffix.lower() not in SUPPORTED_SUFFIXES
     ]
 
 
@@ -68,12 +61,16 @@ def _walk(folder: Path, exclude: tuple[Path, ...]) -> list[Path]:
     )
 
 
-def read_documents(sources: list[Path], exclude: tuple[Path, ...] = ()) -> list[Document]:
-    """All documents of `sources` (less anything under `exclude`); a bad file or line raises SourceError naming it."""
+def read_sources(sources: list[Path], exclude: tuple[Path, ...] = ()) -> tuple[list[Document], list[Path]]:
+    """All documents of `sources` (less anything under `exclude`), and the files of other types left out of its
+    folders; a bad file or line raises SourceError naming it."""
     documents: list[Document] = []
+    left_out: list[Path] = []
     seen: dict[str, str] = {}
     for source in sources:
-        for path, root in find_source_files(Path(source), exclude):
+        readable, unsupported = find_source_files(Path(source), exclude)
+        left_out += unsupported
+        for path, root in readable:
             for document in _read_file(path, root):
                 if document.doc_id in seen:
                     raise SourceError(document.source, f"duplicate document id {document.doc_id!r} (first seen in {seen[document.doc_id]})")
@@ -81,7 +78,12 @@ def read_documents(sources: list[Path], exclude: tuple[Path, ...] = ()) -> list[
                 documents.append(document)
     if not documents:
         raise SourceError(", ".join(str(s) for s in sources), f"no documents found (supported files: {', '.join(SUPPORTED_SUFFIXES)})")
-    return documents
+    return documents, left_out
+
+
+def read_documents(sources: list[Path]) -> list[Document]:
+    """All documents of `sources`; a bad file or line raises SourceError naming it."""
+    return read_sources(sources)[0]
 
 
 def _read_text(path: Path) -> str:
