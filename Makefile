@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export CLAIMCHECK_INDEX_DIR := $(INDEX_DIR)
 
-.PHONY: serve test index install browser lint clean
+.PHONY: serve test test-fast index install browser lint clean
 
 install: $(STAMP)
 
@@ -41,6 +41,10 @@ browser:
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# The unit lane: logic tests with fake models, no server, no browser, no training (under a minute).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m unit -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check service scripts tests

@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from service.stance_training import average_models, seed_warning
+from service.training.stance import average_models, seed_warning
 
 
 def member(text: str) -> tuple[Path, float]:

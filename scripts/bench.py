@@ -127,8 +127,8 @@ def _peak_rss_mb(pid: int) -> float:
 def _readings(claims: list[str], index, embedder, top_k: int) -> list:
     """The stance readings the service makes for `claims` (same passages, same sentences)."""
     from service.config import Settings
-    from service.pipeline import stance_readings
-    from service.retrieval import retrieve
+    from service.pipeline.pipeline import stance_readings
+    from service.pipeline.retrieval import retrieve
 
     settings = Settings()
     hits = retrieve(embedder, [(index, claims, top_k)])
@@ -139,9 +139,9 @@ def _model_only(claims: list[str], index_dir: Path, top_k: int) -> dict:
     """Bare forward passes for the verify work: one embedding per claim and the stance pairs
     the service reads for it (each passage whole, and the sentences of the best-retrieved `verdict_passages`)."""
     from service.config import Settings
-    from service.embedding import Embedder
-    from service.index import ReferenceIndex
-    from service.stance import StanceClassifier
+    from service.index.reference import ReferenceIndex
+    from service.pipeline.stance import StanceClassifier
+    from service.runtime.embedding import Embedder
 
     embedder = Embedder()
     embedder.warm_up()
@@ -174,8 +174,8 @@ def _naive(claims: list[str], index_dir: Path, top_k: int) -> dict:
     from sentence_transformers import CrossEncoder, SentenceTransformer
 
     from service.config import Settings
-    from service.embedding import Embedder, packaged_embedding_model_path
-    from service.index import ReferenceIndex
+    from service.index.reference import ReferenceIndex
+    from service.runtime.embedding import Embedder, packaged_embedding_model_path
 
     index = ReferenceIndex.load(index_dir)
     flat = faiss.IndexFlatIP(index.faiss_index.d)
@@ -200,8 +200,9 @@ BUILD_ROUNDS = 3
 
 
 def _index_build(index_dir: Path) -> dict:
-    from service.embedding import Embedder
-    from service.index import ReferenceIndex, build_index, embedding_input
+    from service.index.build import build_index
+    from service.index.reference import ReferenceIndex, embedding_input
+    from service.runtime.embedding import Embedder
 
     embedder = Embedder()
     embedder.warm_up()
@@ -239,8 +240,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         index_dir = args.index_dir
         if index_dir is None:
-            from service.embedding import Embedder
-            from service.index import build_index
+            from service.index.build import build_index
+            from service.runtime.embedding import Embedder
 
             index_dir = Path(scratch) / "index"
             build_index([REPO / "index" / "sources"], index_dir, Embedder(), show_progress=False)
@@ -273,7 +274,7 @@ def main() -> None:
         report["index_build"] = _index_build(index_dir)
     print(json.dumps(report, indent=2))
     if args.save:
-        from service.benchmarks import save_report
+        from service.evaluation.benchmarks import save_report
 
         save_report("speed", report)
 

@@ -6,7 +6,7 @@
 The vectors are 384-d and L2-normalised like all-MiniLM-L6-v2's: a Gaussian mixture of a few thousand
 topic centres sharing a common direction, varied inside a low-rank subspace plus isotropic noise; the
 queries are fresh draws from the same mixture, not copies of indexed vectors. Every type is built by
-`service.ann.build_faiss_index`, the function the index build uses, with the search parameters the
+`service.index.ann.build_faiss_index`, the function the index build uses, with the search parameters the
 build would record. Prints one JSON report on standard output (per type: build seconds, serialized
 bytes, query milliseconds at batch 1 and batch 64, recall@10 against the flat index's exact top 10,
 and recall and time at other search parameters; `--save` also stores it for docs/benchmarks.md);
@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from service.ann import AUTO, apply_search_params, auto_index_type, build_faiss_index, ivf_lists
+from service.index.ann import AUTO, apply_search_params, auto_index_type, build_faiss_index, ivf_lists
 
 DIMENSION = 384
 CHUNK = 65_536
@@ -177,7 +177,7 @@ def main() -> None:
     }
     print(json.dumps(report, indent=2))
     if args.save:
-        from service.benchmarks import save_report
+        from service.evaluation.benchmarks import save_report
 
         save_report("ann", report)
     print(f"\n{'type':>20} {'build s':>9} {'MB':>8} {'ms b=1':>8} {'ms b=64':>8} {'recall@10':>9}", file=sys.stderr)

@@ -57,7 +57,7 @@ def compare(name: str, folder: str, learning_rate: float, pairs_dir: Path, train
     from tqdm import tqdm
     from transformers import AutoModel, AutoTokenizer
 
-    from service.stance_training import read_pairs
+    from service.training.stance import read_pairs
 
     rng = random.Random(0)
     by_source = defaultdict(list)

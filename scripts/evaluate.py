@@ -17,9 +17,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from service.benchmarks import save_report
-from service.datasets import default_data_dir
-from service.evaluation import evaluate_claims, evaluate_healthver_pairs, load_custom, load_dataset
+from service.evaluation.benchmarks import save_report
+from service.evaluation.harness import evaluate_claims, evaluate_healthver_pairs, load_custom, load_dataset
+from service.training.datasets import default_data_dir
 
 
 def main() -> int:

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from service.benchmarks import save_report
-from service.checkworthiness_training import binary_scores
-from service.claims import ClaimExtractor
 from service.config import Settings
-from service.datasets import CT24_FILES, ct24_sentences, default_data_dir
+from service.evaluation.benchmarks import save_report
+from service.pipeline.claims.extractor import ClaimExtractor
+from service.training.checkworthiness import binary_scores
+from service.training.datasets import CT24_FILES, ct24_sentences, default_data_dir
 
 PARAGRAPH_SENTENCES = 8
 PARAGRAPHS_PER_BATCH = 8

@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(json.dumps(report, indent=2))
     if args.save:
-        from service.benchmarks import save_report
+        from service.evaluation.benchmarks import save_report
 
         save_report("soak", report)
     return 0

@@ -6,9 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
-from service.checkworthiness_training import TrainingConfig, calibrate, train
 from service.config import Settings
-from service.datasets import default_data_dir
+from service.training.checkworthiness import TrainingConfig, calibrate, train
+from service.training.datasets import default_data_dir
 
 REPO = Path(__file__).resolve().parent.parent
 

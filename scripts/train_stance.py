@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from service.datasets import default_data_dir
-from service.stance_training import TrainingConfig, base_description, run, save_split_pairs, seed_warning
+from service.training.datasets import default_data_dir
+from service.training.stance import TrainingConfig, base_description, run, save_split_pairs, seed_warning
 
 REPO = Path(__file__).resolve().parent.parent
 

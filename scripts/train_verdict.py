@@ -17,10 +17,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from service.config import Settings
-from service.datasets import read_jsonl
-from service.evaluation import dump_sentence_passages, dumped_evidence
-from service.verdict import weights_fingerprint
-from service.verdict_training import REGULARISATION, cross_validated, fit_head
+from service.evaluation.harness import dump_sentence_passages, dumped_evidence
+from service.pipeline.verdict import weights_fingerprint
+from service.training.datasets import read_jsonl
+from service.training.verdict import REGULARISATION, cross_validated, fit_head
 
 
 def main() -> int:

@@ -4,7 +4,7 @@ Run `CLAIMCHECK_VERDICT_PASSAGES=3 scripts/evaluate.py SET --split dev --dump DU
 each set first (the service reads the sentences of the voting passages only, so the dumps must
 have read as many passages as the most voters tried), then `scripts/tune_verdict.py DUMP.jsonl [...]`.
 For each (`verdict_passages`, `strong_stance`) pair it re-decides every dumped claim with
-service/verdict.py and scores accuracy and macro-F1 per set; the pair with the best mean
+service/pipeline/verdict.py and scores accuracy and macro-F1 per set; the pair with the best mean
 macro-F1 over the sets wins (each set counts the same, whatever its size). Never pass
 test-split dumps: the settings are reported on test.
 """
@@ -16,10 +16,11 @@ import json
 import sys
 from pathlib import Path
 
-from service.datasets import read_jsonl
-from service.evaluation import dumped_evidence
-from service.scoring import classification_report
-from service.verdict import VERDICTS, decide
+from service.evaluation.harness import dumped_evidence
+from service.evaluation.scoring import classification_report
+from service.pipeline.verdict import decide
+from service.results import VERDICTS
+from service.training.datasets import read_jsonl
 
 PASSAGES = (1, 2, 3)
 STRONG = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)

@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 from service.errors import ClaimCheckError
-from service.sources import SUPPORTED_SUFFIXES
+from service.index.sources import SUPPORTED_SUFFIXES
 
 
 def _build_index_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    from service.ann import AUTO, FLAT_MAX_VECTORS, HNSW_MAX_VECTORS
+    from service.index.ann import AUTO, FLAT_MAX_VECTORS, HNSW_MAX_VECTORS
 
     parser.add_argument("sources", nargs="+", type=Path, help=".jsonl/.txt/.md/.html files or folders (walked recursively)")
     parser.add_argument("--out", required=True, type=Path, help="index directory to write (replaced atomically)")
@@ -31,8 +31,8 @@ def _build_index_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
 
 
 def _run_build_index(args: argparse.Namespace) -> int:
-    from service.embedding import Embedder
-    from service.index import build_index
+    from service.index.build import build_index
+    from service.runtime.embedding import Embedder
 
     try:
         summary = build_index(args.sources, args.out, Embedder(), show_progress=not args.quiet, index_type=args.index_type)

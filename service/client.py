@@ -16,7 +16,7 @@ import time
 import httpx
 from pydantic import BaseModel
 
-from service.schemas import CheckResponse, ClaimResultOut, ClaimsResponse, VerifyBatchResponse
+from service.api.schemas import CheckResponse, ClaimResultOut, ClaimsResponse, VerifyBatchResponse
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 _RETRIED = (httpx.ConnectError, httpx.ConnectTimeout)

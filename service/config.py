@@ -7,10 +7,12 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from service.onnx_session import ClassifierBackend
-from service.verdict import MIN_RELEVANCE, STRONG_STANCE, VERDICT_PASSAGES
+from service.runtime.onnx_session import ClassifierBackend
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+VERDICT_PASSAGES = 1  # best-retrieved passages read sentence by sentence (and, without a verdict head, that vote)
+STRONG_STANCE = 0.5  # without a verdict head, the stance probability from which evidence counts as strong
+MIN_RELEVANCE = 0.25  # retrieval score below which a passage counts as neutral for the verdict
 
 
 class Settings(BaseSettings):

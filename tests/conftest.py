@@ -1,4 +1,10 @@
-"""Shared fixtures: one real index of the shipped sources, one loaded pipeline, one app, one real server."""
+"""Shared fixtures: one real index of the shipped sources, one loaded pipeline, one app, one real server.
+
+Every test runs in one lane, named by its marker: `integration` (real models, the real index, a
+server), `browser` (chromium) or `unit` (the rest: no server, no browser, no training; models are
+fakes from tests/fakes.py or none). A test that uses a fixture below that loads real models is
+`integration` whatever its module says; `make test-fast` runs `-m unit`. `slow` marks the few tests
+that take tens of seconds even among integration tests."""
 
 from __future__ import annotations
 
@@ -31,11 +37,29 @@ NATO_DOC = "north_atlantic_treaty_1949_en.md"
 CLAIMCHECK = str(Path(sys.executable).parent / "claimcheck")
 
 
+LANES = ("unit", "integration", "browser")
+REAL_MODEL_FIXTURES = {"shipped_index", "settings", "pipeline", "client", "server"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Put every test in exactly one lane: integration when it uses a fixture with real models,
+    unit when no lane is marked."""
+    for item in items:
+        marked = {lane for lane in LANES if item.get_closest_marker(lane)}
+        if REAL_MODEL_FIXTURES & set(item.fixturenames) and "browser" not in marked:
+            marked = {"integration"}
+            item.add_marker(pytest.mark.integration)
+        if not marked:
+            item.add_marker(pytest.mark.unit)
+        elif "unit" in marked and len(marked) > 1:
+            raise pytest.UsageError(f"{item.nodeid} is marked unit but runs in the {sorted(marked - {'unit'})} lane")
+
+
 @pytest.fixture(scope="session")
 def shipped_index(tmp_path_factory) -> Path:
     """The default index of the shipped reference texts, built with the real build code."""
-    from service.embedding import Embedder
-    from service.index import build_index
+    from service.index.build import build_index
+    from service.runtime.embedding import Embedder
 
     out = tmp_path_factory.mktemp("indexes") / "default"
     build_index([SHIPPED_SOURCES], out, Embedder(), show_progress=False)
@@ -51,7 +75,7 @@ def settings(shipped_index):
 
 @pytest.fixture(scope="session")
 def pipeline(settings):
-    from service.pipeline import Pipeline
+    from service.pipeline.pipeline import Pipeline
 
     loaded = Pipeline(settings)
     loaded.warm_up()
@@ -71,7 +95,7 @@ def wait_until_ready(client, timeout: float = 120.0) -> None:
 def client(settings, pipeline):
     from fastapi.testclient import TestClient
 
-    from service.app import create_app
+    from service.api.factory import create_app
 
     with TestClient(create_app(settings, pipeline)) as test_client:
         wait_until_ready(test_client)

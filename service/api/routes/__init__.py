@@ -1,0 +1,1 @@
+"""One router per group of routes; service/api/factory.py includes them all."""

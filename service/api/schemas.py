@@ -1,0 +1,190 @@
+"""Request and response bodies of the HTTP API (the public contract)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+from service.api import openapi_examples
+
+
+def _encodable(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError(f"text contains an unpaired surrogate at position {error.start}") from error
+    return value
+
+
+Text = Annotated[StrictStr, AfterValidator(_encodable)]
+TopK = Field(
+    None,
+    ge=1,
+    le=50,
+    description="evidence passages per claim, 1 to 50 (default 5); the verdict reads the best 5 of them, so fewer can change it",
+)
+CheckedAs = Field(None, description="the standalone text checked (pronouns resolved, reported speech unwrapped); else the claim")
+Attribution = Field(None, description='who the claim is reported from ("Stoltenberg said that ..."), when it is reported speech')
+SkippedStretches = Field(
+    default_factory=list, description="stretches of the text not read for claims, and why (not English, not a sentence)"
+)
+
+
+class CheckRequest(BaseModel):
+    text: Text = Field(description="text to split into claims and check")
+    top_k: StrictInt | None = TopK
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"text": "Finland joined NATO in April 2023.", "top_k": 5}]})
+
+
+class ClaimsRequest(BaseModel):
+    text: Text = Field(description="text to split into claim candidates")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"text": "Finland joined NATO in April 2023. Do you agree?"}]})
+
+
+class VerifyRequest(BaseModel):
+    claim: Text = Field(description="one claim, checked exactly as given")
+    top_k: StrictInt | None = TopK
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"claim": "An armed attack against one NATO member is an attack against all."}]}
+    )
+
+
+class VerifyBatchRequest(BaseModel):
+    claims: list[Text] = Field(min_length=1, description="claims, each checked exactly as given")
+    top_k: StrictInt | None = TopK
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"claims": ["The Security Council has fifteen members.", "Finland joined NATO in April 2023."], "top_k": 1}]
+        }
+    )
+
+
+class ClaimReviewRequest(BaseModel):
+    claim: Text = Field(description="the claim to check and review")
+    top_k: StrictInt | None = TopK
+    author: Text = Field("claimcheck", description="the reviewing organisation, for `author.name`")
+    url: Text | None = Field(None, description="where the review will be published")
+    claim_author: Text | None = Field(None, description="who made the claim, for `itemReviewed.author`")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "claim": "The Security Council has fifteen members.",
+                    "top_k": 1,
+                    "author": "Example Newsroom",
+                    "url": "https://news.example.org/fact-checks/security-council",
+                    "claim_author": "A speaker",
+                }
+            ]
+        }
+    )
+
+
+class EvidenceSentenceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    start: int = Field(description="offset of the sentence in the source document")
+    end: int
+    text: str
+
+
+class EvidenceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    doc_id: str
+    title: str | None
+    url: str | None
+    text: str
+    start: int
+    end: int
+    section: str | None = None
+    retrieval_score: float = Field(description="cosine similarity of claim and passage embeddings")
+    retrieval_rank: int = Field(
+        description="1 for the best-retrieved passage (dense and BM25 rankings fused); the verdict reads the best 5 in this order"
+    )
+    stance: Literal["supports", "refutes", "neutral"]
+    stance_probs: dict[str, float]
+    sentence: EvidenceSentenceOut | None = Field(None, description="the sentence of the passage that carries its stance, when one does")
+
+
+class ClaimResultOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [openapi_examples.VERIFIED]})
+
+    claim: str
+    start: int | None
+    end: int | None
+    verdict: Literal["supported", "refuted", "conflicting", "not_enough_info"]
+    confidence: float = Field(
+        description=(
+            "the probability that the verdict is right: the verdict head's (fitted on dev-split claims the stance model was not "
+            "trained on); without a head, the fixed rule's uncalibrated probability"
+        )
+    )
+    checkworthiness: float | None = None
+    checked_as: str | None = CheckedAs
+    attribution: str | None = Attribution
+    evidence: list[EvidenceOut]
+
+
+class SkippedOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    start: int = Field(description="offset of the skipped stretch in the submitted text")
+    end: int
+    reason: Literal["not_english", "not_a_sentence"] = Field(
+        description="why it was not read for claims: not English, or a Markdown heading or table cell with no verb and no full stop"
+    )
+    message: str
+
+
+class CheckResponse(BaseModel):
+    claims: list[ClaimResultOut]
+    skipped: list[SkippedOut] = SkippedStretches
+    index_build_id: str
+    seconds: float
+
+    model_config = ConfigDict(json_schema_extra={"examples": [openapi_examples.CHECKED]})
+
+
+class ClaimOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    claim: str = Field(validation_alias=AliasChoices("text", "claim"))
+    start: int
+    end: int
+    checkworthiness: float
+    checkworthy: bool | None = Field(None, description="checkworthiness is at or above the service's threshold: /v1/check checks it")
+    checked_as: str | None = CheckedAs
+    attribution: str | None = Attribution
+
+
+class ClaimsResponse(BaseModel):
+    claims: list[ClaimOut]
+    skipped: list[SkippedOut] = SkippedStretches
+
+    model_config = ConfigDict(json_schema_extra={"examples": [openapi_examples.CLAIMS]})
+
+
+class VerifyBatchResponse(BaseModel):
+    results: list[ClaimResultOut]
+    index_build_id: str
+    seconds: float
+
+    model_config = ConfigDict(json_schema_extra={"examples": [openapi_examples.VERIFIED_BATCH]})
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+    model_config = ConfigDict(json_schema_extra={"examples": openapi_examples.ERRORS})

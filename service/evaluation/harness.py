@@ -1,0 +1,166 @@
+"""End-to-end evaluation of verdicts, evidence retrieval and calibration (scripts/evaluate.py)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from service.config import Settings
+from service.evaluation.scoring import classification_report, expected_calibration_error
+from service.index.build import build_index
+from service.pipeline.pipeline import Pipeline
+from service.results import VERDICTS, Evidence
+from service.training.datasets import (
+    STANCE_OF_VERDICT,
+    ClaimExample,
+    climate_fever_claims,
+    covidfact_claims,
+    fever_claims,
+    fever_corpus,
+    healthver_pairs,
+    read_jsonl,
+)
+
+
+def load_dataset(name: str, data_dir: Path, split: str) -> tuple[str, list[ClaimExample], list[dict]]:
+    """Claims of one split of a built-in set and the passage pool to index."""
+    if name == "fever":
+        claims, corpus = fever_claims(data_dir), fever_corpus(data_dir)
+    elif name == "climate-fever":
+        claims = climate_fever_claims(data_dir)
+        corpus = [
+            {"id": row["id"], "text": row["text"], "title": row["article"]}
+            for row in read_jsonl(data_dir / "climate-fever" / "corpus_evidence_sentences.jsonl")
+        ]
+    elif name == "covidfact":
+        claims = covidfact_claims(data_dir)
+        corpus = list(read_jsonl(data_dir / "covidfact" / "corpus_evidence_sentences.jsonl"))
+    else:
+        raise ValueError(f"unknown data set {name!r}")
+    return name, [c for c in claims if c.split == split], corpus
+
+
+def load_custom(claims_path: Path, corpus_path: Path) -> tuple[str, list[ClaimExample], list[dict]]:
+    """A set in the simple form: claims `{"claim", "label", "evidence_ids"}` and a corpus JSONL."""
+    claims = []
+    for number, row in enumerate(read_jsonl(claims_path)):
+        if row["label"] not in VERDICTS:
+            raise ValueError(f"{claims_path}:{number + 1}: label {row['label']!r} is not one of {VERDICTS}")
+        claims.append(
+            ClaimExample(
+                "custom", str(row.get("id", number)), row["claim"], row["label"], "custom", [str(e) for e in row.get("evidence_ids", [])]
+            )
+        )
+    return claims_path.stem, claims, list(read_jsonl(corpus_path))
+
+
+def dump_sentence_passages(row: dict) -> int:
+    """How many best-retrieved passages a `--dump` row's claim had read sentence by sentence."""
+    return row.get("sentence_passages", 3)  # dumps older than the field read 3
+
+
+def dumped_evidence(row: dict, voters: int) -> list[Evidence]:
+    """The evidence of one claim of a `--dump` file, as the verdict stage reads it; raises
+    ValueError when the dump read fewer passages sentence by sentence than `voters` (the
+    service reads the sentences of every voting passage)."""
+    read = dump_sentence_passages(row)
+    if read < voters:
+        raise ValueError(
+            f"this dump read the sentences of {read} passage(s) per claim, fewer than the {voters} voters asked for; "
+            f"dump again with CLAIMCHECK_VERDICT_PASSAGES={voters}"
+        )
+    return [
+        Evidence(e["doc_id"], None, None, "", 0, 0, e["retrieval_score"], e["retrieval_rank"], max(probs, key=probs.get), probs)
+        for e in row["evidence"]
+        for probs in [e["stance_probs"]]
+    ]
+
+
+def evaluate_claims(
+    name: str, split: str, claims: list[ClaimExample], corpus: list[dict], index_dir: Path, top_k: int, dump: Path | None = None
+) -> dict:
+    """Index `corpus`, verify every claim through the pipeline, and score the verdicts; with
+    `dump`, also write each claim's gold label, verdict and evidence scores there (JSONL)."""
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    corpus_file = index_dir.parent / f"{name}-corpus.jsonl"
+    with open(corpus_file, "w", encoding="utf-8") as handle:
+        for row in corpus:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    pipeline = Pipeline(Settings(index_dir=index_dir))
+    build = build_index([corpus_file], index_dir, pipeline.embedder)
+    pipeline.warm_up()
+    started = time.perf_counter()
+    results = []
+    for start in range(0, len(claims), 32):
+        results += pipeline.verify([c.claim for c in claims[start : start + 32]], top_k).results
+    seconds = time.perf_counter() - started
+    if dump is not None:
+        with open(dump, "w", encoding="utf-8") as handle:
+            for claim, result in zip(claims, results, strict=True):
+                evidence = [
+                    {
+                        "doc_id": e.doc_id,
+                        "retrieval_rank": e.retrieval_rank,
+                        "retrieval_score": e.retrieval_score,
+                        "stance_probs": e.stance_probs,
+                    }
+                    for e in result.evidence
+                ]
+                row = {"claim": claim.claim, "gold": claim.verdict, "gold_ids": claim.evidence_ids, "verdict": result.verdict}
+                read = {"sentence_passages": pipeline.settings.sentence_passages}
+                handle.write(json.dumps({**row, "confidence": result.confidence, **read, "evidence": evidence}) + "\n")
+    gold = [c.verdict for c in claims]
+    guess = [r.verdict for r in results]
+    correct = [g == p for g, p in zip(gold, guess, strict=True)]
+    with_evidence = [(c, r) for c, r in zip(claims, results, strict=True) if c.evidence_ids]
+    retrieved = [[e.doc_id for e in sorted(r.evidence, key=lambda e: e.retrieval_rank)] for _, r in with_evidence]
+    report = {
+        "dataset": name,
+        "split": split,
+        "claims": len(claims),
+        "passage_pool": {"documents": build.documents, "passages": build.passages},
+        **classification_report(gold, guess, VERDICTS),
+        "evidence_recall": {
+            f"@{k}": round(
+                float(np.mean([bool(set(c.evidence_ids) & set(ids[:k])) for (c, _), ids in zip(with_evidence, retrieved, strict=True)])), 4
+            )
+            if with_evidence
+            else None
+            for k in (1, 5)
+        },
+        "ece": round(expected_calibration_error([r.confidence for r in results], correct), 4),
+        "claims_per_second": round(len(claims) / seconds, 2) if seconds else None,
+        "top_k": top_k,
+        "stance_model": str(pipeline.stance.model_dir.name),
+        "stance_backend": pipeline.stance.backend,
+        "verdict_logic": "head" if pipeline.verdict_head else "rule",
+    }
+    return report
+
+
+def evaluate_healthver_pairs(data_dir: Path, split: str) -> dict:
+    """HealthVer is a pair-level set: the stance model's label for each (evidence, claim) pair,
+    scored against the gold label (Supports/Refutes/Neutral)."""
+    from service.pipeline.stance import StanceClassifier
+
+    pairs = healthver_pairs(data_dir, split)
+    classifier = StanceClassifier.configured(Settings())
+    classifier.warm_up()
+    started = time.perf_counter()
+    probabilities = classifier.predict([(p.premise, p.hypothesis) for p in pairs])
+    seconds = time.perf_counter() - started
+    verdict_of_stance = {stance: verdict for verdict, stance in STANCE_OF_VERDICT.items()}
+    gold = [verdict_of_stance[p.stance] for p in pairs]
+    guess = [verdict_of_stance[max(probs, key=probs.get)] for probs in probabilities]
+    return {
+        "dataset": "healthver",
+        "split": split,
+        "pairs": len(pairs),
+        **classification_report(gold, guess, VERDICTS),
+        "pairs_per_second": round(len(pairs) / seconds, 2),
+        "stance_model": classifier.model_dir.name,
+        "stance_backend": classifier.backend,
+    }

@@ -1,0 +1,295 @@
+"""Building an index directory from source documents: chunk, embed (reusing unchanged documents' vectors), write.
+
+`--out DIR` is a symbolic link to `DIR.versions/<build id>/`; a build writes a new version
+beside the old one and swaps the link with one atomic rename, so a reader sees either the old
+index or the new one, never a mixture, and a killed build leaves the old one untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from service.errors import BadIndex, ClaimCheckError
+from service.index.ann import (
+    AUTO,
+    AnnIndex,
+    auto_index_type,
+    build_faiss_index,
+    new_faiss_index,
+)
+from service.index.passages import ChunkingSettings, Passage, split_passages
+from service.index.reference import (
+    DOCUMENTS_FILE,
+    FAISS_FILE,
+    FORMAT_VERSION,
+    MANIFEST_FILE,
+    PASSAGES_FILE,
+    VECTORS_FILE,
+    DocumentInfo,
+    ReferenceIndex,
+    embedding_input,
+)
+from service.index.sources import Document, read_sources
+from service.runtime.embedding import Embedder
+
+KEPT_OLD_VERSIONS = 1
+
+
+@dataclass
+class BuildSummary:
+    """What a build did; printed at its end."""
+
+    out: str
+    build_id: str
+    documents: int
+    passages: int
+    embedded_passages: int
+    reused_passages: int
+    seconds: float
+    index_type: str
+    unsupported_files: list[str] = field(default_factory=list)  # left out of the source folders for their type
+
+    @property
+    def passages_per_second(self) -> float:
+        return self.embedded_passages / self.seconds if self.seconds else 0.0
+
+
+class BuildLocked(ClaimCheckError):
+    """Another build is writing the same index directory."""
+
+    code = "build_locked"
+
+
+@contextlib.contextmanager
+def _build_lock(out: Path):
+    lock_path = out.parent / f".{out.name}.lock"
+    with open(lock_path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise BuildLocked(f"another build is writing {out} (lock {lock_path})") from error
+        yield
+
+
+def _previous_vectors(out: Path, embedder: Embedder, chunking: ChunkingSettings) -> dict[str, tuple[list[Passage], np.ndarray]]:
+    """Passages and vectors of the current index at `out`, by document content hash, when they
+    were made with the same model and chunking; empty otherwise."""
+    try:
+        previous = ReferenceIndex.load(out, embedder)
+        vectors = previous.vectors()
+    except BadIndex:
+        return {}
+    if previous.manifest.get("chunking") != asdict(chunking):
+        return {}
+    rows_by_doc: dict[str, list[int]] = {}
+    for row, passage in enumerate(previous.passages):
+        rows_by_doc.setdefault(passage.doc_id, []).append(row)
+    reusable = {}
+    for doc_id, content_hash in previous.manifest.get("documents", {}).items():
+        rows = rows_by_doc.get(doc_id, [])
+        reusable[content_hash] = ([previous.passages[r] for r in rows], vectors[rows])
+    return reusable
+
+
+def _embed_with_progress(embedder: Embedder, texts: list[str], show_progress: bool) -> np.ndarray:
+    from tqdm import tqdm
+
+    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    order = np.argsort([-len(text) for text in texts], kind="stable")  # chunks of like lengths pad as little as one call
+    step = embedder.batch_size * 16  # chunks of many batches: the cores wait for a chunk's last batch
+    with tqdm(total=len(texts), desc="embedding passages", unit="passage", disable=not show_progress) as bar:
+        for start in range(0, len(texts), step):
+            chunk = order[start : start + step]
+            vectors[chunk] = embedder.encode([texts[i] for i in chunk])
+            bar.update(len(chunk))
+    return vectors
+
+
+def _index_with_progress(vectors: np.ndarray, factory: str, show_progress: bool) -> AnnIndex:
+    from tqdm import tqdm
+
+    with tqdm(total=len(vectors), desc=f"indexing ({factory})", unit="passage", disable=not show_progress) as bar:
+        return build_faiss_index(vectors, factory, progress=bar.update)
+
+
+def build_index(
+    sources: list[Path],
+    out: Path,
+    embedder: Embedder,
+    chunking: ChunkingSettings | None = None,
+    show_progress: bool = True,
+    index_type: str = AUTO,
+) -> BuildSummary:
+    """Build the index of `sources` into `out`, atomically; unchanged documents are not re-embedded.
+
+    `index_type` is a FAISS factory string ("Flat", "HNSW32", "IVF4000,SQ8", ...) or "auto", which
+    picks one by passage count (`service.index.ann.auto_index_type`). Any error (a bad source line, an
+    index type the corpus cannot train, a full disk, a kill) leaves the index already at `out` as it was.
+    """
+    started = time.perf_counter()
+    chunking = chunking or ChunkingSettings()
+    out = Path(out).absolute()
+    for source in sources:
+        if out.resolve() == Path(source).resolve() or Path(source).resolve().is_relative_to(out.resolve()):
+            raise BadIndex(f"{out} is (or holds) the source folder {source}: the index needs a folder of its own")
+    own_output = (out, versions_dir(out))  # an --out inside a source folder is not read as sources on the next build
+    documents, unsupported = read_sources([Path(s) for s in sources], own_output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    embedder.warm_up()
+    if out.exists() and not out.is_symlink() and any(out.iterdir()) and not (out / MANIFEST_FILE).is_file():
+        raise BadIndex(f"{out} exists and is not an index (no {MANIFEST_FILE}); refusing to replace it")
+    with _build_lock(out):
+        reusable = _previous_vectors(out, embedder, chunking)
+        passages: list[Passage] = []
+        row_vectors: list[np.ndarray | None] = []
+        to_embed: list[int] = []
+        embed_texts: list[str] = []
+        for document in documents:
+            reused = reusable.get(document.content_hash)
+            if reused is not None:
+                for passage, vector in zip(reused[0], reused[1], strict=True):
+                    passages.append(Passage(document.doc_id, passage.start, passage.end, passage.text, passage.section))
+                    row_vectors.append(vector)
+                continue
+            for passage in split_passages(document, chunking):
+                to_embed.append(len(passages))
+                embed_texts.append(embedding_input(passage, document.title))
+                passages.append(passage)
+                row_vectors.append(None)
+        factory = auto_index_type(len(passages)) if index_type == AUTO else index_type
+        new_faiss_index(factory, embedder.dimension, len(passages))  # refuses an impossible type before embedding
+        new_vectors = _embed_with_progress(embedder, embed_texts, show_progress)
+        for row, vector in zip(to_embed, new_vectors, strict=True):
+            row_vectors[row] = vector
+        vectors = (
+            np.stack(row_vectors).astype(np.float32, copy=False) if row_vectors else np.zeros((0, embedder.dimension), dtype=np.float32)
+        )
+        del row_vectors, new_vectors, reusable  # at a million passages each copy is 1.5 GB
+        ann = _index_with_progress(vectors, factory, show_progress)
+        build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "build_id": build_id,
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "build_seconds": round(time.perf_counter() - started, 3),
+            "embedding_model": {
+                "name": embedder.name,
+                "dimension": embedder.dimension,
+                "normalized": True,
+                "metric": "inner_product",
+            },
+            "faiss_index": type(ann.index).__name__,
+            "index_type": {
+                "factory": factory,
+                "requested": index_type,
+                "search_params": ann.search_params,
+                "build_params": ann.build_params,
+            },
+            "chunking": asdict(chunking),
+            "sources": [str(s) for s in sources],
+            "document_count": len(documents),
+            "passage_count": len(passages),
+            "corpus_hash": hashlib.sha256("".join(sorted(d.content_hash for d in documents)).encode()).hexdigest(),
+            "documents": {d.doc_id: d.content_hash for d in documents},
+        }
+        version_dir = _write_version(out, build_id, manifest, ann.index, vectors, passages, documents)
+        try:
+            _point_at(out, version_dir)
+        except BaseException:
+            shutil.rmtree(version_dir, ignore_errors=True)
+            raise
+        _remove_old_versions(out, keep=version_dir)
+    return BuildSummary(
+        out=str(out),
+        build_id=build_id,
+        documents=len(documents),
+        passages=len(passages),
+        embedded_passages=len(embed_texts),
+        reused_passages=len(passages) - len(embed_texts),
+        seconds=round(time.perf_counter() - started, 3),
+        index_type=factory,
+        unsupported_files=[str(path) for path in unsupported],
+    )
+
+
+def versions_dir(out: Path) -> Path:
+    return out.parent / f"{out.name}.versions"
+
+
+def _write_json_lines(path: Path, rows) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _write_version(out, build_id, manifest, faiss_index, vectors, passages, documents: list[Document]) -> Path:
+    import faiss
+
+    versions = versions_dir(out)
+    versions.mkdir(exist_ok=True)
+    tmp = versions / f".{build_id}.tmp"
+    tmp.mkdir()
+    faiss.write_index(faiss_index, str(tmp / FAISS_FILE))
+    with open(tmp / VECTORS_FILE, "wb") as handle:
+        np.save(handle, vectors)
+    _write_json_lines(tmp / PASSAGES_FILE, (asdict(p) for p in passages))
+    _write_json_lines(
+        tmp / DOCUMENTS_FILE,
+        (asdict(DocumentInfo(d.doc_id, d.title, d.url, d.date, d.metadata)) for d in documents),
+    )
+    # The manifest is written last: a version directory without one is incomplete.
+    (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    for name in (FAISS_FILE, MANIFEST_FILE):
+        with open(tmp / name, "rb") as handle:
+            os.fsync(handle.fileno())
+    final = versions / build_id
+    os.rename(tmp, final)
+    _fsync_dir(versions)
+    return final
+
+
+def _fsync_dir(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _point_at(out: Path, version_dir: Path) -> None:
+    """Make `out` a symlink to `version_dir` with one atomic rename."""
+    if out.exists() and not out.is_symlink():
+        # A plain index directory (copied by hand): move it into the versions folder. This one
+        # step is not atomic; every later build is.
+        os.rename(out, versions_dir(out) / f"moved-{uuid.uuid4().hex[:8]}")
+    link_tmp = out.parent / f".{out.name}.link-{uuid.uuid4().hex[:8]}"
+    os.symlink(os.path.relpath(version_dir, out.parent), link_tmp)
+    os.replace(link_tmp, out)
+    _fsync_dir(out.parent)
+
+
+def _remove_old_versions(out: Path, keep: Path) -> None:
+    """Delete all but the newest KEPT_OLD_VERSIONS versions besides `keep`, and stale temporaries."""
+    versions = versions_dir(out)
+    complete = sorted((p for p in versions.iterdir() if p != keep and not p.name.startswith(".")), key=lambda p: p.stat().st_mtime)
+    stale = [p for p in versions.iterdir() if p.name.startswith(".") and p.name.endswith(".tmp")]
+    stale += list(out.parent.glob(f".{out.name}.link-*"))  # left by a build killed between link and rename
+    for path in complete[:-KEPT_OLD_VERSIONS] + stale:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)

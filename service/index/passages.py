@@ -1,0 +1,134 @@
+"""Splitting documents into retrievable passages that keep their character offsets.
+
+A passage is a window of a few consecutive sentences inside one section of a document (a
+section starts at a Markdown heading line); windows overlap by one sentence when a section
+needs more than one. `document.text[start:end] == passage.text`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from service.index.sources import Document
+
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*(\S.*?)\s*#*\s*$")
+_PARAGRAPH = re.compile(r"[^\n]+(?:\n(?![ \t]*\n)[^\n]+)*")
+_WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class ChunkingSettings:
+    """Window sizes; part of the index manifest, so a change re-embeds everything."""
+
+    max_words: int = 150
+    max_sentences: int = 8
+    overlap_sentences: int = 1
+
+
+@dataclass
+class Passage:
+    """A span of one document that is embedded and retrieved as a unit."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    section: str | None = None
+
+
+@dataclass
+class _Unit:
+    start: int
+    end: int
+    words: int
+    heading: str | None = None
+
+
+@lru_cache(maxsize=1)
+def _sentencizer():
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.max_length = 10_000_000
+    return nlp
+
+
+def _sentence_units(text: str, offset: int) -> list[_Unit]:
+    units: list[_Unit] = []
+    for sentence in _sentencizer()(text).sents:
+        chunk = sentence.text.strip()
+        if not chunk:
+            continue
+        start = offset + sentence.start_char + (len(sentence.text) - len(sentence.text.lstrip()))
+        end = start + len(chunk)
+        words = len(_WORD.findall(chunk))
+        if units and units[-1].heading is None and (units[-1].words < 3):
+            units[-1] = _Unit(units[-1].start, end, units[-1].words + words)
+        else:
+            units.append(_Unit(start, end, words))
+    return units
+
+
+def _units(text: str) -> list[_Unit]:
+    """Heading lines and sentences of `text`, in order, with offsets."""
+    units: list[_Unit] = []
+    for paragraph in _PARAGRAPH.finditer(text):
+        position = paragraph.start()
+        body_start = None
+        for line in paragraph.group().split("\n"):
+            heading = _HEADING.match(line)
+            if heading:
+                if body_start is not None:
+                    units += _sentence_units(text[body_start : position - 1], body_start)
+                    body_start = None
+                units.append(_Unit(position, position + len(line.rstrip()), 0, heading=" ".join(heading.group(1).split())))
+            elif body_start is None and line.strip():
+                body_start = position
+            position += len(line) + 1
+        if body_start is not None:
+            units += _sentence_units(text[body_start : paragraph.end()], body_start)
+    return units
+
+
+def split_passages(document: Document, settings: ChunkingSettings | None = None) -> list[Passage]:
+    """Sentence-aware, section-bounded, overlapping windows over `document.text`."""
+    settings = settings or ChunkingSettings()
+    text = document.text
+    passages: list[Passage] = []
+    section: str | None = None
+    pending_headings: list[_Unit] = []
+    window: list[_Unit] = []
+
+    def emit():
+        start = pending_headings[0].start if pending_headings else window[0].start
+        passages.append(Passage(document.doc_id, start, window[-1].end, text[start : window[-1].end], section))
+        pending_headings.clear()
+
+    for unit in _units(text):
+        if unit.heading is not None:
+            if window:
+                emit()
+                window = []
+                pending_headings.clear()
+            pending_headings.append(unit)
+            section = " / ".join(h.heading for h in pending_headings)
+            continue
+        words = sum(u.words for u in window)
+        if window and (words + unit.words > settings.max_words or len(window) >= settings.max_sentences):
+            emit()
+            keep = window[-settings.overlap_sentences :] if settings.overlap_sentences and len(window) > settings.overlap_sentences else []
+            if keep and sum(u.words for u in keep) + unit.words > settings.max_words:
+                keep = []
+            window = keep
+        window.append(unit)
+    if window:
+        emit()
+    return passages
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `text`, heading lines left out."""
+    return [(unit.start, unit.end) for unit in _units(text) if unit.heading is None]

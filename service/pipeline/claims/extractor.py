@@ -1,0 +1,153 @@
+"""Claim extraction: split text into claims that stand alone and score how check-worthy each one is.
+
+The text is read through service/pipeline/claims/markup.py (tags, list bullets and Markdown marks blanked out, offsets kept)
+in blocks (paragraphs, list items, headings, table cells) and parsed with spaCy. Each English sentence gives
+one claim or more (service/pipeline/claims/standalone.py): `text[start:end] == claim.text` is the source span, `checked_as`
+the standalone text to check. Text in another language (service/pipeline/claims/language.py) is skipped, with the reason, and
+so is a Markdown heading or table cell with no verb and no full stop, question or exclamation mark at its end
+("Security Council deadlock", "1949"): a title or a value, not a sentence. The same words on a line of their
+own are read, for a headline without a verb can be a claim ("Unemployment at record low"). Neighbouring
+stretches skipped for the same reason are reported as one. Check-worthiness comes from
+service/pipeline/claims/checkworthiness.py, scored on the source span.
+"""
+
+from __future__ import annotations
+
+import bisect
+from pathlib import Path
+
+from service.errors import NotLoaded
+from service.pipeline.claims import language
+from service.pipeline.claims.checkworthiness import CheckworthinessModel
+from service.pipeline.claims.markup import blocks, headings_and_cells, mask, plain, widened
+from service.pipeline.claims.standalone import Context, Derived, standalone_claims
+from service.results import NOT_A_SENTENCE, NOT_ENGLISH, Claim, Extraction, Skipped
+from service.runtime.onnx_session import ClassifierBackend
+
+_CLOSERS = {'"', "'", "”", "’", ")", "]", "»"}
+
+
+def load_spacy(model_name: str = language.SPACY_MODEL):
+    """The packaged spaCy English pipeline, labelling parts of speech and lemmas on demand
+    (service/pipeline/claims/token_tags.py)."""
+    import spacy
+
+    from service.pipeline.claims.token_tags import use_on_demand_tags
+
+    nlp = spacy.load(model_name)
+    nlp.max_length = 2_000_000
+    return use_on_demand_tags(nlp)
+
+
+class ClaimExtractor:
+    """Splits text into standalone claims with spaCy and scores them."""
+
+    def __init__(self, model_dir: Path, backend: ClassifierBackend = "onnx-int8", threads: int | None = None):
+        self.scorer = CheckworthinessModel(model_dir, backend=backend, threads=threads)
+        self._nlp = None
+
+    @property
+    def threshold(self) -> float:
+        """The check-worthiness cut-off the scorer was tuned for (on CheckThat! dev)."""
+        return self.scorer.threshold
+
+    def warm_up(self) -> None:
+        """Load spaCy, the scorer and the stop-word lists (once)."""
+        if self._nlp is None:
+            self.scorer.warm_up()
+            language.warm_up()
+            self._nlp = load_spacy()
+
+    def count_tokens(self, text: str) -> int:
+        """Words and symbols spaCy would read in `text` (markup and whitespace not counted): the
+        work of extracting its claims grows with this, not with its characters."""
+        if self._nlp is None:
+            raise NotLoaded("ClaimExtractor used before warm_up()")
+        return sum(not token.is_space for token in self._nlp.make_doc(mask(text)[0]))
+
+    def extract(self, text: str) -> Extraction:
+        """The claims of `text`, in order, and the stretches skipped."""
+        return self.extract_many([text])[0]
+
+    def extract_many(self, texts: list[str]) -> list[Extraction]:
+        """`extract` for several texts at once: one spaCy stream and one scoring pass for all."""
+        if self._nlp is None:
+            raise NotLoaded("ClaimExtractor used before warm_up()")
+        extractions = [Extraction() for _ in texts]
+        english = []  # (text number, offset of the block, tokenised block)
+        titles_and_cells = [headings_and_cells(text) for text in texts]
+        for number, text in enumerate(texts):
+            masked, breaks = mask(text)
+            for start, end in blocks(masked, breaks):
+                doc = self._nlp.make_doc(masked[start:end])
+                if (other := language.foreign_language(doc[:])) is not None:
+                    extractions[number].skipped.append(_not_english(text, start, end, other))
+                else:
+                    english.append((number, start, doc))
+        found: list[tuple[int, int, Derived]] = []  # (text number, offset of the block, claim)
+        contexts = [Context() for _ in texts]
+        for (number, offset, _), doc in zip(english, self._nlp.pipe(doc for _, _, doc in english), strict=True):
+            for sentence in doc.sents:
+                sentence = _content(sentence)
+                if sentence is None:
+                    continue
+                if (other := language.foreign_language(sentence)) is not None:
+                    extractions[number].skipped.append(
+                        _not_english(texts[number], offset + sentence.start_char, offset + sentence.end_char, other)
+                    )
+                elif _inside(titles_and_cells[number], offset + sentence.start_char, offset + sentence.end_char) and _no_sentence(sentence):
+                    start, end = widened(texts[number], offset + sentence.start_char, offset + sentence.end_char)
+                    extractions[number].skipped.append(Skipped(start, end, NOT_A_SENTENCE, "a heading or table cell with no verb"))
+                else:
+                    claims = standalone_claims(sentence, contexts[number])
+                    found += [(number, offset, claim) for claim in claims if any(c.isalnum() for c in claim.checked_as)]
+        if found:
+            scores = self.scorer.predict([plain(claim.span.text) for _, _, claim in found])
+            for (number, offset, derived), score in zip(found, scores, strict=True):
+                start, end = widened(texts[number], offset + derived.span.start_char, offset + derived.span.end_char)
+                claim = Claim(texts[number][start:end], start, end, round(float(score), 4), derived.checked_as, derived.attribution)
+                extractions[number].claims.append(claim)
+        for extraction in extractions:
+            extraction.skipped = _merged(sorted(extraction.skipped, key=lambda skipped: skipped.start), extraction.claims)
+        return extractions
+
+
+def _content(sentence):
+    """The sentence without its edge whitespace tokens; None when it has no letter or digit."""
+    tokens = [t for t in sentence if not t.is_space]
+    if not any(c.isalnum() for t in tokens for c in t.text):
+        return None
+    return sentence.doc[tokens[0].i : tokens[-1].i + 1]
+
+
+def _inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether `start`-`end` lies within one of the sorted, non-overlapping `spans`."""
+    number = bisect.bisect_right(spans, (start, float("inf"))) - 1
+    return number >= 0 and spans[number][0] <= start and end <= spans[number][1]
+
+
+def _no_sentence(words) -> bool:
+    """No verb (by the tagger's fine tags) and no full stop, question or exclamation mark at the end."""
+    if any(token.tag_.startswith("VB") or token.tag_ == "MD" for token in words):
+        return False
+    last = next((token for token in reversed(words) if token.text not in _CLOSERS), None)
+    return last is None or not (last.is_punct and last.text[-1] in ".!?…")
+
+
+def _merged(skipped: list[Skipped], claims: list[Claim]) -> list[Skipped]:
+    """`skipped` (sorted) with neighbours of the same reason and message made one stretch when no claim lies
+    between them: a table of figures, or an article in another language, is one entry, not one per cell or sentence."""
+    merged: list[Skipped] = []
+    claim_starts = sorted(claim.start for claim in claims)
+    for item in skipped:
+        last = merged[-1] if merged else None
+        between = bisect.bisect_left(claim_starts, item.start) - bisect.bisect_left(claim_starts, last.end) if last else 1
+        if last is not None and (last.reason, last.message) == (item.reason, item.message) and between == 0:
+            merged[-1] = Skipped(last.start, item.end, item.reason, item.message)
+        else:
+            merged.append(item)
+    return merged
+
+
+def _not_english(text: str, start: int, end: int, other: str) -> Skipped:
+    return Skipped(*widened(text, start, end), NOT_ENGLISH, f"looks like {other}; only English text is checked")

@@ -1,0 +1,278 @@
+"""The claim-checking pipeline: claims -> retrieval -> stance -> verdict, over one loaded index."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from service.config import Settings
+from service.errors import InputTooLarge, NotLoaded
+from service.index.reference import ReferenceIndex, SearchHit
+from service.pipeline.claims.extractor import ClaimExtractor
+from service.pipeline.inputs import require_claims, require_text
+from service.pipeline.retrieval import retrieve
+from service.pipeline.stance import StanceClassifier, stance_readings
+from service.pipeline.verdict import VerdictHead, decide, decisiveness, load_verdict_head
+from service.results import Claim, ClaimResult, Evidence, EvidenceSentence, Extraction, Skipped
+from service.runtime.batching import MicroBatcher
+from service.runtime.embedding import Embedder
+
+logger = logging.getLogger("claimcheck")
+
+
+@dataclass
+class Checked:
+    """Verdicts, the build id of the index that gave them, and what of the text was skipped."""
+
+    results: list[ClaimResult]
+    index_build_id: str
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+class Pipeline:
+    """Owns the models and the live index; every method is thread-safe.
+
+    All model work runs on one worker thread (service/runtime/batching.py): concurrent calls queue
+    there and share forward passes, each within the configured time budget. The `_async`
+    methods wait on the event loop without holding a thread; `verify` blocks its caller.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        extractor: ClaimExtractor | None = None,
+        stance: StanceClassifier | None = None,
+    ):
+        """The models are built from `settings` unless given (tests pass small fakes)."""
+        self.settings = settings
+        self.embedder = embedder or Embedder(threads=settings.torch_threads)
+        self.extractor = extractor or ClaimExtractor(
+            settings.checkworthiness_model_dir, settings.checkworthiness_backend, settings.torch_threads
+        )
+        self.stance = stance or StanceClassifier.configured(settings)
+        self._index: ReferenceIndex | None = None
+        self.models_ready = False
+        self._reload_lock = threading.Lock()
+        self.load_seconds: float | None = None
+        self.verdict_head: VerdictHead | None = None
+        self.batcher = MicroBatcher(
+            {"extract": self._extract_batch, "verify": self._verify_batch},
+            max_queued=settings.max_queued_claims,
+            max_batch_weight=settings.micro_batch_claims,
+            window_s=settings.batch_window_ms / 1000,
+            on_start=self._set_torch_threads,
+        )
+
+    def warm_up(self) -> None:
+        """Load the models and the index (slow: seconds) and start the model worker; a no-op
+        once loaded."""
+        if self._index is not None:
+            return
+        started = time.perf_counter()
+        self._set_torch_threads()
+        self.extractor.warm_up()
+        self.embedder.warm_up()
+        self.stance.warm_up()
+        self.verdict_head = load_verdict_head(self.settings)
+        self.batcher.start()
+        self.models_ready = True
+        self._index = ReferenceIndex.load(self.settings.index_dir, self.embedder)
+        self.load_seconds = round(time.perf_counter() - started, 3)
+
+    def close(self) -> None:
+        """Stop the model worker once its current batch is done; queued work is cancelled."""
+        self.batcher.stop()
+
+    def _set_torch_threads(self) -> None:
+        if self.settings.torch_threads:
+            import torch
+
+            torch.set_num_threads(self.settings.torch_threads)
+
+    @property
+    def checkworthiness_threshold(self) -> float:
+        """The configured cut-off for /v1/check, else the one the scorer was tuned for."""
+        configured = self.settings.checkworthiness_threshold
+        return self.extractor.threshold if configured is None else configured
+
+    def is_checkworthy(self, claim: Claim) -> bool:
+        """Whether /v1/check checks `claim`: its check-worthiness is at or above the threshold."""
+        return claim.checkworthiness >= self.checkworthiness_threshold
+
+    @property
+    def ready(self) -> bool:
+        return self._index is not None
+
+    @property
+    def index(self) -> ReferenceIndex:
+        if self._index is None:
+            raise NotLoaded("the models and the index are still loading")
+        return self._index
+
+    def reload_index(self, directory: Path | None = None) -> ReferenceIndex:
+        """Load the index at `directory` (default: the configured one), validate it against the
+        loaded models, and swap it in; raises BadIndex and keeps the old one on any problem.
+        Requests already running finish on the index they started with."""
+        with self._reload_lock:
+            new_index = ReferenceIndex.load(directory or self.settings.index_dir, self.embedder)
+            self._index = new_index
+            return new_index
+
+    async def claims_async(self, text: str, max_tokens: int | None = None) -> Extraction:
+        """Every claim candidate of `text`, and the stretches skipped; raises InputTooLarge when
+        the text has more than `max_tokens` words and symbols."""
+        require_text(text)
+        self.index  # noqa: B018 - refuse work until ready
+        return await self.batcher.run_async("extract", ExtractWork(text, max_tokens), 1, self._deadline())
+
+    async def check_async(self, text: str, top_k: int, max_claims: int | None = None, max_tokens: int | None = None) -> Checked:
+        """Verdicts on the check-worthy claims of `text`, in order; raises InputTooLarge when
+        there are more than `max_claims` of them, or more than `max_tokens` words and symbols."""
+        require_text(text)
+        deadline, index = self._deadline(), self.index
+        extraction = await self.batcher.run_async("extract", ExtractWork(text, max_tokens), 1, deadline)
+        claims = [c for c in extraction.claims if self.is_checkworthy(c)]
+        if max_claims is not None and len(claims) > max_claims:
+            raise InputTooLarge(f"the text has {len(claims)} check-worthy claims; at most {max_claims} are checked per request")
+        results = await self._verify_async(index, [c.checked_as for c in claims], top_k, deadline)
+        for claim, result in zip(claims, results, strict=True):
+            result.claim, result.start, result.end, result.checkworthiness = claim.text, claim.start, claim.end, claim.checkworthiness
+            result.checked_as, result.attribution = claim.checked_as, claim.attribution
+        return Checked(results, index.build_id, extraction.skipped)
+
+    def verify(self, claims: list[str], top_k: int) -> Checked:
+        """Verdicts on each claim exactly as given."""
+        require_claims(claims)
+        index = self.index
+        return Checked(self._verify(index, claims, top_k, self._deadline()), index.build_id)
+
+    async def verify_async(self, claims: list[str], top_k: int) -> Checked:
+        """`verify` for the event loop: waits without holding a thread."""
+        require_claims(claims)
+        index = self.index
+        return Checked(await self._verify_async(index, claims, top_k, self._deadline()), index.build_id)
+
+    def _deadline(self) -> float:
+        return time.monotonic() + self.settings.request_timeout_s
+
+    def _verify(self, index: ReferenceIndex, claims: list[str], top_k: int, deadline: float) -> list[ClaimResult]:
+        if not claims:
+            return []
+        distinct = list(dict.fromkeys(claims))
+        results = self.batcher.run("verify", VerifyWork(index, distinct, top_k), len(distinct), deadline)
+        return _one_result_per_position(claims, distinct, results)
+
+    async def _verify_async(self, index: ReferenceIndex, claims: list[str], top_k: int, deadline: float) -> list[ClaimResult]:
+        if not claims:
+            return []
+        distinct = list(dict.fromkeys(claims))
+        results = await self.batcher.run_async("verify", VerifyWork(index, distinct, top_k), len(distinct), deadline)
+        return _one_result_per_position(claims, distinct, results)
+
+    def _extract_batch(self, works: list[ExtractWork]) -> list[Extraction | InputTooLarge]:
+        """Worker side of `claims_async`: every waiting text in one spaCy stream and one scoring
+        pass; a text over its token limit is answered InputTooLarge, before any parsing."""
+        refusals = [self._refusal(work) for work in works]
+        readable = [work.text for work, refusal in zip(works, refusals, strict=True) if refusal is None]
+        extractions = iter(self.extractor.extract_many(readable))
+        return [refusal or next(extractions) for refusal in refusals]
+
+    def _refusal(self, work: ExtractWork) -> InputTooLarge | None:
+        if work.max_tokens is None or len(work.text) <= work.max_tokens:  # every token has a character
+            return None
+        if (tokens := self.extractor.count_tokens(work.text)) <= work.max_tokens:
+            return None
+        return InputTooLarge(
+            f"the text has {tokens} words and symbols; the limit is {work.max_tokens} (CLAIMCHECK_MAX_TEXT_TOKENS): send it in parts"
+        )
+
+    def _verify_batch(self, works: list[VerifyWork]) -> list[list[ClaimResult]]:
+        """Worker side of `verify`: the claims of every job embedded in one pass, searched in
+        their own index, and every (passage, claim) reading classified in one stance pass."""
+        claims = [claim for work in works for claim in work.claims]
+        hits = retrieve(self.embedder, [(work.index, work.claims, work.top_k) for work in works])
+        readings = stance_readings(claims, hits, self.settings.sentence_passages)
+        probabilities = self.stance.predict([reading.pair for reading in readings])
+        best: dict[tuple[int, int], tuple[dict[str, float], tuple[int, int] | None]] = {}
+        for reading, probs in zip(readings, probabilities, strict=True):
+            current = best.get((reading.claim, reading.hit))
+            if current is None or decisiveness(probs) > decisiveness(current[0]):
+                best[(reading.claim, reading.hit)] = (probs, reading.span)
+        answers, number = [], 0
+        for work in works:
+            results = []
+            for claim in work.claims:
+                evidence = [self._evidence(work.index, hit, rank + 1, *best[(number, rank)]) for rank, hit in enumerate(hits[number])]
+                result = decide(
+                    claim,
+                    None,
+                    None,
+                    evidence,
+                    self.settings.verdict_passages,
+                    self.settings.strong_stance,
+                    self.verdict_head,
+                    self.settings.min_relevance,
+                )
+                result.checked_as = claim
+                results.append(result)
+                number += 1
+            answers.append(results)
+        return answers
+
+    @staticmethod
+    def _evidence(index: ReferenceIndex, hit: SearchHit, rank: int, probs: dict[str, float], span: tuple[int, int] | None) -> Evidence:
+        passage = hit.passage
+        document = index.documents[passage.doc_id]
+        sentence = None
+        if span is not None:
+            sentence = EvidenceSentence(passage.start + span[0], passage.start + span[1], passage.text[span[0] : span[1]])
+        return Evidence(
+            doc_id=passage.doc_id,
+            title=document.title,
+            url=document.url,
+            text=passage.text,
+            start=passage.start,
+            end=passage.end,
+            retrieval_score=round(hit.score, 4),
+            retrieval_rank=rank,
+            stance=max(probs, key=probs.get),
+            stance_probs=probs,
+            section=passage.section,
+            sentence=sentence,
+        )
+
+
+def _one_result_per_position(claims: list[str], distinct: list[str], results: list[ClaimResult]) -> list[ClaimResult]:
+    """The results of the `distinct` claims (each computed once) spread back over every position of
+    `claims`, in order; a claim given more than once gets a copy of its result at each later position,
+    so that no two positions share an object (callers set a position's offsets on its own result)."""
+    if len(distinct) == len(claims):
+        return results
+    result_of = dict(zip(distinct, results, strict=True))
+    spread, placed = [], set()
+    for claim in claims:
+        spread.append(copy.deepcopy(result_of[claim]) if claim in placed else result_of[claim])
+        placed.add(claim)
+    return spread
+
+
+@dataclass
+class ExtractWork:
+    """A text to split into claims, and how many words and symbols it may have (None: no limit)."""
+
+    text: str
+    max_tokens: int | None = None
+
+
+@dataclass
+class VerifyWork:
+    """Claims to verify against the index that was live when the request came in."""
+
+    index: ReferenceIndex
+    claims: list[str]
+    top_k: int

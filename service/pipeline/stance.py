@@ -1,0 +1,121 @@
+"""Stance classification: does a passage support, refute, or say nothing about a claim?
+
+A MiniLM cross-encoder (runs of scripts/train_stance.py, averaged by scripts/average_stance_models.py)
+reads (passage, claim) pairs. The
+label order is read from the model's config (`id2label`), never assumed. It runs on ONNX
+Runtime by default (service/runtime/sequence_classifier.py; scripts/bench.py measures the speed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from service.errors import NotLoaded
+from service.index.passages import sentence_spans
+from service.index.reference import SearchHit
+from service.results import STANCES
+from service.runtime.onnx_session import ClassifierBackend
+from service.runtime.sequence_classifier import SequenceClassifier
+
+if TYPE_CHECKING:
+    from service.config import Settings
+
+
+class StanceClassifier:
+    """Batched (passage, claim) -> {"supports", "refutes", "neutral"} probabilities."""
+
+    def __init__(
+        self,
+        model_dir: Path,
+        max_length: int = 256,
+        batch_size: int = 4,  # on one core each, int8 batches of 4 pairs ran as fast as 16 and pad less
+        backend: ClassifierBackend = "onnx-int8",
+        threads: int | None = None,
+    ):
+        self.model_dir = Path(model_dir)
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.backend = backend
+        self.threads = threads
+        self._classifier: SequenceClassifier | None = None
+
+    @property
+    def name(self) -> str:
+        return self.model_dir.name
+
+    @property
+    def labels(self) -> list[str]:
+        return self._classifier.labels if self._classifier is not None else []
+
+    def warm_up(self) -> None:
+        """Load the model (once); with the ONNX backend, export it to an ONNX Runtime session."""
+        if self._classifier is None:
+            self._adopt(SequenceClassifier.load(self.model_dir, self.backend, self.threads, "train one with scripts/train_stance.py"))
+
+    @classmethod
+    def configured(cls, settings: Settings) -> StanceClassifier:
+        """The stance model as the service runs it: its folder, backend and threads from `settings`."""
+        return cls(settings.stance_model_dir, backend=settings.stance_backend, threads=settings.torch_threads)
+
+    @classmethod
+    def from_model(cls, model, tokenizer, max_length: int = 256) -> StanceClassifier:
+        """Wrap a model already in memory (used when evaluating right after training)."""
+        classifier = cls(Path("."), max_length=max_length, batch_size=32, backend="torch")  # PyTorch, often a GPU: larger batches
+        classifier._adopt(SequenceClassifier(model, tokenizer))
+        return classifier
+
+    def _adopt(self, classifier: SequenceClassifier) -> None:
+        if sorted(classifier.labels) != sorted(STANCES):
+            raise NotLoaded(f"stance model {self.model_dir} has labels {classifier.labels}, expected {list(STANCES)}")
+        self._classifier = classifier
+
+    def predict(self, pairs: list[tuple[str, str]]) -> list[dict[str, float]]:
+        """Stance probabilities for each (passage, claim) pair, in the order given."""
+        if self._classifier is None:
+            raise NotLoaded("StanceClassifier used before warm_up()")
+        if not pairs:
+            return []
+        unique = list(dict.fromkeys(pairs))
+        if len(unique) < len(pairs):  # the same claim twice in a batch, or from two requests at once: read it once
+            read = dict(zip(unique, self.predict(unique), strict=True))
+            return [dict(read[pair]) for pair in pairs]
+        encoded = self._classifier.tokenizer(
+            [passage for passage, _ in pairs], [claim for _, claim in pairs], truncation="longest_first", max_length=self.max_length
+        )
+        probabilities = self._classifier.probabilities(encoded, self.batch_size)
+        return [{label: round(float(p), 4) for label, p in zip(self.labels, row, strict=True)} for row in probabilities]
+
+
+@dataclass
+class Reading:
+    """One stance question: does this passage (or this sentence of it) support the claim?"""
+
+    claim: int  # number of the claim in the batch
+    hit: int  # rank of the passage among the claim's hits
+    span: tuple[int, int] | None  # the sentence within the passage, or None for the whole passage
+    pair: tuple[str, str]  # (passage or sentence text, claim) as the stance model reads it
+
+
+def stance_readings(claims: list[str], hits: list[list[SearchHit]], sentence_passages: int) -> list[Reading]:
+    """Every reading the verdict needs: each passage whole and, for the `sentence_passages`
+    best-retrieved passages of a claim (`verdict_passages`) when they have several
+    sentences, each sentence alone; the reading that takes a side most strongly gives the
+    passage its stance and its highlighted sentence."""
+    readings = []
+    for number, (claim, claim_hits) in enumerate(zip(claims, hits, strict=True)):
+        for rank, hit in enumerate(claim_hits):
+            text = hit.passage.text
+            readings.append(Reading(number, rank, None, (text, claim)))
+            spans = cached_sentence_spans(text) if rank < sentence_passages else ()
+            if len(spans) > 1:
+                readings += [Reading(number, rank, span, (text[span[0] : span[1]], claim)) for span in spans]
+    return readings
+
+
+@lru_cache(maxsize=65536)
+def cached_sentence_spans(passage_text: str) -> tuple[tuple[int, int], ...]:
+    """Sentence spans of a passage, computed once per passage text."""
+    return tuple(sentence_spans(passage_text))

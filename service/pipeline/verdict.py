@@ -1,0 +1,257 @@
+"""Verdicts: combine the stance of each evidence passage into one verdict per claim, with a confidence.
+
+The verdict head (`VerdictHead`, `verdict_head.json` beside the stance model) reads the support
+and refutation probabilities of the best-retrieved passages, in retrieval order, and gives the
+probability of each verdict: a multinomial logistic regression fitted on dev-split claims
+(`scripts/train_verdict.py`), one per number of passages read (1 to `HEAD_PASSAGES`), so that a
+request's `top_k` below that still meets a head fitted for it. Its probability of the verdict is
+the confidence. The head stores the fingerprint of the stance weights, the runtime and the
+relevance floor it was fitted with; the service warns when any differs.
+
+A passage whose cosine similarity to the claim (`retrieval_score`) is below `min_relevance` is not
+about the claim, whatever the stance model reads in it: it counts as neutral, for the head and the
+rule alike, and is listed after the passages that count.
+
+Without a head (a freshly trained stance model), a fixed rule decides. Only the
+`verdict_passages` best-retrieved passages vote (by `retrieval_rank`: the fused dense and BM25
+ranking of service/pipeline/retrieval.py). With s = the strongest support and r = the strongest
+refutation among them, and treating "some passage supports" and "some passage refutes" as
+independent events, the four verdicts have probabilities
+    supported s(1-r), refuted r(1-s), conflicting s*r, not_enough_info (1-s)(1-r),
+which sum to one. Evidence counts as strong only from `strong_stance` up: the verdict is the
+most probable one once weaker support or refutation is set to zero, and its confidence is its
+probability under the unfloored s and r (uncalibrated). `verdict_passages` also sets how many of
+the best-retrieved passages are read sentence by sentence (service/pipeline/stance.py).
+
+How these settings were chosen, with the figures: docs/how-it-works.md, "Measurements behind the design".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from service.config import MIN_RELEVANCE, STRONG_STANCE, VERDICT_PASSAGES, Settings
+from service.errors import NotLoaded
+from service.results import VERDICTS, ClaimResult, Evidence
+
+logger = logging.getLogger("claimcheck")
+
+
+HEAD_PASSAGES = 5
+NEUTRAL = {"supports": 0.0, "refutes": 0.0, "neutral": 1.0}
+HEAD_FILE = "verdict_head.json"
+STANCE_WEIGHTS_FILE = "model.safetensors"
+
+
+def weights_fingerprint(model_dir: Path) -> str | None:
+    """sha256 of the stance model's weights file, to tell whether a head was fitted on them."""
+    path = Path(model_dir) / STANCE_WEIGHTS_FILE
+    if not path.is_file():
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def head_features(evidence: list[Evidence], passages: int) -> list[float]:
+    """What the verdict head reads: the support, then the refutation probabilities of the
+    `passages` best-retrieved passages, in retrieval order."""
+    ranked = sorted(evidence, key=lambda e: e.retrieval_rank)[:passages]
+    return [e.stance_probs["supports"] for e in ranked] + [e.stance_probs["refutes"] for e in ranked]
+
+
+@dataclass(frozen=True)
+class VerdictHead:
+    """Multinomial logistic regressions from `head_features` to verdict probabilities, one per
+    number of passages read: `weights[n]` is a (verdict x 2n) matrix, `biases[n]` its intercepts."""
+
+    labels: tuple[str, ...]
+    weights: dict[int, tuple[tuple[float, ...], ...]]
+    biases: dict[int, tuple[float, ...]]
+    sentence_passages: int  # how many best-retrieved passages were also read sentence by sentence when it was fitted
+    stance_weights: str | None = None  # weights_fingerprint() of the stance model whose outputs it was fitted on
+    stance_backend: str | None = None  # the runtime those outputs came from
+    min_relevance: float | None = None  # the relevance floor (`counted`) its training claims were read with
+
+    def probabilities(self, evidence: list[Evidence]) -> dict[str, float]:
+        """Probability of each verdict given the evidence (at least one passage)."""
+        passages = min(len(evidence), max(self.weights))
+        features = head_features(evidence, passages)
+        logits = [
+            b + sum(w * x for w, x in zip(row, features, strict=True))
+            for row, b in zip(self.weights[passages], self.biases[passages], strict=True)
+        ]
+        top = max(logits)
+        exps = [math.exp(logit - top) for logit in logits]
+        total = sum(exps)
+        return {label: e / total for label, e in zip(self.labels, exps, strict=True)}
+
+    @classmethod
+    def load(cls, model_dir: Path) -> VerdictHead | None:
+        """The head stored beside a stance model, or None when there is none; raises NotLoaded
+        when the file is not a head the service can use."""
+        path = Path(model_dir) / HEAD_FILE
+        if not path.is_file():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            heads = {int(n): head for n, head in data["heads"].items()}
+            head = cls(
+                tuple(data["labels"]),
+                {n: tuple(tuple(float(w) for w in row) for row in head["weights"]) for n, head in heads.items()},
+                {n: tuple(float(b) for b in head["biases"]) for n, head in heads.items()},
+                int(data["sentence_passages"]),
+                data.get("stance_weights"),
+                data.get("stance_backend"),
+                _optional_float(data.get("min_relevance")),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise NotLoaded(f"{path} is not a verdict head ({error!r}); refit it with scripts/train_verdict.py") from error
+        if problem := head.problem():
+            raise NotLoaded(f"{path}: {problem}; refit it with scripts/train_verdict.py")
+        return head
+
+    def problem(self) -> str | None:
+        """What makes this head unusable, or None."""
+        if unknown := set(self.labels) - set(VERDICTS):
+            return f"labels {sorted(unknown)} are not verdicts ({', '.join(VERDICTS)})"
+        if len(self.labels) < 2 or len(set(self.labels)) < len(self.labels):
+            return "it needs at least two labels, each once"
+        if not self.weights or sorted(self.weights) != list(range(1, len(self.weights) + 1)) or self.weights.keys() != self.biases.keys():
+            return f"it must have one regression for each number of passages from 1 up, with biases; it has {sorted(self.weights)}"
+        for n, rows in self.weights.items():
+            if len(rows) != len(self.labels) or len(self.biases[n]) != len(self.labels) or any(len(row) != 2 * n for row in rows):
+                return (
+                    f"the regression for {n} passage(s) must have {len(self.labels)} rows of {2 * n} weights and {len(self.labels)} biases"
+                )
+        return None
+
+    def save(self, model_dir: Path, fitted_on: dict) -> Path:
+        """Write `verdict_head.json` with a note of what it was fitted on."""
+        path = Path(model_dir) / HEAD_FILE
+        heads = {str(n): {"weights": [list(row) for row in self.weights[n]], "biases": list(self.biases[n])} for n in sorted(self.weights)}
+        data = {
+            "method": "multinomial logistic regression on the support and refutation probabilities of the best-retrieved passages",
+            "labels": list(self.labels),
+            "sentence_passages": self.sentence_passages,
+            "stance_weights": self.stance_weights,
+            "stance_backend": self.stance_backend,
+            "min_relevance": self.min_relevance,
+            "heads": heads,
+            "fitted_on": fitted_on,
+        }
+        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        return path
+
+
+def _optional_float(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def verdict_probabilities(support: float, refute: float) -> dict[str, float]:
+    """Probability of each verdict from the strongest support and refutation (module docstring)."""
+    return {
+        "supported": support * (1 - refute),
+        "refuted": refute * (1 - support),
+        "conflicting": support * refute,
+        "not_enough_info": (1 - support) * (1 - refute),
+    }
+
+
+def decisiveness(probs: dict[str, float]) -> float:
+    """How strongly a stance prediction takes a side."""
+    return max(probs["supports"], probs["refutes"])
+
+
+def counted(evidence: list[Evidence], min_relevance: float = MIN_RELEVANCE) -> list[Evidence]:
+    """The evidence as the verdict reads it: a passage below `min_relevance` is neutral."""
+    return [e if e.retrieval_score >= min_relevance else replace(e, stance="neutral", stance_probs=NEUTRAL) for e in evidence]
+
+
+def evidence_order_key(evidence: Evidence) -> tuple[float, int]:
+    """Decisive passages first (by their stance probability), then in retrieval order."""
+    decisive = 0.0 if evidence.stance == "neutral" else decisiveness(evidence.stance_probs)
+    return (-decisive, evidence.retrieval_rank)
+
+
+def decide(
+    claim: str,
+    start: int | None,
+    end: int | None,
+    evidence: list[Evidence],
+    verdict_passages: int = VERDICT_PASSAGES,
+    strong_stance: float = STRONG_STANCE,
+    head: VerdictHead | None = None,
+    min_relevance: float = MIN_RELEVANCE,
+) -> ClaimResult:
+    """The verdict on `claim` from its evidence, with the evidence ordered best first: by the
+    head when there is one and some evidence, else by the rule (`verdict_passages`, `strong_stance`).
+    Passages below `min_relevance` count as neutral; the evidence keeps the stance the model read."""
+    read = counted(evidence, min_relevance)
+    if head is not None and read:
+        probabilities = head.probabilities(read)
+        verdict = max(probabilities, key=probabilities.get)
+        probability = probabilities[verdict]
+    else:
+        verdict, probability = rule_verdict(read, verdict_passages, strong_stance)
+    order = sorted(range(len(read)), key=lambda i: (evidence[i].retrieval_score < min_relevance, *evidence_order_key(read[i])))
+    return ClaimResult(
+        claim=claim,
+        start=start,
+        end=end,
+        verdict=verdict,
+        confidence=round(probability, 4),
+        evidence=[evidence[i] for i in order],
+    )
+
+
+def rule_verdict(
+    evidence: list[Evidence], verdict_passages: int = VERDICT_PASSAGES, strong_stance: float = STRONG_STANCE
+) -> tuple[str, float]:
+    """The fixed rule's verdict and its probability (module docstring)."""
+    voters = sorted(evidence, key=lambda e: e.retrieval_rank)[:verdict_passages]
+    support = max((e.stance_probs["supports"] for e in voters), default=0.0)
+    refute = max((e.stance_probs["refutes"] for e in voters), default=0.0)
+    strong = verdict_probabilities(support if support >= strong_stance else 0.0, refute if refute >= strong_stance else 0.0)
+    verdict = max(strong, key=strong.get)
+    return verdict, verdict_probabilities(support, refute)[verdict]
+
+
+def load_verdict_head(settings: Settings) -> VerdictHead | None:
+    """The verdict head beside the stance model; None (the fixed rule decides) when there is none.
+    Warns when the head was fitted on the outputs of other weights, another runtime, passages
+    read sentence by sentence differently or another relevance floor: its verdicts would then be off."""
+    head = VerdictHead.load(settings.stance_model_dir)
+    if head is None:
+        logger.warning(
+            "no %s beside the stance model in %s: the fixed rule decides verdicts, with uncalibrated confidence",
+            HEAD_FILE,
+            settings.stance_model_dir,
+        )
+        return None
+    if settings.sentence_passages != head.sentence_passages:
+        logger.warning(
+            "the verdict head was fitted on claims whose %d best passage(s) were read sentence by sentence; the service reads %d",
+            head.sentence_passages,
+            settings.sentence_passages,
+        )
+    if head.stance_backend is not None and (head.stance_backend == "onnx-int8") != (settings.stance_backend == "onnx-int8"):
+        logger.warning(
+            "the verdict head was fitted on %s stance outputs and the stance model runs on %s", head.stance_backend, settings.stance_backend
+        )
+    if head.stance_weights is not None and head.stance_weights != weights_fingerprint(settings.stance_model_dir):
+        logger.warning("the verdict head was fitted on the outputs of other stance weights than those in %s", settings.stance_model_dir)
+    if head.min_relevance is not None and head.min_relevance != settings.min_relevance:
+        logger.warning(
+            "the verdict head was fitted with CLAIMCHECK_MIN_RELEVANCE=%g and the service runs with %g (refit: scripts/train_verdict.py)",
+            head.min_relevance,
+            settings.min_relevance,
+        )
+    return head

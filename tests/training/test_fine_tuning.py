@@ -1,0 +1,74 @@
+"""The shared fine-tuning loop: its learning-rate schedule follows the steps, or the clock when given a time budget."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from service.training import fine_tuning
+
+
+class TinyClassifier(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(2, 2)
+
+    def forward(self, features, labels):
+        return SimpleNamespace(loss=torch.nn.functional.cross_entropy(self.linear(features), labels))
+
+
+pytestmark = pytest.mark.integration  # trains
+
+
+@pytest.fixture
+def learning_rates(monkeypatch):
+    """The learning rate of every optimizer step the loop takes."""
+    seen = []
+
+    class RecordingAdamW(torch.optim.AdamW):
+        def step(self, closure=None):
+            seen.append(self.param_groups[0]["lr"])
+            return super().step(closure)
+
+    monkeypatch.setattr(torch.optim, "AdamW", RecordingAdamW)
+    return seen
+
+
+def inputs_of(batch):
+    return {"features": torch.ones(len(batch), 2), "labels": torch.tensor([i % 2 for i in batch])}
+
+
+def test_without_a_budget_every_batch_is_trained_with_linear_warm_up_and_decay(learning_rates):
+    steps = fine_tuning.fine_tune(TinyClassifier(), [[0, 1]] * 10, inputs_of, learning_rate=1.0, warmup_fraction=0.2)
+    assert steps == 10
+    assert learning_rates == pytest.approx([0.0, 0.5, 1.0, 0.875, 0.75, 0.625, 0.5, 0.375, 0.25, 0.125])
+
+
+@pytest.mark.parametrize(("batches", "warmup_fraction"), [(10, 0.15), (7, 0.06), (50, 0.118)])
+def test_without_a_budget_the_schedule_is_transformers_linear_one(learning_rates, batches, warmup_fraction):
+    from transformers import get_linear_schedule_with_warmup
+
+    fine_tuning.fine_tune(TinyClassifier(), [[0, 1]] * batches, inputs_of, 1.0, warmup_fraction)
+    optimizer = torch.optim.SGD(TinyClassifier().parameters(), lr=1.0)
+    schedule = get_linear_schedule_with_warmup(optimizer, int(warmup_fraction * batches), batches)
+    expected = []
+    for _ in range(batches):
+        expected.append(schedule.get_last_lr()[0])
+        optimizer.step()
+        schedule.step()
+    assert learning_rates == pytest.approx(expected)
+
+
+def test_a_time_budget_stops_the_run_and_decays_the_rate_with_the_clock(learning_rates, monkeypatch):
+    clock = iter(range(1000))  # every reading of the clock is one second later
+    monkeypatch.setattr(fine_tuning.time, "monotonic", lambda: next(clock))
+    steps = fine_tuning.fine_tune(TinyClassifier(), [[0, 1]] * 100, inputs_of, 1.0, 0.2, time_budget_s=10)
+    assert steps == 9  # the clock, not the 100 batches, ended the run
+    assert learning_rates == pytest.approx([0.5, 1.0, 0.875, 0.75, 0.625, 0.5, 0.375, 0.25, 0.125])
+
+
+def test_a_budget_must_be_positive():
+    with pytest.raises(ValueError, match="positive"):
+        fine_tuning.fine_tune(TinyClassifier(), [[0, 1]], inputs_of, 1.0, 0.1, time_budget_s=-1)
