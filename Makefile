@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export CLAIMCHECK_INDEX_DIR := $(INDEX_DIR)
 
-.PHONY: serve test test-fast index install browser lint clean
+.PHONY: serve test test-fast index index-with-statements install browser lint clean
 
 install: $(STAMP)
 
@@ -30,6 +30,13 @@ $(INDEX_DIR)/manifest.json: | $(STAMP)
 
 index: $(STAMP)
 	$(BIN)/python scripts/build_index.py index/sources --out $(INDEX_DIR)
+
+# The same plus the White House statements on NATO, Ukraine and Russia (index/extra/, CC0: index/PROVENANCE.md).
+# `make index` goes back to the treaties alone. A running server swaps the new index in on a reload.
+index-with-statements: $(STAMP)
+	$(BIN)/python scripts/build_index.py index/sources index/extra/whitehouse-statements.jsonl.gz --out $(INDEX_DIR)
+	@echo "A running server serves it after: kill -HUP <its pid>, or curl -X POST" \
+	  "http://$${CLAIMCHECK_HOST:-127.0.0.1}:$${CLAIMCHECK_PORT:-8000}/v1/admin/reload -H \"authorization: Bearer \$$CLAIMCHECK_ADMIN_TOKEN\""
 
 serve: $(STAMP) $(INDEX_DIR)/manifest.json
 	$(BIN)/claimcheck serve

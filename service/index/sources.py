@@ -1,10 +1,12 @@
-"""Reading reference documents from `.jsonl`, `.txt`, `.md` and `.html` sources."""
+"""Reading reference documents from `.jsonl` (also gzip-compressed, `.jsonl.gz`), `.txt`, `.md` and `.html` sources."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -12,7 +14,8 @@ from pathlib import Path
 
 from service.errors import SourceError
 
-SUPPORTED_SUFFIXES = (".jsonl", ".txt", ".md", ".html", ".htm")
+SUPPORTED_SUFFIXES = (".jsonl", ".jsonl.gz", ".txt", ".md", ".html", ".htm")
+_DOUBLE_SUFFIXES = tuple(s for s in SUPPORTED_SUFFIXES if s.count(".") > 1)
 _KNOWN_JSONL_FIELDS = {"id", "text", "title", "url", "date"}
 
 
@@ -41,13 +44,20 @@ def find_source_files(source: Path, exclude: tuple[Path, ...] = ()) -> tuple[lis
     if not source.exists():
         raise SourceError(str(source), "no such file or folder")
     if source.is_file():
-        if source.suffix.lower() not in SUPPORTED_SUFFIXES:
+        if source_suffix(source) not in SUPPORTED_SUFFIXES:
             raise SourceError(str(source), f"unsupported file type (expected one of {', '.join(SUPPORTED_SUFFIXES)})")
         return [(source, source.parent)], []
     files = _walk(source, exclude)
-    return [(path, source) for path in files if path.suffix.lower() in SUPPORTED_SUFFIXES], [
-        path for path in files if path.suffix.lower() not in SUPPORTED_SUFFIXES
+    return [(path, source) for path in files if source_suffix(path) in SUPPORTED_SUFFIXES], [
+        path for path in files if source_suffix(path) not in SUPPORTED_SUFFIXES
     ]
+
+
+def source_suffix(path: Path) -> str:
+    """The file type of `path`, lower-case: `.jsonl.gz` for a compressed JSONL file (`Path.suffix` would say `.gz`),
+    else the last suffix."""
+    name = path.name.lower()
+    return next((suffix for suffix in _DOUBLE_SUFFIXES if name.endswith(suffix) and len(name) > len(suffix)), path.suffix.lower())
 
 
 def _walk(folder: Path, exclude: tuple[Path, ...]) -> list[Path]:
@@ -87,17 +97,35 @@ def read_documents(sources: list[Path]) -> list[Document]:
 
 
 def _read_text(path: Path) -> str:
+    """The UTF-8 text of `path`, decompressed first when it is a `.gz` file; line ends read as "\\n" either way."""
+    compressed = path.name.lower().endswith(".gz")
     try:
-        return path.read_text(encoding="utf-8")
+        if not compressed:
+            return path.read_text(encoding="utf-8")
+        # What read_text's universal newlines do to a plain file, so both read alike.
+        return _gunzip(path).decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as error:
-        raise SourceError(str(path), f"not valid UTF-8 at byte {error.start}") from error
+        where = " of the decompressed text" if compressed else ""
+        raise SourceError(str(path), f"not valid UTF-8 at byte {error.start}{where}") from error
     except OSError as error:
         raise SourceError(str(path), f"cannot read file: {error.strerror or error}") from error
 
 
+def _gunzip(path: Path) -> bytes:
+    try:
+        with gzip.open(path, "rb") as stream:
+            return stream.read()
+    except gzip.BadGzipFile as error:  # not gzip at all, or a failed CRC or length check
+        raise SourceError(str(path), f"not a valid gzip file ({error})") from error
+    except EOFError as error:
+        raise SourceError(str(path), "truncated gzip file (it ends before the end of its compressed data)") from error
+    except zlib.error as error:
+        raise SourceError(str(path), f"corrupt gzip data ({error})") from error
+
+
 def _read_file(path: Path, root: Path) -> Iterator[Document]:
-    suffix = path.suffix.lower()
-    if suffix == ".jsonl":
+    suffix = source_suffix(path)
+    if suffix in (".jsonl", ".jsonl.gz"):
         yield from _read_jsonl(path)
         return
     raw = _read_text(path)

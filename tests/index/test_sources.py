@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
 import pytest
 
 from service.errors import SourceError
-from service.index.sources import read_documents
+from service.index.sources import find_source_files, read_documents, read_sources
 
 
 def _write_jsonl(path: Path, lines: list[str]) -> Path:
@@ -150,6 +151,137 @@ def test_duplicate_ids_across_sources(tmp_path):
 
     with pytest.raises(SourceError, match="notes.md"):
         read_documents([tmp_path / "first", tmp_path / "second"])
+
+
+# --- gzip-compressed JSONL (.jsonl.gz) -------------------------------------------------------------
+
+GZ_LINES = [
+    _row(
+        id="treaty-1", text="The Parties agree to consult together.", title="A treaty", url="https://e.org/t", date="1949-04-04", lang="en"
+    ),
+    "",
+    _row(id=42, text="A document whose id is a number, unicode: é ∑ 漢字 and a\u2028separator."),
+    _row(id="tail", text="Last row, no metadata."),
+]
+
+
+def _write_gz(path: Path, lines: list[str]) -> Path:
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode("utf-8"), compresslevel=9))
+    return path
+
+
+def _as_tuples(documents) -> list[tuple]:
+    return [(d.doc_id, d.text, d.title, d.url, d.date, d.metadata, d.content_hash, d.source.rsplit(":", 1)[1]) for d in documents]
+
+
+def test_jsonl_gz_reads_like_the_plain_file(tmp_path):
+    plain = _write_jsonl(tmp_path / "docs.jsonl", GZ_LINES)
+    packed = _write_gz(tmp_path / "docs.jsonl.gz", GZ_LINES)
+
+    from_plain, from_gz = read_documents([plain]), read_documents([packed])
+
+    assert [d.doc_id for d in from_gz] == ["treaty-1", "42", "tail"]
+    assert _as_tuples(from_gz) == _as_tuples(from_plain)  # ids, text, fields, metadata, hashes and line numbers
+    assert from_gz[0].metadata == {"lang": "en"}
+    assert [d.source for d in from_gz] == [f"{packed}:1", f"{packed}:3", f"{packed}:4"]
+
+
+def test_jsonl_gz_crlf_line_ends_read_like_a_plain_file(tmp_path):
+    rows = [_row(id="a", text="First."), _row(id="b", text="Second.")]
+    plain = tmp_path / "crlf.jsonl"
+    plain.write_bytes(("\r\n".join(rows) + "\r\n").encode("utf-8"))
+    packed = tmp_path / "crlf.jsonl.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+
+    assert _as_tuples(read_documents([packed])) == _as_tuples(read_documents([plain]))
+
+
+@pytest.mark.parametrize("name", ["docs.jsonl.gz", "DOCS.JSONL.GZ", "docs.JSONL.gz"])
+def test_jsonl_gz_is_found_in_a_folder_and_given_alone(tmp_path, name):
+    root = tmp_path / "corpus"
+    (root / "extra").mkdir(parents=True)
+    packed = _write_gz(root / "extra" / name, GZ_LINES)
+    (root / "notes.md").write_text("# Notes\n\nA note.\n", encoding="utf-8")
+    (root / "archive.tar.gz").write_bytes(gzip.compress(b"not a source"))
+    (root / "rows.txt.gz").write_bytes(gzip.compress(b"compressed text is not read"))
+
+    documents, left_out = read_sources([root])
+
+    assert sorted(d.doc_id for d in documents) == ["42", "notes.md", "tail", "treaty-1"]
+    assert sorted(p.name for p in left_out) == ["archive.tar.gz", "rows.txt.gz"]
+    assert [d.doc_id for d in read_documents([packed])] == ["treaty-1", "42", "tail"]
+    assert find_source_files(packed) == ([(packed, packed.parent)], [])
+
+
+def test_jsonl_gz_and_plain_copy_side_by_side_are_duplicate_ids(tmp_path):
+    _write_jsonl(tmp_path / "docs.jsonl", GZ_LINES)
+    _write_gz(tmp_path / "docs.jsonl.gz", GZ_LINES)
+
+    with pytest.raises(SourceError, match="duplicate document id 'treaty-1'"):
+        read_documents([tmp_path])
+
+
+@pytest.mark.parametrize(
+    "bad_line",
+    [
+        pytest.param('{"id": "x", "text": "unterminated', id="malformed-json"),
+        pytest.param(_row(text="No id at all."), id="missing-id"),
+        pytest.param(_row(id="x", text="   "), id="blank-text"),
+    ],
+)
+def test_jsonl_gz_bad_line_names_file_and_line(tmp_path, bad_line):
+    source = _write_gz(tmp_path / "bad.jsonl.gz", [_row(id="ok-1", text="Fine."), "", bad_line, _row(id="ok-2", text="Fine.")])
+
+    with pytest.raises(SourceError) as caught:
+        read_documents([source])
+
+    assert f"{source}:3" in str(caught.value)
+    assert (caught.value.path, caught.value.line) == (str(source), 3)
+
+
+def _truncated(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
+def _flipped_crc(data: bytes) -> bytes:
+    return data[:-8] + bytes([data[-8] ^ 0xFF]) + data[-7:]
+
+
+def _garbled_deflate(data: bytes) -> bytes:
+    return data[:10] + b"\xff" * 16 + data[26:]
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        pytest.param(_truncated, "truncated gzip file", id="truncated"),
+        pytest.param(lambda data: data[:5], "truncated gzip file", id="header-only"),
+        pytest.param(_flipped_crc, "not a valid gzip file", id="bad-crc"),
+        pytest.param(_garbled_deflate, "corrupt gzip data", id="garbled-data"),
+        pytest.param(lambda data: b'{"id": "plain", "text": "Not compressed at all."}\n', "not a valid gzip file", id="not-gzip"),
+        pytest.param(lambda data: b"", "no documents found", id="empty-file"),
+    ],
+)
+def test_broken_jsonl_gz_is_a_source_error_naming_the_file(tmp_path, damage, expected):
+    lines = [_row(id=f"row-{i}", text=f"Row number {i} of a longer file, with some words to compress.") for i in range(200)]
+    path = tmp_path / "broken.jsonl.gz"
+    path.write_bytes(damage(gzip.compress(("\n".join(lines) + "\n").encode("utf-8"))))
+
+    with pytest.raises(SourceError) as caught:
+        read_documents([path])
+
+    assert str(path) in str(caught.value)
+    assert expected in str(caught.value)
+
+
+def test_jsonl_gz_with_invalid_utf8_names_the_file(tmp_path):
+    path = tmp_path / "latin1.jsonl.gz"
+    path.write_bytes(gzip.compress('{"id": "a", "text": "Caf\u00e9"}\n'.encode("latin-1")))
+
+    with pytest.raises(SourceError, match="not valid UTF-8") as caught:
+        read_documents([path])
+
+    assert str(path) in str(caught.value)
 
 
 # --- .txt, .md, .html ----------------------------------------------------------------------------
