@@ -47,6 +47,16 @@ def main() -> None:
     parser.add_argument("--hard-neutrals", type=int, default=TrainingConfig.hard_neutrals, help="mined neutrals per FEVER claim")
     parser.add_argument("--base", type=Path, default=None, help="a local base model folder (e.g. all-mpnet-base-v2)")
     parser.add_argument("--pairs", type=Path, default=None, help="train on the pair files --write-pairs saved instead of collecting them")
+    parser.add_argument(
+        "--pooling",
+        choices=("first", "mean"),
+        default=TrainingConfig.pooling,
+        help="classify the first token (transformers' head, the shipped MiniLM) or the mean token vector (for --base on a CPU)",
+    )
+    parser.add_argument("--max-train-pairs", type=int, default=None, help="train on a curated subset of this many pairs (CPU runs)")
+    parser.add_argument(
+        "--checkpoint-dir", type=Path, default=None, help="save a checkpoint here every 10 minutes, and resume from it when started again"
+    )
     parser.add_argument("--write-pairs", type=Path, default=None, help="collect every split's pairs into this folder and stop")
     args = parser.parse_args()
     if args.base is not None and args.init_from is not None:
@@ -70,6 +80,9 @@ def main() -> None:
         base_model_dir=args.base,
         **({"base_model": base_description(args.base)} if args.base is not None else {}),
         pairs_dir=args.pairs,
+        pooling=args.pooling,
+        max_train_pairs=args.max_train_pairs,
+        checkpoint_dir=args.checkpoint_dir,
     )
     if args.write_pairs is not None:
         for split, counts in save_split_pairs(config, args.write_pairs).items():

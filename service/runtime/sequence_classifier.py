@@ -40,13 +40,14 @@ class SequenceClassifier:
         cls, model_dir: Path, backend: ClassifierBackend = "onnx-int8", threads: int | None = None, missing: str = ""
     ) -> SequenceClassifier:
         """The classifier saved in `model_dir`; raises NotLoaded (with `missing` as advice) when there is none."""
-        import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers import AutoTokenizer
+
+        from service.runtime.mean_pooled import load_classifier
 
         if not (Path(model_dir) / "config.json").is_file():
             raise NotLoaded(f"no model at {model_dir}; {missing}".rstrip("; "))
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        model = AutoModelForSequenceClassification.from_pretrained(model_dir, dtype=torch.float32)
+        model = load_classifier(model_dir)
         return cls(model, tokenizer, backend, threads)
 
     def probabilities(self, encoded: dict[str, list[list[int]]], batch_size: int) -> np.ndarray:

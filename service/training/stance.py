@@ -62,6 +62,9 @@ class TrainingConfig:
     time_budget_minutes: float | None = None
     base_model_dir: Path | None = None
     pairs_dir: Path | None = None
+    pooling: str = "first"  # "first": transformers' own head on the first token; "mean": service/runtime/mean_pooled.py
+    max_train_pairs: int | None = None  # a curated subset for CPU runs (curated_subset)
+    checkpoint_dir: Path | None = None  # resume a killed run from here (service/training/fine_tuning.py)
 
 
 @dataclass
@@ -185,6 +188,29 @@ def base_description(folder: Path) -> str:
     return f"{Path(folder).name} (local folder; {config.get('model_type')}, {size})"
 
 
+CURATED_SHARES = {"snli": 0.30, "fever": 0.22, "fever-retrieved": 0.15, "climate-fever": 0.13, "covidfact": 0.12, "healthver": 0.08}
+SENTENCE_CHARS = 400  # a premise up to this long is a sentence or two, not a passage
+
+
+def curated_subset(pairs: list[StancePair], total: int, rng: random.Random) -> list[StancePair]:
+    """About `total` pairs for a CPU run, balanced across the sets in CURATED_SHARES (a set
+    with fewer pairs gives what it has), sentence-level pairs (premise up to SENTENCE_CHARS) taken
+    before longer ones within each set; sets not named there are left out."""
+    by_source: dict[str, list[StancePair]] = {}
+    for pair in pairs:
+        by_source.setdefault(pair.source, []).append(pair)
+    chosen = []
+    for source, share in CURATED_SHARES.items():
+        candidates = by_source.get(source, [])
+        short = [p for p in candidates if len(p.premise) <= SENTENCE_CHARS]
+        long = [p for p in candidates if len(p.premise) > SENTENCE_CHARS]
+        rng.shuffle(short)
+        rng.shuffle(long)
+        chosen += (short + long)[: int(share * total)]
+    rng.shuffle(chosen)
+    return chosen
+
+
 def train(config: TrainingConfig, train_pairs: list[StancePair]):
     """Fine-tune the base model (the packaged MiniLM unless `base_model_dir`), or continue `init_from`, with a 3-way
     classification head; returns (model, tokenizer, steps taken, epochs trained)."""
@@ -192,24 +218,28 @@ def train(config: TrainingConfig, train_pairs: list[StancePair]):
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from service.runtime.embedding import packaged_embedding_model_path
+    from service.runtime.mean_pooled import MeanPooledClassifier, load_classifier
 
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
     if config.init_from is not None:
         tokenizer = AutoTokenizer.from_pretrained(config.init_from)
-        model = AutoModelForSequenceClassification.from_pretrained(config.init_from, dtype=torch.float32)
-        if [model.config.id2label[i] for i in range(model.config.num_labels)] != list(STANCE_LABELS):
+        model = load_classifier(config.init_from)
+        if [model.config.id2label[i] for i in range(len(model.config.id2label))] != list(STANCE_LABELS):
             raise ValueError(f"{config.init_from} has labels {model.config.id2label}, expected {STANCE_LABELS}")
     else:
         base = config.base_model_dir or packaged_embedding_model_path()
         tokenizer = AutoTokenizer.from_pretrained(base)
-        model = AutoModelForSequenceClassification.from_pretrained(
-            base,
-            dtype=torch.float32,
-            num_labels=len(STANCE_LABELS),
-            id2label=dict(enumerate(STANCE_LABELS)),
-            label2id={label: i for i, label in enumerate(STANCE_LABELS)},
-        )
+        if config.pooling == "mean":
+            model = MeanPooledClassifier.from_base(base, list(STANCE_LABELS))
+        else:
+            model = AutoModelForSequenceClassification.from_pretrained(
+                base,
+                dtype=torch.float32,
+                num_labels=len(STANCE_LABELS),
+                id2label=dict(enumerate(STANCE_LABELS)),
+                label2id={label: i for i, label in enumerate(STANCE_LABELS)},
+            )
     label_ids = [STANCE_LABELS.index(p.stance) for p in train_pairs]
     lengths = [len(p.premise) + len(p.hypothesis) for p in train_pairs]
     batches = [b for _ in range(config.epochs) for b in length_grouped_batches(lengths, config.batch_size, rng)]
@@ -227,7 +257,8 @@ def train(config: TrainingConfig, train_pairs: list[StancePair]):
         return {**encoded, "labels": torch.tensor([label_ids[i] for i in batch])}
 
     budget = config.time_budget_minutes * 60 if config.time_budget_minutes else None
-    steps = fine_tune(model, batches, inputs_of, config.learning_rate, config.warmup_fraction, training_device(), budget)
+    device = training_device()
+    steps = fine_tune(model, batches, inputs_of, config.learning_rate, config.warmup_fraction, device, budget, config.checkpoint_dir)
     return model, tokenizer, steps, round(sum(len(batch) for batch in batches[:steps]) / len(train_pairs), 2)
 
 
@@ -311,6 +342,8 @@ def run(config: TrainingConfig) -> dict:
     previous = model_record(config.init_from) if config.init_from is not None else None
     pairs_of_split = split_pairs(config)
     train_pairs = collect_pairs(config, "train", pairs_of_split["train"])
+    if config.max_train_pairs is not None:
+        train_pairs = curated_subset(train_pairs, config.max_train_pairs, random.Random(config.seed))
     print(json.dumps({"train_pairs": len(train_pairs), "by_source": Counter(p.source for p in train_pairs)}))
     model, tokenizer, steps, epochs_trained = train(config, train_pairs)
     save_fp16(model, tokenizer, config.output_dir)
@@ -349,15 +382,16 @@ def average_models(members: list[tuple[Path, float]], output_dir: Path, pairs_di
     Writes `averaging.json` (the members, their weights and their own reports) and, with
     `pairs_dir` (files written by `--write-pairs`), the average's accuracy on the dev and test pairs;
     returns that report."""
-    import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoTokenizer
+
+    from service.runtime.mean_pooled import load_classifier
 
     weights = [weight for _, weight in members]
     if not all(math.isfinite(w) and 0 <= w <= 1 for w in weights) or abs(sum(weights) - 1) > 1e-6:
         raise ValueError(f"the weights must lie between 0 and 1 and sum to 1, got {weights}")
     if any(output_dir.resolve() == path.resolve() for path, _ in members):
         raise ValueError(f"{output_dir} is one of the models averaged: write the average to a new folder")
-    models = [AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32) for path, _ in members]
+    models = [load_classifier(path) for path, _ in members]
     for (path, _), model in zip(members[1:], models[1:], strict=True):
         if model.config.id2label != models[0].config.id2label or model.state_dict().keys() != models[0].state_dict().keys():
             raise ValueError(f"{path} does not have the labels and layers of {members[0][0]}: it cannot be averaged with it")

@@ -72,3 +72,42 @@ def test_a_time_budget_stops_the_run_and_decays_the_rate_with_the_clock(learning
 def test_a_budget_must_be_positive():
     with pytest.raises(ValueError, match="positive"):
         fine_tuning.fine_tune(TinyClassifier(), [[0, 1]], inputs_of, 1.0, 0.1, time_budget_s=-1)
+
+
+class Killed(Exception):
+    pass
+
+
+def test_a_killed_run_resumes_from_its_checkpoint_and_ends_where_an_unbroken_run_ends(tmp_path, learning_rates):
+    batches = [[0, 1], [1, 2], [2, 3], [3, 4]] * 3
+    torch.manual_seed(0)
+    unbroken = TinyClassifier()
+    first_weights = {name: value.clone() for name, value in unbroken.state_dict().items()}
+    assert fine_tuning.fine_tune(unbroken, batches, inputs_of, 0.1, 0.2) == 12
+    unbroken_rates = list(learning_rates)
+    learning_rates.clear()
+
+    def dies_at_step_8(batch, seen=[]):  # noqa: B006 - counts the calls of one run
+        seen.append(batch)
+        if len(seen) == 8:
+            raise Killed
+        return inputs_of(batch)
+
+    killed = TinyClassifier()
+    killed.load_state_dict(first_weights)
+    with pytest.raises(Killed):
+        fine_tuning.fine_tune(killed, batches, dies_at_step_8, 0.1, 0.2, checkpoint_dir=tmp_path, checkpoint_every_s=0)
+    assert (tmp_path / fine_tuning.CHECKPOINT_FILE).is_file()
+    resumed = TinyClassifier()  # a new process: fresh weights, restored from the checkpoint
+    assert fine_tuning.fine_tune(resumed, batches, inputs_of, 0.1, 0.2, checkpoint_dir=tmp_path, checkpoint_every_s=0) == 12
+    assert learning_rates == pytest.approx(unbroken_rates)  # 7 steps before the kill, 5 after the resume, on one schedule
+    for name, value in unbroken.state_dict().items():
+        torch.testing.assert_close(resumed.state_dict()[name], value)
+    assert not (tmp_path / fine_tuning.CHECKPOINT_FILE).exists()  # a finished run leaves none
+
+
+def test_another_runs_checkpoint_is_refused(tmp_path):
+    model = TinyClassifier()
+    fine_tuning._save_checkpoint(tmp_path, "another-run", model, torch.optim.AdamW(model.parameters()), 2, 1.0)
+    with pytest.raises(ValueError, match="checkpoint of another run"):
+        fine_tuning.fine_tune(TinyClassifier(), [[0, 1]] * 4, inputs_of, 0.1, 0.2, checkpoint_dir=tmp_path)
