@@ -7,6 +7,13 @@ healthver, scored pair by pair with the stance model; or any
 set given as `--claims FILE.jsonl` (`{"claim", "label", "evidence_ids"}` per line, labels
 supported/refuted/conflicting/not_enough_info) with `--corpus FILE.jsonl` (documents as the
 build script reads them).
+
+Two sets of our own (`service/evaluation/sets/`, README there) run over the default index, built
+from `index/sources/` (the North Atlantic Treaty and the UN Charter), on their `dev` or `test`
+split: `near-topic`, White House sentences about NATO, Ukraine and Russia that the treaties
+cannot settle (every verdict but not_enough_info is wrong: the report gives the share of each
+verdict and the most confident wrong ones), and `treaty-settled`, claims the treaties do settle
+(accuracy, accuracy on each label, precision and coverage of supported/refuted verdicts).
 """
 
 from __future__ import annotations
@@ -18,13 +25,26 @@ import tempfile
 from pathlib import Path
 
 from service.evaluation.benchmarks import save_report
-from service.evaluation.harness import evaluate_claims, evaluate_healthver_pairs, load_custom, load_dataset
+from service.evaluation.harness import (
+    evaluate_claims,
+    evaluate_default_index_set,
+    evaluate_healthver_pairs,
+    load_custom,
+    load_dataset,
+)
 from service.training.datasets import default_data_dir
+
+OWN_SETS = ("near-topic", "treaty-settled")  # over the default index of index/sources/
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("dataset", nargs="?", choices=("fever", "climate-fever", "covidfact", "healthver"), help="a built-in data set")
+    parser.add_argument(
+        "dataset",
+        nargs="?",
+        choices=("fever", "climate-fever", "covidfact", "healthver", *OWN_SETS),
+        help="a built-in data set",
+    )
     parser.add_argument("--split", default="test", choices=("train", "dev", "test"))
     parser.add_argument("--data-dir", type=Path, default=default_data_dir())
     parser.add_argument("--claims", type=Path, help="custom claims JSONL")
@@ -35,6 +55,12 @@ def main() -> int:
     parser.add_argument("--dump", type=Path, default=None, help="write each claim's verdict and evidence scores to this JSONL file")
     parser.add_argument("--save", action="store_true", help="save the report in docs/results/ and regenerate docs/benchmarks.md")
     args = parser.parse_args()
+    if args.dataset in OWN_SETS:
+        if args.split not in ("dev", "test") or args.claims:
+            parser.error(f"{args.dataset} has a dev and a test split and its own claims")
+        with tempfile.TemporaryDirectory() as scratch:
+            index_dir = args.index_dir or Path(scratch) / "index"
+            return _finish(evaluate_default_index_set(args.dataset, args.split, index_dir, args.top_k, args.dump, args.limit), args.save)
     if args.dataset == "healthver":
         return _finish(evaluate_healthver_pairs(args.data_dir, args.split), args.save)
     if args.claims:

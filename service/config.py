@@ -13,6 +13,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 VERDICT_PASSAGES = 1  # best-retrieved passages read sentence by sentence (and, without a verdict head, that vote)
 STRONG_STANCE = 0.5  # without a verdict head, the stance probability from which evidence counts as strong
 MIN_RELEVANCE = 0.25  # retrieval score below which a passage counts as neutral for the verdict
+MIN_CLAIM_SIMILARITY = -1.0  # without a verdict head's operating point: every deciding sentence may decide (cosine >= -1)
+MIN_VERDICT_CONFIDENCE = 0.0  # without a verdict head's operating point: no verdict is withheld
 
 
 class Settings(BaseSettings):
@@ -37,6 +39,13 @@ class Settings(BaseSettings):
     max_top_k: int = Field(50, ge=1, le=50)
     checkworthiness_threshold: float | None = Field(None, ge=0.0, le=1.0, description="default: the model's tuned threshold")
     stance_backend: ClassifierBackend = Field("onnx-int8", description="how the stance model runs: onnx-int8 (fastest), onnx or torch")
+    stance_rereader_model_dir: Path | None = Field(
+        None,
+        description="a stronger stance model that re-reads the deciding sentence of each claim's best passages (the cascade); unset: none",
+    )
+    rereader_passages: int = Field(
+        2, ge=1, le=50, description="with a re-reader: how many of a claim's best-ranked passages above the relevance floor it re-reads"
+    )
     checkworthiness_backend: ClassifierBackend = Field(
         "onnx-int8", description="how the check-worthiness model runs: onnx-int8 (fastest), onnx or torch; its threshold was fitted in int8"
     )
@@ -49,6 +58,20 @@ class Settings(BaseSettings):
     )
     min_relevance: float = Field(
         MIN_RELEVANCE, ge=-1.0, le=1.0, description="retrieval score (cosine) below which a passage counts as neutral for the verdict"
+    )
+    min_claim_similarity: float | None = Field(
+        None,
+        ge=-1.0,
+        le=1.0,
+        description="cosine of the claim and the sentence that gave a passage its stance below which the passage does not address"
+        " the claim and counts as neutral for the verdict; default: the verdict head's operating point, chosen on dev",
+    )
+    min_verdict_confidence: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="a supported, refuted or conflicting verdict less probable than this is withheld (not_enough_info instead);"
+        " default: the verdict head's operating point, chosen on dev",
     )
     strong_stance: float = Field(
         STRONG_STANCE, ge=0.0, le=1.0, description="without a verdict head, the stance probability from which evidence counts as strong"

@@ -11,11 +11,11 @@ from typing import Literal, get_args
 
 Verdict = Literal["supported", "refuted", "conflicting", "not_enough_info"]
 Stance = Literal["supports", "refutes", "neutral"]
-SkipReason = Literal["not_english", "not_a_sentence"]
+SkipReason = Literal["not_english", "not_a_sentence", "truncated"]
 
 VERDICTS: tuple[str, ...] = get_args(Verdict)
 STANCES: tuple[str, ...] = get_args(Stance)
-NOT_ENGLISH, NOT_A_SENTENCE = get_args(SkipReason)
+NOT_ENGLISH, NOT_A_SENTENCE, TRUNCATED = get_args(SkipReason)
 
 
 @dataclass
@@ -73,6 +73,9 @@ class Evidence:
     stance_probs: dict[str, float]
     section: str | None = None
     sentence: EvidenceSentence | None = None
+    claim_similarity: float | None = (
+        None  # cosine of the claim and the deciding sentence (the passage, read whole); None: not about the claim
+    )
 
 
 @dataclass

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from service.api import openapi_examples
+from service.results import SkipReason, Stance, Verdict
 
 
 def _encodable(value: str) -> str:
@@ -108,9 +109,15 @@ class EvidenceOut(BaseModel):
     retrieval_rank: int = Field(
         description="1 for the best-retrieved passage (dense and BM25 rankings fused); the verdict reads the best 5 in this order"
     )
-    stance: Literal["supports", "refutes", "neutral"]
+    stance: Stance
     stance_probs: dict[str, float]
     sentence: EvidenceSentenceOut | None = Field(None, description="the sentence of the passage that carries its stance, when one does")
+    claim_similarity: float | None = Field(
+        None,
+        description="cosine similarity of the claim and the sentence that gave the passage its stance (the passage, when read whole):"
+        " whether what decides addresses the claim; below CLAIMCHECK_MIN_CLAIM_SIMILARITY the passage counts as neutral; null for"
+        " passages below the relevance floor",
+    )
 
 
 class ClaimResultOut(BaseModel):
@@ -119,7 +126,7 @@ class ClaimResultOut(BaseModel):
     claim: str
     start: int | None
     end: int | None
-    verdict: Literal["supported", "refuted", "conflicting", "not_enough_info"]
+    verdict: Verdict
     confidence: float = Field(
         description=(
             "the probability that the verdict is right: the verdict head's (fitted on dev-split claims the stance model was not "
@@ -137,8 +144,9 @@ class SkippedOut(BaseModel):
 
     start: int = Field(description="offset of the skipped stretch in the submitted text")
     end: int
-    reason: Literal["not_english", "not_a_sentence"] = Field(
-        description="why it was not read for claims: not English, or a Markdown heading or table cell with no verb and no full stop"
+    reason: SkipReason = Field(
+        description="why it was not read for claims: not_english; not_a_sentence, a Markdown heading or table cell with no verb and no"
+        " full stop; truncated, a headline or teaser cut off with an ellipsis"
     )
     message: str
 

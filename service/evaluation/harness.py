@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from service.config import Settings
+from service.config import REPO_ROOT, Settings
+from service.evaluation import near_topic
 from service.evaluation.scoring import classification_report, expected_calibration_error
 from service.index.build import build_index
 from service.pipeline.pipeline import Pipeline
@@ -62,6 +63,19 @@ def dump_sentence_passages(row: dict) -> int:
     return row.get("sentence_passages", 3)  # dumps older than the field read 3
 
 
+def dumped(evidence: Evidence) -> dict:
+    """One evidence passage as a `--dump` row keeps it: what the verdict stage reads, and where it is."""
+    return {
+        "doc_id": evidence.doc_id,
+        "section": evidence.section,
+        "retrieval_rank": evidence.retrieval_rank,
+        "retrieval_score": evidence.retrieval_score,
+        "claim_similarity": evidence.claim_similarity,
+        "stance_probs": evidence.stance_probs,
+        "sentence": evidence.sentence.text if evidence.sentence else None,
+    }
+
+
 def dumped_evidence(row: dict, voters: int) -> list[Evidence]:
     """The evidence of one claim of a `--dump` file, as the verdict stage reads it; raises
     ValueError when the dump read fewer passages sentence by sentence than `voters` (the
@@ -73,7 +87,19 @@ def dumped_evidence(row: dict, voters: int) -> list[Evidence]:
             f"dump again with CLAIMCHECK_VERDICT_PASSAGES={voters}"
         )
     return [
-        Evidence(e["doc_id"], None, None, "", 0, 0, e["retrieval_score"], e["retrieval_rank"], max(probs, key=probs.get), probs)
+        Evidence(
+            e["doc_id"],
+            None,
+            None,
+            "",
+            0,
+            0,
+            e["retrieval_score"],
+            e["retrieval_rank"],
+            max(probs, key=probs.get),
+            probs,
+            claim_similarity=e.get("claim_similarity"),
+        )
         for e in row["evidence"]
         for probs in [e["stance_probs"]]
     ]
@@ -100,15 +126,7 @@ def evaluate_claims(
     if dump is not None:
         with open(dump, "w", encoding="utf-8") as handle:
             for claim, result in zip(claims, results, strict=True):
-                evidence = [
-                    {
-                        "doc_id": e.doc_id,
-                        "retrieval_rank": e.retrieval_rank,
-                        "retrieval_score": e.retrieval_score,
-                        "stance_probs": e.stance_probs,
-                    }
-                    for e in result.evidence
-                ]
+                evidence = [dumped(e) for e in result.evidence]
                 row = {"claim": claim.claim, "gold": claim.verdict, "gold_ids": claim.evidence_ids, "verdict": result.verdict}
                 read = {"sentence_passages": pipeline.settings.sentence_passages}
                 handle.write(json.dumps({**row, "confidence": result.confidence, **read, "evidence": evidence}) + "\n")
@@ -163,4 +181,58 @@ def evaluate_healthver_pairs(data_dir: Path, split: str) -> dict:
         "pairs_per_second": round(len(pairs) / seconds, 2),
         "stance_model": classifier.model_dir.name,
         "stance_backend": classifier.backend,
+    }
+
+
+def evaluate_default_index_set(
+    name: str, split: str, index_dir: Path, top_k: int, dump: Path | None = None, limit: int | None = None
+) -> dict:
+    """The near-topic or the treaty-settled set (`service/evaluation/near_topic.py`), its first
+    `limit` claims when given, verified over the default index, built from `index/sources/` into
+    `index_dir` with the project's build code; with `dump`, also write each claim's verdict and
+    evidence there (JSONL)."""
+    if name == "near-topic":
+        claims = near_topic.load_near_topic(split)
+    elif name == "treaty-settled":
+        claims = near_topic.load_treaty_settled(split)
+    else:
+        raise ValueError(f"unknown data set {name!r}")
+    claims = claims[:limit] if limit else claims
+    pipeline = Pipeline(Settings(index_dir=index_dir))
+    build = build_index([REPO_ROOT / "index" / "sources"], index_dir, pipeline.embedder)
+    pipeline.warm_up()
+    try:
+        started = time.perf_counter()
+        results = []
+        for start in range(0, len(claims), 32):
+            results += pipeline.verify([c["claim"] for c in claims[start : start + 32]], top_k).results
+        seconds = time.perf_counter() - started
+    finally:
+        pipeline.close()
+    if dump is not None:
+        with open(dump, "w", encoding="utf-8") as handle:
+            for claim, result in zip(claims, results, strict=True):
+                evidence = [dumped(e) for e in result.evidence]
+                row = {**claim, "verdict": result.verdict, "confidence": result.confidence, "evidence": evidence}
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    if name == "near-topic":
+        scores = near_topic.near_topic_report(claims, results)
+    else:
+        gold, guess = [c["label"] for c in claims], [r.verdict for r in results]
+        correct = [g == p for g, p in zip(gold, guess, strict=True)]
+        scores = {
+            **classification_report(gold, guess, VERDICTS),
+            "ece": round(expected_calibration_error([r.confidence for r in results], correct), 4),
+            **near_topic.treaty_settled_report(claims, results),
+        }
+    return {
+        "dataset": name,
+        "split": split,
+        **scores,
+        "passage_pool": {"index": "index/sources", "documents": build.documents, "passages": build.passages},
+        "claims_per_second": round(len(claims) / seconds, 2) if seconds else None,
+        "top_k": top_k,
+        "stance_model": str(pipeline.stance.model_dir.name),
+        "stance_backend": pipeline.stance.backend,
+        "verdict_logic": "head" if pipeline.verdict_head else "rule",
     }

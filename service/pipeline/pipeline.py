@@ -9,14 +9,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from service.config import Settings
+from service.config import MIN_CLAIM_SIMILARITY, MIN_VERDICT_CONFIDENCE, Settings
 from service.errors import InputTooLarge, NotLoaded
 from service.index.reference import ReferenceIndex, SearchHit
 from service.pipeline.claims.extractor import ClaimExtractor
 from service.pipeline.inputs import require_claims, require_text
 from service.pipeline.retrieval import retrieve
-from service.pipeline.stance import StanceClassifier, stance_readings
-from service.pipeline.verdict import VerdictHead, decide, decisiveness, load_verdict_head
+from service.pipeline.stance import Decisive, Reading, StanceClassifier, most_decisive, reread, stance_readings
+from service.pipeline.verdict import VerdictHead, decide, load_verdict_head
 from service.results import Claim, ClaimResult, Evidence, EvidenceSentence, Extraction, Skipped
 from service.runtime.batching import MicroBatcher
 from service.runtime.embedding import Embedder
@@ -47,6 +47,7 @@ class Pipeline:
         embedder: Embedder | None = None,
         extractor: ClaimExtractor | None = None,
         stance: StanceClassifier | None = None,
+        rereader: StanceClassifier | None = None,
     ):
         """The models are built from `settings` unless given (tests pass small fakes)."""
         self.settings = settings
@@ -55,6 +56,7 @@ class Pipeline:
             settings.checkworthiness_model_dir, settings.checkworthiness_backend, settings.torch_threads
         )
         self.stance = stance or StanceClassifier.configured(settings)
+        self.rereader = rereader or StanceClassifier.rereader_configured(settings)  # None: no cascade
         self._index: ReferenceIndex | None = None
         self.models_ready = False
         self._reload_lock = threading.Lock()
@@ -78,6 +80,8 @@ class Pipeline:
         self.extractor.warm_up()
         self.embedder.warm_up()
         self.stance.warm_up()
+        if self.rereader is not None:
+            self.rereader.warm_up()
         self.verdict_head = load_verdict_head(self.settings)
         self.batcher.start()
         self.models_ready = True
@@ -93,6 +97,16 @@ class Pipeline:
             import torch
 
             torch.set_num_threads(self.settings.torch_threads)
+
+    @property
+    def operating_point(self) -> tuple[float, float]:
+        """(min_claim_similarity, min_verdict_confidence): the configured ones, else the verdict head's, chosen on dev."""
+        chosen = (self.verdict_head.operating_point if self.verdict_head is not None else None) or {}
+        similarity, confidence = self.settings.min_claim_similarity, self.settings.min_verdict_confidence
+        return (
+            chosen.get("min_claim_similarity", MIN_CLAIM_SIMILARITY) if similarity is None else similarity,
+            chosen.get("min_verdict_confidence", MIN_VERDICT_CONFIDENCE) if confidence is None else confidence,
+        )
 
     @property
     def checkworthiness_threshold(self) -> float:
@@ -197,17 +211,18 @@ class Pipeline:
         claims = [claim for work in works for claim in work.claims]
         hits = retrieve(self.embedder, [(work.index, work.claims, work.top_k) for work in works])
         readings = stance_readings(claims, hits, self.settings.sentence_passages)
-        probabilities = self.stance.predict([reading.pair for reading in readings])
-        best: dict[tuple[int, int], tuple[dict[str, float], tuple[int, int] | None]] = {}
-        for reading, probs in zip(readings, probabilities, strict=True):
-            current = best.get((reading.claim, reading.hit))
-            if current is None or decisiveness(probs) > decisiveness(current[0]):
-                best[(reading.claim, reading.hit)] = (probs, reading.span)
+        best = most_decisive(readings, self.stance.predict([reading.pair for reading in readings]))
+        if self.rereader is not None:
+            best = reread(self.rereader, best, hits, self.settings.rereader_passages, self.settings.min_relevance)
+        similarity = self._claim_similarities(claims, hits, best)
         answers, number = [], 0
         for work in works:
             results = []
             for claim in work.claims:
-                evidence = [self._evidence(work.index, hit, rank + 1, *best[(number, rank)]) for rank, hit in enumerate(hits[number])]
+                evidence = [
+                    self._evidence(work.index, hit, rank + 1, *best[(number, rank)], similarity.get((number, rank)))
+                    for rank, hit in enumerate(hits[number])
+                ]
                 result = decide(
                     claim,
                     None,
@@ -217,6 +232,7 @@ class Pipeline:
                     self.settings.strong_stance,
                     self.verdict_head,
                     self.settings.min_relevance,
+                    *self.operating_point,
                 )
                 result.checked_as = claim
                 results.append(result)
@@ -224,11 +240,30 @@ class Pipeline:
             answers.append(results)
         return answers
 
+    def _claim_similarities(self, claims: list[str], hits: list[list[SearchHit]], best: Decisive) -> dict[tuple[int, int], float]:
+        """For each passage about its claim (retrieval score at or above the relevance floor), the cosine
+        similarity of the claim and the reading that gave the passage its stance (a sentence, or the
+        passage read whole): whether what decides addresses the claim, not only its topic."""
+        keys = [
+            (claim, rank)
+            for claim, claim_hits in enumerate(hits)
+            for rank, hit in enumerate(claim_hits)
+            if hit.score >= self.settings.min_relevance
+        ]
+        if not keys:
+            return {}
+        texts = [best[key][0].pair[0] for key in keys]
+        vectors = self.embedder.encode(claims + texts)
+        claim_vectors, text_vectors = vectors[: len(claims)], vectors[len(claims) :]
+        return {key: round(float(claim_vectors[key[0]] @ text_vectors[n]), 4) for n, key in enumerate(keys)}
+
     @staticmethod
-    def _evidence(index: ReferenceIndex, hit: SearchHit, rank: int, probs: dict[str, float], span: tuple[int, int] | None) -> Evidence:
+    def _evidence(
+        index: ReferenceIndex, hit: SearchHit, rank: int, reading: Reading, probs: dict[str, float], claim_similarity: float | None
+    ) -> Evidence:
         passage = hit.passage
         document = index.documents[passage.doc_id]
-        sentence = None
+        sentence, span = None, reading.span
         if span is not None:
             sentence = EvidenceSentence(passage.start + span[0], passage.start + span[1], passage.text[span[0] : span[1]])
         return Evidence(
@@ -244,6 +279,7 @@ class Pipeline:
             stance_probs=probs,
             section=passage.section,
             sentence=sentence,
+            claim_similarity=claim_similarity,
         )
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from service.errors import NotLoaded
 from service.index.passages import sentence_spans
 from service.index.reference import SearchHit
+from service.pipeline.verdict import decisiveness
 from service.results import STANCES
 from service.runtime.onnx_session import ClassifierBackend
 from service.runtime.sequence_classifier import SequenceClassifier
@@ -59,6 +60,13 @@ class StanceClassifier:
     def configured(cls, settings: Settings) -> StanceClassifier:
         """The stance model as the service runs it: its folder, backend and threads from `settings`."""
         return cls(settings.stance_model_dir, backend=settings.stance_backend, threads=settings.torch_threads)
+
+    @classmethod
+    def rereader_configured(cls, settings: Settings) -> StanceClassifier | None:
+        """The cascade's stronger reader (CLAIMCHECK_STANCE_REREADER_MODEL_DIR), or None when none is set."""
+        if settings.stance_rereader_model_dir is None:
+            return None
+        return cls(settings.stance_rereader_model_dir, backend=settings.stance_backend, threads=settings.torch_threads)
 
     @classmethod
     def from_model(cls, model, tokenizer, max_length: int = 256) -> StanceClassifier:
@@ -119,3 +127,38 @@ def stance_readings(claims: list[str], hits: list[list[SearchHit]], sentence_pas
 def cached_sentence_spans(passage_text: str) -> tuple[tuple[int, int], ...]:
     """Sentence spans of a passage, computed once per passage text."""
     return tuple(sentence_spans(passage_text))
+
+
+Decisive = dict[tuple[int, int], tuple[Reading, dict[str, float]]]  # (claim, passage rank) -> its deciding reading
+
+
+def most_decisive(readings: list[Reading], probabilities: list[dict[str, float]]) -> Decisive:
+    """For each (claim, passage), the reading that takes a side most strongly, with its probabilities:
+    it gives the passage its stance and its highlighted sentence."""
+    best: Decisive = {}
+    for reading, probs in zip(readings, probabilities, strict=True):
+        current = best.get((reading.claim, reading.hit))
+        if current is None or decisiveness(probs) > decisiveness(current[1]):
+            best[(reading.claim, reading.hit)] = (reading, probs)
+    return best
+
+
+def reread(
+    rereader: StanceClassifier,
+    best: Decisive,
+    hits: list[list[SearchHit]],
+    passages: int,
+    min_relevance: float,
+) -> Decisive:
+    """The cascade's second step: a stronger (slower) reader re-reads the deciding reading of each
+    claim's `passages` best-ranked passages at or above the relevance floor, the ones the verdict
+    rests on, and its probabilities replace the first reader's there. The other passages keep the
+    first reader's: they inform the verdict little, and reading them all would cost the stronger
+    model's time on every passage."""
+    chosen = [
+        (claim, rank)
+        for claim, claim_hits in enumerate(hits)
+        for rank in [rank for rank, hit in enumerate(claim_hits) if hit.score >= min_relevance][:passages]
+    ]
+    probabilities = rereader.predict([best[key][0].pair for key in chosen])
+    return {**best, **{key: (best[key][0], probs) for key, probs in zip(chosen, probabilities, strict=True)}}

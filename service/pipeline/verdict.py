@@ -35,7 +35,7 @@ import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from service.config import MIN_RELEVANCE, STRONG_STANCE, VERDICT_PASSAGES, Settings
+from service.config import MIN_CLAIM_SIMILARITY, MIN_RELEVANCE, MIN_VERDICT_CONFIDENCE, STRONG_STANCE, VERDICT_PASSAGES, Settings
 from service.errors import NotLoaded
 from service.results import VERDICTS, ClaimResult, Evidence
 
@@ -79,6 +79,7 @@ class VerdictHead:
     stance_weights: str | None = None  # weights_fingerprint() of the stance model whose outputs it was fitted on
     stance_backend: str | None = None  # the runtime those outputs came from
     min_relevance: float | None = None  # the relevance floor (`counted`) its training claims were read with
+    operating_point: dict[str, float] | None = None  # min_claim_similarity and min_verdict_confidence chosen on dev
 
     def probabilities(self, evidence: list[Evidence]) -> dict[str, float]:
         """Probability of each verdict given the evidence (at least one passage)."""
@@ -111,6 +112,7 @@ class VerdictHead:
                 data.get("stance_weights"),
                 data.get("stance_backend"),
                 _optional_float(data.get("min_relevance")),
+                {name: float(value) for name, value in data["operating_point"].items()} if data.get("operating_point") else None,
             )
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise NotLoaded(f"{path} is not a verdict head ({error!r}); refit it with scripts/train_verdict.py") from error
@@ -144,6 +146,7 @@ class VerdictHead:
             "stance_weights": self.stance_weights,
             "stance_backend": self.stance_backend,
             "min_relevance": self.min_relevance,
+            "operating_point": self.operating_point,
             "heads": heads,
             "fitted_on": fitted_on,
         }
@@ -170,9 +173,23 @@ def decisiveness(probs: dict[str, float]) -> float:
     return max(probs["supports"], probs["refutes"])
 
 
-def counted(evidence: list[Evidence], min_relevance: float = MIN_RELEVANCE) -> list[Evidence]:
-    """The evidence as the verdict reads it: a passage below `min_relevance` is neutral."""
-    return [e if e.retrieval_score >= min_relevance else replace(e, stance="neutral", stance_probs=NEUTRAL) for e in evidence]
+def counts(evidence: Evidence, min_relevance: float = MIN_RELEVANCE, min_claim_similarity: float = MIN_CLAIM_SIMILARITY) -> bool:
+    """Whether a passage may decide the verdict: it is about the claim (`retrieval_score` at or above
+    `min_relevance`), and it addresses the claim: the sentence that gave it its stance, or the passage
+    itself, is at least `min_claim_similarity` close to the claim (cosine). A passage on the claim's
+    topic whose words say something else ("support for Ukraine" against the UN Charter's article on
+    armaments) falls below; a sentence that uses a pronoun for the claim's subject is carried by its passage."""
+    if evidence.retrieval_score < min_relevance:
+        return False
+    similarity = evidence.claim_similarity
+    return similarity is None or max(similarity, evidence.retrieval_score) >= min_claim_similarity
+
+
+def counted(
+    evidence: list[Evidence], min_relevance: float = MIN_RELEVANCE, min_claim_similarity: float = MIN_CLAIM_SIMILARITY
+) -> list[Evidence]:
+    """The evidence as the verdict reads it: a passage that may not decide (`counts`) is neutral."""
+    return [e if counts(e, min_relevance, min_claim_similarity) else replace(e, stance="neutral", stance_probs=NEUTRAL) for e in evidence]
 
 
 def evidence_order_key(evidence: Evidence) -> tuple[float, int]:
@@ -190,18 +207,26 @@ def decide(
     strong_stance: float = STRONG_STANCE,
     head: VerdictHead | None = None,
     min_relevance: float = MIN_RELEVANCE,
+    min_claim_similarity: float = MIN_CLAIM_SIMILARITY,
+    min_confidence: float = MIN_VERDICT_CONFIDENCE,
 ) -> ClaimResult:
     """The verdict on `claim` from its evidence, with the evidence ordered best first: by the
     head when there is one and some evidence, else by the rule (`verdict_passages`, `strong_stance`).
-    Passages below `min_relevance` count as neutral; the evidence keeps the stance the model read."""
-    read = counted(evidence, min_relevance)
+    Passages that may not decide (`counts`) count as neutral; the evidence keeps the stance the model
+    read. A verdict other than not_enough_info below `min_confidence` is withheld: the answer is then
+    not_enough_info, with the probability the head or the rule gives that."""
+    read = counted(evidence, min_relevance, min_claim_similarity)
     if head is not None and read:
         probabilities = head.probabilities(read)
         verdict = max(probabilities, key=probabilities.get)
-        probability = probabilities[verdict]
     else:
-        verdict, probability = rule_verdict(read, verdict_passages, strong_stance)
-    order = sorted(range(len(read)), key=lambda i: (evidence[i].retrieval_score < min_relevance, *evidence_order_key(read[i])))
+        verdict, probabilities = rule_probabilities(read, verdict_passages, strong_stance)
+    if verdict != "not_enough_info" and probabilities[verdict] < min_confidence:
+        verdict = "not_enough_info"
+    probability = probabilities.get(verdict, 0.0)
+    order = sorted(
+        range(len(read)), key=lambda i: (not counts(evidence[i], min_relevance, min_claim_similarity), *evidence_order_key(read[i]))
+    )
     return ClaimResult(
         claim=claim,
         start=start,
@@ -216,12 +241,19 @@ def rule_verdict(
     evidence: list[Evidence], verdict_passages: int = VERDICT_PASSAGES, strong_stance: float = STRONG_STANCE
 ) -> tuple[str, float]:
     """The fixed rule's verdict and its probability (module docstring)."""
+    verdict, probabilities = rule_probabilities(evidence, verdict_passages, strong_stance)
+    return verdict, probabilities[verdict]
+
+
+def rule_probabilities(
+    evidence: list[Evidence], verdict_passages: int = VERDICT_PASSAGES, strong_stance: float = STRONG_STANCE
+) -> tuple[str, dict[str, float]]:
+    """The fixed rule's verdict and the probability of each verdict under the unfloored support and refutation."""
     voters = sorted(evidence, key=lambda e: e.retrieval_rank)[:verdict_passages]
     support = max((e.stance_probs["supports"] for e in voters), default=0.0)
     refute = max((e.stance_probs["refutes"] for e in voters), default=0.0)
     strong = verdict_probabilities(support if support >= strong_stance else 0.0, refute if refute >= strong_stance else 0.0)
-    verdict = max(strong, key=strong.get)
-    return verdict, verdict_probabilities(support, refute)[verdict]
+    return max(strong, key=strong.get), verdict_probabilities(support, refute)
 
 
 def load_verdict_head(settings: Settings) -> VerdictHead | None:

@@ -92,3 +92,31 @@ def test_each_pair_is_read_once_however_often_a_claim_repeats(fake_pipeline):
 def test_blank_claims_are_refused_naming_the_claim(fake_pipeline, claims):
     with pytest.raises(InvalidInput, match=rf"claims\.{len(claims) - 1} "):
         fake_pipeline.verify(claims, top_k=1)
+
+
+def test_the_cascade_rereads_only_the_deciding_readings_of_the_best_passages(fake_pipeline, monkeypatch):
+    claims = ["The council has fifteen members.", "The treaty is open to new members.", "Volcanoes erupt under glaciers in Iceland."]
+    alone = fake_pipeline.verify(claims, top_k=3).results
+    rereader = KeywordStance()
+    monkeypatch.setattr(fake_pipeline, "rereader", rereader)
+    monkeypatch.setattr(fake_pipeline.settings, "rereader_passages", 2)
+    cascaded = fake_pipeline.verify(claims, top_k=3).results
+    assert cascaded == alone  # the same model in both roles changes nothing
+    floor = fake_pipeline.settings.min_relevance
+    expected = sum(min(2, sum(e.retrieval_score >= floor for e in result.evidence)) for result in alone)
+    assert 0 < len(rereader.pairs) == expected  # two readings a claim at most, none below the floor
+    deciding = {(e.sentence.text if e.sentence else e.text, r.claim) for r in alone for e in r.evidence[:1] if e.retrieval_score >= floor}
+    assert len(deciding) == 2
+    assert deciding <= set(rereader.pairs)  # the best passage's deciding sentence is among them
+
+
+def test_the_rereaders_probabilities_replace_the_first_readers(fake_pipeline, monkeypatch):
+    class Doubter(KeywordStance):
+        @staticmethod
+        def _read(passage, claim):
+            return {"supports": 0.02, "refutes": 0.03, "neutral": 0.95}
+
+    monkeypatch.setattr(fake_pipeline, "rereader", Doubter())
+    [result] = fake_pipeline.verify(["The council has fifteen members."], top_k=3).results
+    assert result.verdict == "not_enough_info"
+    assert result.evidence[0].stance == "neutral"

@@ -127,3 +127,28 @@ def test_a_pair_repeated_in_a_batch_is_read_once_and_answered_each_time(classifi
     assert answers == [alone[0], alone[1], alone[0], alone[0]]
     answers[0]["supports"] = -1.0  # each answer is its own
     assert answers[2] == alone[0]
+
+
+def test_the_cascade_with_the_shipped_model_in_both_roles_changes_no_verdict(pipeline, monkeypatch):
+    from conftest import REFUTED_CLAIM
+
+    claims = [
+        "Article 5 of the NATO Charter stipulates that an attack against one member must be treated as an attack against the alliance.",
+        REFUTED_CLAIM,
+        "The Security Council has fifteen members.",
+        "The moon is made of cheese.",
+    ]
+    alone = pipeline.verify(claims, top_k=5).results
+    reread_pairs = []
+
+    class Counting:
+        def predict(self, pairs):
+            reread_pairs.extend(pairs)
+            return pipeline.stance.predict(pairs)
+
+    monkeypatch.setattr(pipeline, "rereader", Counting())
+    cascaded = pipeline.verify(claims, top_k=5).results
+    assert [(r.verdict, [e.stance for e in r.evidence]) for r in cascaded] == [(r.verdict, [e.stance for e in r.evidence]) for r in alone]
+    assert [r.confidence for r in cascaded] == pytest.approx([r.confidence for r in alone], abs=1e-4)
+    assert 0 < len(reread_pairs) <= pipeline.settings.rereader_passages * len(claims)
+    assert {claim for _, claim in reread_pairs} <= set(claims[:3])  # the off-topic claim has no passage above the floor

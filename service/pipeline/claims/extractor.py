@@ -14,6 +14,7 @@ service/pipeline/claims/checkworthiness.py, scored on the source span.
 from __future__ import annotations
 
 import bisect
+import re
 from pathlib import Path
 
 from service.errors import NotLoaded
@@ -21,7 +22,7 @@ from service.pipeline.claims import language
 from service.pipeline.claims.checkworthiness import CheckworthinessModel
 from service.pipeline.claims.markup import blocks, headings_and_cells, mask, plain, widened
 from service.pipeline.claims.standalone import Context, Derived, standalone_claims
-from service.results import NOT_A_SENTENCE, NOT_ENGLISH, Claim, Extraction, Skipped
+from service.results import NOT_A_SENTENCE, NOT_ENGLISH, TRUNCATED, Claim, Extraction, Skipped
 from service.runtime.onnx_session import ClassifierBackend
 
 _CLOSERS = {'"', "'", "”", "’", ")", "]", "»"}
@@ -78,7 +79,7 @@ class ClaimExtractor:
         titles_and_cells = [headings_and_cells(text) for text in texts]
         for number, text in enumerate(texts):
             masked, breaks = mask(text)
-            for start, end in blocks(masked, breaks):
+            for start, end in blocks(masked, sorted({*breaks, *_ellipsis_line_ends(masked)})):
                 doc = self._nlp.make_doc(masked[start:end])
                 if (other := language.foreign_language(doc[:])) is not None:
                     extractions[number].skipped.append(_not_english(text, start, end, other))
@@ -95,6 +96,9 @@ class ClaimExtractor:
                     extractions[number].skipped.append(
                         _not_english(texts[number], offset + sentence.start_char, offset + sentence.end_char, other)
                     )
+                elif _cut_off(sentence):
+                    start, end = widened(texts[number], offset + sentence.start_char, offset + sentence.end_char)
+                    extractions[number].skipped.append(Skipped(start, end, TRUNCATED, "cut off with an ellipsis: not the whole sentence"))
                 elif _inside(titles_and_cells[number], offset + sentence.start_char, offset + sentence.end_char) and _no_sentence(sentence):
                     start, end = widened(texts[number], offset + sentence.start_char, offset + sentence.end_char)
                     extractions[number].skipped.append(Skipped(start, end, NOT_A_SENTENCE, "a heading or table cell with no verb"))
@@ -102,7 +106,7 @@ class ClaimExtractor:
                     claims = standalone_claims(sentence, contexts[number])
                     found += [(number, offset, claim) for claim in claims if any(c.isalnum() for c in claim.checked_as)]
         if found:
-            scores = self.scorer.predict([plain(claim.span.text) for _, _, claim in found])
+            scores = self.scorer.predict([claim.scored_as or plain(claim.span.text) for _, _, claim in found])
             for (number, offset, derived), score in zip(found, scores, strict=True):
                 start, end = widened(texts[number], offset + derived.span.start_char, offset + derived.span.end_char)
                 claim = Claim(texts[number][start:end], start, end, round(float(score), 4), derived.checked_as, derived.attribution)
@@ -118,6 +122,26 @@ def _content(sentence):
     if not any(c.isalnum() for t in tokens for c in t.text):
         return None
     return sentence.doc[tokens[0].i : tokens[-1].i + 1]
+
+
+_ELLIPSIS_LINE_END = re.compile(r"…[\"'”’»)\]]*[ \t]*\n")
+
+
+def _ellipsis_line_ends(masked: str) -> list[int]:
+    """Ends of lines that stop at an ellipsis: a list of cut-off teasers is one line each, never one
+    run-on sentence across them (a single line break otherwise joins a wrapped paragraph)."""
+    return [match.end() - 1 for match in _ELLIPSIS_LINE_END.finditer(masked)]
+
+
+def _cut_off(sentence) -> bool:
+    """Whether a sentence ends its block with the ellipsis character ("…") and no full stop after it:
+    a headline or teaser that a web page cut off mid-sentence, whose claim is not all there ("Hundreds
+    of people gathered in Tehran on Friday morning in front of the United Nations…"). Three typed dots
+    ("we will see what happens...") are a speaker trailing off, read as they are; an ellipsis inside a
+    sentence is a quotation's gap."""
+    if sentence.end != len(sentence.doc) and any(not t.is_space for t in sentence.doc[sentence.end :]):
+        return False
+    return sentence.text.rstrip().rstrip("\"'”’»)]").endswith("…")
 
 
 def _inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
@@ -136,13 +160,14 @@ def _no_sentence(words) -> bool:
 
 def _merged(skipped: list[Skipped], claims: list[Claim]) -> list[Skipped]:
     """`skipped` (sorted) with neighbours of the same reason and message made one stretch when no claim lies
-    between them: a table of figures, or an article in another language, is one entry, not one per cell or sentence."""
+    between them: a table of figures, or an article in another language, is one entry, not one per cell or sentence.
+    Cut-off headlines stay one entry each: each is a claim of its own that could not be read."""
     merged: list[Skipped] = []
     claim_starts = sorted(claim.start for claim in claims)
     for item in skipped:
         last = merged[-1] if merged else None
         between = bisect.bisect_left(claim_starts, item.start) - bisect.bisect_left(claim_starts, last.end) if last else 1
-        if last is not None and (last.reason, last.message) == (item.reason, item.message) and between == 0:
+        if last is not None and (last.reason, last.message) == (item.reason, item.message) and between == 0 and item.reason != TRUNCATED:
             merged[-1] = Skipped(last.start, item.end, item.reason, item.message)
         else:
             merged.append(item)

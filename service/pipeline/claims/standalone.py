@@ -47,6 +47,24 @@ DESCRIPTIONS = {
     **dict.fromkeys(("alliance", "organisation", "organization", "bloc", "agency", "coalition", "company"), frozenset({"ORG"})),
     **dict.fromkeys(("treaty", "charter", "convention", "agreement", "accord", "pact", "constitution"), frozenset({"LAW"})),
 }
+# "the alliance" and "the bloc" point back only to a body that is one: naming the word itself, or a known
+# alliance. Any organisation would do for the parser ("the alliance" after "told Politico magazine" read "Politico").
+GROUPINGS = {"alliance", "bloc", "coalition"}
+KNOWN_GROUPINGS = {
+    "nato",
+    "otan",
+    "csto",
+    "aukus",
+    "quad",
+    "eu",
+    "european union",
+    "asean",
+    "african union",
+    "g7",
+    "g20",
+    "brics",
+    "warsaw pact",
+}
 TEXTS = {
     "act", "agreement", "article", "accord", "chapter", "charter", "clause", "constitution", "convention", "declaration", "law",
     "pact", "paragraph", "preamble", "protocol", "provision", "resolution", "section", "statute", "text", "treaty",
@@ -64,6 +82,7 @@ class Derived:
     span: Span
     checked_as: str
     attribution: str | None = None
+    scored_as: str | None = None  # what check-worthiness reads when not the source span (a relative clause is a fragment)
 
 
 @dataclass(frozen=True)
@@ -95,7 +114,7 @@ class Context:
         """The nearest clause's subject that fits "the <head>", else its last fitting entity."""
         for subject, entities in reversed(self._clauses):
             named = [e for e in ([subject] if subject else []) + entities[::-1] if not _PART_OF_A_TEXT.match(e.text)]  # not "Article 13"
-            fitting = [e for e in named if e.label in labels and _names_kind(e, labels) or head in e.text.lower().split()]
+            fitting = [e for e in named if e.label in labels and _names_kind(e, labels, head) or head in e.text.lower().split()]
             if fitting:
                 return fitting[0]
         return None
@@ -109,10 +128,14 @@ class Context:
         return None
 
 
-def _names_kind(entity: Referent, labels: frozenset[str]) -> bool:
+def _names_kind(entity: Referent, labels: frozenset[str], head: str = "") -> bool:
     """Whether `entity` can be what a description of `labels` points back to: "the alliance" (ORG) is not
-    "The North Atlantic Treaty", which the parser often labels ORG; "North Atlantic Treaty Organization" it is."""
-    return "LAW" in labels or entity.text.lower().split()[-1] not in TEXTS
+    "The North Atlantic Treaty", which the parser often labels ORG; "North Atlantic Treaty Organization" it is;
+    "the alliance" or "the bloc" is a grouping of states (GROUPINGS), never any organisation."""
+    name = entity.text.lower().removeprefix("the ")
+    if head in GROUPINGS and name not in KNOWN_GROUPINGS and not name.endswith(("treaty organization", "treaty organisation")):
+        return False
+    return "LAW" in labels or name.split()[-1] not in TEXTS
 
 
 def _in_place(name: str, at_start: bool) -> str:
@@ -124,19 +147,53 @@ def standalone_claims(sentence: Span, context: Context) -> list[Derived]:
     """The claims of a spaCy sentence span (edges trimmed), in order; `context` is read and extended."""
     if len(sentence) > MAX_CLAIM_TOKENS:
         return [Derived(piece, plain(piece.text)) for piece in _pieces(sentence)]
+    relative = _non_restrictive_relative(sentence)
+    main = sentence if relative is None else _trimmed(sentence.doc[sentence.start : relative[0]])
     derived = []
-    for number, (clause, head) in enumerate(_clauses(sentence)):
-        derived.append(_standalone(clause, head, context, derived=number > 0))
+    for number, (clause, head) in enumerate(_clauses(main)):
+        derived.append(_standalone(clause, head, context, derived=number > 0 or relative is not None))
+    if relative is not None:
+        last = derived[-1]
+        if not last.checked_as.endswith((".", "!", "?")):
+            derived[-1] = Derived(last.span, last.checked_as.rstrip(",;:") + ".", last.attribution)
+        _, antecedent, clause = relative
+        said = plain(f"{antecedent.text} {clause[1:].text}").rstrip(",;:") + "."
+        said = said[:1].upper() + said[1:]
+        derived.append(Derived(clause, said, scored_as=said))
     return derived
+
+
+def _non_restrictive_relative(sentence: Span) -> tuple[int, Span, Span] | None:
+    """A relative clause set off by a comma at the end of the sentence that asserts something of a named
+    antecedent ("..., Article 5 of the NATO Charter, however, which stipulates that ..."): (the comma's
+    token, the antecedent entity, the clause from "which" or "who" on). It is a claim of its own; the
+    sentence before the comma is another. None when there is none, or no named antecedent right before it."""
+    doc = sentence.doc
+    for token in sentence:
+        if token.lower_ not in ("which", "who") or token.dep_ not in ("nsubj", "nsubjpass") or token.i == sentence.start:
+            continue
+        verb = token.head
+        if doc[token.i - 1].text != "," or pos(verb) not in ("VERB", "AUX") or verb.i < token.i:
+            continue
+        end = max(t.i for t in verb.subtree) + 1
+        if end > sentence.end or any(not (t.is_punct or t.is_space) for t in doc[end : sentence.end]):
+            continue  # the clause must end the sentence: what comes before the comma is then the main claim
+        kinds = {"PERSON"} if token.lower_ == "who" else THING
+        named = [e for e in doc.ents if sentence.start <= e.start and e.end <= token.i - 1 and e.label_ in kinds]
+        if not named or any(not (t.is_punct or pos(t) == "ADV") for t in doc[named[-1].end : token.i - 1]):
+            continue  # only punctuation and adverbs ("however") between the antecedent and the comma
+        return token.i - 1, named[-1], doc[token.i : end]
+    return None
 
 
 def _standalone(clause: Span, head: Token, context: Context, derived: bool) -> Derived:
     doc = clause.doc
-    (start, end), root, attribution = (clause.start, clause.end), head, None
+    (start, end), root, attribution, person_speaking = (clause.start, clause.end), head, None, None
     replacements: dict[int, tuple[int, str]] = {}  # first token -> (end token, replacement)
     if (reported := _reported(clause, head)) is not None and not _a_text(reported[1], context):
         (start, end), speaker, root = reported
         attribution, derived = plain(_pronoun_resolved(speaker, context)), True
+        person_speaking = _person_in(speaker)
     elif (according := _according_to(clause, head)) is not None and not _a_text(according[1], context):
         (cut_start, cut_end), speaker = according
         replacements[cut_start] = (cut_end, "")
@@ -161,13 +218,20 @@ def _standalone(clause: Span, head: Token, context: Context, derived: bool) -> D
     document = context.document() if number is not None else None
     if document is not None and all(text != document.text for _, text in replacements.values()):  # not named twice
         replacements[number.i] = (number.i + 1, f"{number.text} of {_as_object(document.text)}")
-    context.add(referent, [Referent(e.text, e.label_) for e in clause.ents])
+    # "He made the comments ..." after reported speech means the speaker, not the reported subject
+    context.add(person_speaking or referent, [Referent(e.text, e.label_) for e in clause.ents])
     checked_as = plain(_render(doc[start:end], replacements)) or plain(clause.text)
     if derived:
         checked_as = _without_stray_quotes(checked_as)
     if replacements or derived:
         checked_as = checked_as[:1].upper() + checked_as[1:]
     return Derived(clause, checked_as, attribution)
+
+
+def _person_in(speaker: Span) -> Referent | None:
+    """The person named in a speaker phrase ("the alliance's secretary general, Jens Stoltenberg"), if any."""
+    people = [e for e in speaker.doc.ents if e.label_ == "PERSON" and speaker.start <= e.start and e.end <= speaker.end]
+    return Referent(people[-1].text, "PERSON") if people else None
 
 
 def _named_text(subject: Token) -> Span | None:

@@ -319,3 +319,19 @@ def test_calibration_is_fitted_on_held_out_debates_as_the_service_scores_them(tm
     reloaded = CheckworthinessModel(tmp_path / "model")
     reloaded.warm_up()
     assert reloaded.threshold == written["threshold"]
+
+
+def test_teasers_cut_off_with_an_ellipsis_are_skipped_one_by_one(extractor):
+    text = (
+        "NATO has 32 members.\n"
+        "Hundreds of people gathered in Tehran on Friday morning in front of the United Nations…\n"
+        "An international law expert has revealed the U.S. plans to impose punitive measures…\n"
+        "Well, we will see what happens..."
+    )
+    extraction = extractor.extract(text)
+    truncated = [text[s.start : s.end] for s in extraction.skipped if s.reason == "truncated"]
+    assert truncated == [
+        "Hundreds of people gathered in Tehran on Friday morning in front of the United Nations…",
+        "An international law expert has revealed the U.S. plans to impose punitive measures…",
+    ]
+    assert [c.text for c in extraction.claims] == ["NATO has 32 members.", "Well, we will see what happens..."]

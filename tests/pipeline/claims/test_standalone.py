@@ -169,3 +169,50 @@ def test_rules_that_read_labels_on_demand_cannot_give_are_refused():
     full.get_pipe("attribute_ruler").add([[{"POS": "NOUN"}]], {"LEMMA": "thing"})
     with pytest.raises(ValueError, match="POS"):
         OnDemandTags(full)
+
+
+@pytest.mark.parametrize(
+    ("text", "claims"),
+    [
+        (
+            "These agreements do not have the same power as Article 5 of the NATO Charter, however, which stipulates that an attack"
+            " against one member is an attack against all.",
+            [
+                (
+                    "These agreements do not have the same power as Article 5 of the NATO Charter, however",
+                    "These agreements do not have the same power as Article 5 of the NATO Charter, however.",
+                ),
+                (
+                    "which stipulates that an attack against one member is an attack against all",
+                    "Article 5 of the NATO Charter stipulates that an attack against one member is an attack against all.",
+                ),
+            ],
+        ),
+        (
+            "The treaty was signed by Jens Stoltenberg, who was elected in 2014.",
+            [("The treaty was signed by Jens Stoltenberg", "The treaty was signed by Jens Stoltenberg."),
+             ("who was elected in 2014", "Jens Stoltenberg was elected in 2014.")],
+        ),
+    ],
+)  # fmt: skip
+def test_a_relative_clause_set_off_by_a_comma_is_a_claim_of_its_own_about_its_antecedent(nlp, text, claims):
+    assert [(span, checked_as) for span, checked_as, _ in derive(nlp, text)] == claims
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "NATO, which has 32 members, met in Vilnius.",  # not at the end: the sentence is read whole
+        "I like the book, which is long.",  # no named antecedent
+        "The summit ended early, which surprised everyone.",  # the whole clause, not a name, is what "which" points to
+    ],
+)
+def test_other_relative_clauses_stay_in_their_sentence(nlp, text):
+    assert len(derive(nlp, text)) == 1
+
+
+def test_the_alliance_points_back_to_an_alliance_not_to_any_organisation(nlp):
+    text = "She told Politico magazine this month. The alliance would not invite Ukraine."
+    assert derive(nlp, text)[1][1] == "The alliance would not invite Ukraine."
+    text = "NATO leaders met in Vilnius. The alliance would not invite Ukraine."
+    assert derive(nlp, text)[1][1] == "NATO would not invite Ukraine."
