@@ -216,3 +216,8 @@ def test_the_alliance_points_back_to_an_alliance_not_to_any_organisation(nlp):
     assert derive(nlp, text)[1][1] == "The alliance would not invite Ukraine."
     text = "NATO leaders met in Vilnius. The alliance would not invite Ukraine."
     assert derive(nlp, text)[1][1] == "NATO would not invite Ukraine."
+
+
+def test_he_after_reported_speech_is_the_speaker_not_the_reported_subject(nlp):
+    claims = derive(nlp, "Jens Stoltenberg said that Ukraine must prevail. He spoke in Brussels.")
+    assert claims[1][1] == "Jens Stoltenberg spoke in Brussels."
