@@ -16,7 +16,9 @@ from service.index.sources import SUPPORTED_SUFFIXES
 def _build_index_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     from service.index.ann import AUTO, FLAT_MAX_VECTORS, HNSW_MAX_VECTORS
 
-    parser.add_argument("sources", nargs="+", type=Path, help=".jsonl, .jsonl.gz, .txt, .md or .html files, or folders of them (walked recursively)")
+    parser.add_argument(
+        "sources", nargs="+", type=Path, help=".jsonl, .jsonl.gz, .txt, .md or .html files, or folders of them (walked recursively)"
+    )
     parser.add_argument("--out", required=True, type=Path, help="index directory to write (replaced atomically)")
     parser.add_argument(
         "--index-type",

@@ -35,6 +35,7 @@ def render(results: Path) -> str:
     reports = {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(results.glob("*.json"))}
     sections = ["# Benchmarks\n\nRegenerated from the reports in `docs/results/` by the scripts that measure them (`--save`)."]
     sections.append(_verdicts({name: r for name, r in reports.items() if "accuracy" in r}))
+    sections.append(_precision(reports))
     if "claims" in reports:
         sections.append(_claims(reports["claims"]))
     if "speed" in reports:
@@ -69,6 +70,29 @@ def _verdicts(reports: dict[str, dict]) -> str:
         "| runtime | published anchors |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows)
     )
+
+
+def _precision(reports: dict[str, dict]) -> str:
+    rows = [
+        f"| {r['dataset']} | {r['split']} | {r['claims']} | {_fmt(r['decisive_coverage'])} | {_fmt(r['decisive_precision'])} |"
+        for r in reports.values()
+        if r.get("decisive_precision") is not None or r.get("decisive_coverage") is not None
+    ]
+    near = [
+        f"| {r['dataset']} | {r['split']} | {r['claims']} | {_fmt(r['wrong_verdict_share'])} |"
+        for r in reports.values()
+        if "wrong_verdict_share" in r
+    ]
+    text = (
+        "## Precision first (`scripts/evaluate.py`)\n\n"
+        "How often a verdict that takes a side is given (coverage: the share of claims answered supported or refuted) and\n"
+        "how often it is right (precision). Near-topic claims (White House sentences on NATO, Ukraine and Russia that the\n"
+        "treaties cannot settle, `service/evaluation/sets/`) are all not_enough_info: any other verdict is wrong.\n\n"
+        "| set | split | claims | coverage | precision |\n|---|---|---|---|---|\n" + "\n".join(rows)
+    )
+    if near:
+        text += "\n\n| near-topic set | split | claims | wrong-verdict rate |\n|---|---|---|---|\n" + "\n".join(near)
+    return text
 
 
 def _claims(report: dict) -> str:

@@ -150,6 +150,7 @@ def evaluate_claims(
             for k in (1, 5)
         },
         "ece": round(expected_calibration_error([r.confidence for r in results], correct), 4),
+        **decisive_precision(gold, guess),
         "claims_per_second": round(len(claims) / seconds, 2) if seconds else None,
         "top_k": top_k,
         "stance_model": str(pipeline.stance.model_dir.name),
@@ -157,6 +158,16 @@ def evaluate_claims(
         "verdict_logic": "head" if pipeline.verdict_head else "rule",
     }
     return report
+
+
+def decisive_precision(gold: list[str], verdicts: list[str]) -> dict:
+    """Precision first: the share of claims given a verdict that takes a side (supported or refuted:
+    `decisive_coverage`) and the share of those verdicts that are right (`decisive_precision`)."""
+    decisive = [(g, v) for g, v in zip(gold, verdicts, strict=True) if v in ("supported", "refuted")]
+    return {
+        "decisive_coverage": round(len(decisive) / len(gold), 4) if gold else None,
+        "decisive_precision": round(sum(g == v for g, v in decisive) / len(decisive), 4) if decisive else None,
+    }
 
 
 def evaluate_healthver_pairs(data_dir: Path, split: str) -> dict:
