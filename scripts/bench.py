@@ -127,8 +127,8 @@ def _peak_rss_mb(pid: int) -> float:
 def _readings(claims: list[str], index, embedder, top_k: int) -> list:
     """The stance readings the service makes for `claims` (same passages, same sentences)."""
     from service.config import Settings
-    from service.pipeline.pipeline import stance_readings
     from service.pipeline.retrieval import retrieve
+    from service.pipeline.stance import stance_readings
 
     settings = Settings()
     hits = retrieve(embedder, [(index, claims, top_k)])

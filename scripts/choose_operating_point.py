@@ -26,6 +26,7 @@ from service.training.verdict import operating_point_scores
 FACT_CHECKING = ("fever", "covidfact", "climate-fever")
 SIMILARITIES = (-1.0, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
 CONFIDENCES = (0.0, 0.5, 0.6, 0.7, 0.8)
+NEAR_TOPIC_GOLD = {"near-topic": "not_enough_info"}  # a set without labels: every claim's is this
 
 
 def main() -> int:
@@ -39,16 +40,20 @@ def main() -> int:
     head = VerdictHead.load(args.model_dir)
     if head is None:
         parser.error(f"no verdict head in {args.model_dir}")
-    settings = Settings()
     sets = {}
     for path in sorted(args.dumps.glob("*-dev.jsonl")):
         name = path.name.removesuffix("-dev.jsonl")
         rows = [json.loads(line) for line in path.open(encoding="utf-8")]
-        sets[name] = [(row.get("gold") or row.get("label") or "not_enough_info", dumped_evidence(row, 0)) for row in rows]
+        if any(e.get("claim_similarity") is None and e["retrieval_score"] >= head.min_relevance for row in rows for e in row["evidence"]):
+            parser.error(f"{path} has no claim_similarity: dump it again with this version of scripts/evaluate.py")
+        sets[name] = [(row.get("gold") or row.get("label") or NEAR_TOPIC_GOLD[name], dumped_evidence(row, 0)) for row in rows]
+    if "near-topic" not in sets:
+        parser.error(f"{args.dumps} has no near-topic-dev.jsonl: the near-topic wrong-verdict rate is what qualifies a point")
+    min_relevance = head.min_relevance if head.min_relevance is not None else Settings().min_relevance
     table = []
     for similarity in SIMILARITIES:
         for confidence in CONFIDENCES:
-            scores = operating_point_scores(sets, head, settings.min_relevance, similarity, confidence)
+            scores = operating_point_scores(sets, head, min_relevance, similarity, confidence)
             table.append({"min_claim_similarity": similarity, "min_verdict_confidence": confidence, "scores": scores})
             print(json.dumps(table[-1]), flush=True)
     checked = [name for name in FACT_CHECKING if name in sets]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from service.config import Settings
 from service.evaluation.harness import dump_sentence_passages, dumped_evidence
-from service.pipeline.verdict import weights_fingerprint
+from service.pipeline.verdict import VerdictHead, weights_fingerprint
 from service.training.datasets import read_jsonl
 from service.training.verdict import REGULARISATION, cross_validated, fit_head
 
@@ -53,6 +53,14 @@ def main() -> int:
         [example for examples in sets.values() for example in examples], sentence_passages, c=args.c, min_relevance=settings.min_relevance
     )
     head = replace(head, stance_weights=weights_fingerprint(args.model_dir), stance_backend=args.backend)
+    previous = VerdictHead.load(args.model_dir)
+    if previous is not None and previous.operating_point:  # kept, not silently dropped: choose it again for this head
+        head = replace(head, operating_point=previous.operating_point)
+        print(
+            f"note: kept the previous head's operating point {previous.operating_point}; choose it again for this head with"
+            " scripts/choose_operating_point.py --write",
+            file=sys.stderr,
+        )
     fitted_on = {
         "dumps": {dump.name: len(sets[dump.stem]) for dump in args.dumps},
         "c": args.c,

@@ -63,8 +63,8 @@ class Settings(BaseSettings):
         None,
         ge=-1.0,
         le=1.0,
-        description="cosine of the claim and the sentence that gave a passage its stance below which the passage does not address"
-        " the claim and counts as neutral for the verdict; default: the verdict head's operating point, chosen on dev",
+        description="a passage whose deciding sentence and whose passage text are both less similar to the claim (cosine) does not"
+        " address the claim and counts as neutral for the verdict; default: the verdict head's operating point, chosen on dev",
     )
     min_verdict_confidence: float | None = Field(
         None,

@@ -86,10 +86,10 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         lifespan=lifespan,
         responses={413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
     )
-    if settings.cors_origins:
-        app.add_middleware(ContractCORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"])
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(ContentEncodingCheck)  # outside the size limit: a compressed body is refused unread
+    if settings.cors_origins:  # outermost: a browser reads the 413 and 415 answers too
+        app.add_middleware(ContractCORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"])
     app.state.settings = settings
     app.state.given_pipeline = pipeline
     install_error_handlers(app)

@@ -115,8 +115,8 @@ class EvidenceOut(BaseModel):
     claim_similarity: float | None = Field(
         None,
         description="cosine similarity of the claim and the sentence that gave the passage its stance (the passage, when read whole):"
-        " whether what decides addresses the claim; below CLAIMCHECK_MIN_CLAIM_SIMILARITY the passage counts as neutral; null for"
-        " passages below the relevance floor",
+        " whether what decides addresses the claim; when neither it nor the passage's retrieval_score reaches"
+        " CLAIMCHECK_MIN_CLAIM_SIMILARITY the passage counts as neutral; null for passages below the relevance floor",
     )
 
 

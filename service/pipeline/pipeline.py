@@ -248,7 +248,7 @@ class Pipeline:
             (claim, rank)
             for claim, claim_hits in enumerate(hits)
             for rank, hit in enumerate(claim_hits)
-            if hit.score >= self.settings.min_relevance
+            if round(hit.score, 4) >= self.settings.min_relevance  # as Evidence.retrieval_score reads it
         ]
         if not keys:
             return {}

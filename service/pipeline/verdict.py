@@ -122,6 +122,11 @@ class VerdictHead:
 
     def problem(self) -> str | None:
         """What makes this head unusable, or None."""
+        point = self.operating_point or {}
+        if unknown := set(point) - {"min_claim_similarity", "min_verdict_confidence"}:
+            return f"operating_point has unknown settings {sorted(unknown)}"
+        if not -1 <= point.get("min_claim_similarity", 0) <= 1 or not 0 <= point.get("min_verdict_confidence", 0) <= 1:
+            return f"operating_point {point} is out of range (similarity -1 to 1, confidence 0 to 1)"
         if unknown := set(self.labels) - set(VERDICTS):
             return f"labels {sorted(unknown)} are not verdicts ({', '.join(VERDICTS)})"
         if len(self.labels) < 2 or len(set(self.labels)) < len(self.labels):
@@ -280,6 +285,11 @@ def load_verdict_head(settings: Settings) -> VerdictHead | None:
         )
     if head.stance_weights is not None and head.stance_weights != weights_fingerprint(settings.stance_model_dir):
         logger.warning("the verdict head was fitted on the outputs of other stance weights than those in %s", settings.stance_model_dir)
+    if not head.operating_point:
+        logger.warning(
+            "the verdict head has no operating point: every passage above the relevance floor may decide and no verdict is withheld"
+            " (choose one: scripts/choose_operating_point.py --write)"
+        )
     if head.min_relevance is not None and head.min_relevance != settings.min_relevance:
         logger.warning(
             "the verdict head was fitted with CLAIMCHECK_MIN_RELEVANCE=%g and the service runs with %g (refit: scripts/train_verdict.py)",

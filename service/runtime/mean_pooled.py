@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 POOLING_KEY = "claimcheck_pooling"
-HEAD_FILE = "classifier_head.safetensors"
+CLASSIFIER_HEAD_FILE = "classifier_head.safetensors"
 
 
 class MeanPooledClassifier(torch.nn.Module):
@@ -55,14 +55,14 @@ class MeanPooledClassifier(torch.nn.Module):
 
         encoder = AutoModel.from_pretrained(model_dir, dtype=torch.float32)
         model = cls(encoder, len(encoder.config.id2label))
-        model.head.load_state_dict({name: tensor.float() for name, tensor in load_file(Path(model_dir) / HEAD_FILE).items()})
+        model.head.load_state_dict({name: tensor.float() for name, tensor in load_file(Path(model_dir) / CLASSIFIER_HEAD_FILE).items()})
         return model
 
     def save_pretrained(self, output_dir: Path | str, **kwargs) -> None:
         from safetensors.torch import save_file
 
         self.encoder.save_pretrained(output_dir, **kwargs)
-        save_file({name: tensor.contiguous() for name, tensor in self.head.state_dict().items()}, Path(output_dir) / HEAD_FILE)
+        save_file({name: tensor.contiguous() for name, tensor in self.head.state_dict().items()}, Path(output_dir) / CLASSIFIER_HEAD_FILE)
 
     def forward(self, input_ids, attention_mask, token_type_ids=None, labels=None):
         from transformers.modeling_outputs import SequenceClassifierOutput

@@ -105,42 +105,37 @@ def _scores(gold: list[str], results: list[ClaimResult]) -> dict:
     return {"accuracy": report["accuracy"], "macro_f1": report["macro_f1"], "ece": round(ece, 4)}
 
 
-ANSWERS = ("supported", "refuted", "conflicting")  # verdicts that take a side; not_enough_info withholds one
-
-
 def operating_point_scores(
-    sets: dict[str, list[tuple[str, list[Evidence]]]],
+    sets: dict[str, list[Example]],
     head: VerdictHead,
     min_relevance: float,
     min_claim_similarity: float,
     min_confidence: float,
 ) -> dict[str, dict[str, float]]:
     """Risk and coverage of the verdicts at one operating point, per set of (gold verdict, evidence):
-    accuracy, the share of claims given a verdict that takes a side (coverage) and the share of
-    those that are wrong (risk). A near-topic set's gold is not_enough_info throughout: its risk
-    over all claims is the wrong-verdict rate."""
+    accuracy, the share of claims answered supported or refuted (coverage), the share of those that are
+    wrong (risk = 1 - precision, as the evaluation reports them), and the share of all claims given a
+    wrong verdict other than not_enough_info (on a near-topic set, whose gold is not_enough_info
+    throughout, the wrong-verdict rate)."""
+    from service.evaluation.harness import decisive_precision
+
     scores = {}
     for name, examples in sets.items():
         verdicts = [
-            decide(
-                "",
-                None,
-                None,
-                evidence,
-                head=head,
-                min_relevance=min_relevance,
-                min_claim_similarity=min_claim_similarity,
-                min_confidence=min_confidence,
-            ).verdict
+            decide("", None, None, evidence, head=head, min_relevance=min_relevance, min_claim_similarity=min_claim_similarity,
+                   min_confidence=min_confidence).verdict
             for _, evidence in examples
-        ]
+        ]  # fmt: skip
         gold = [g for g, _ in examples]
-        answered = [(g, v) for g, v in zip(gold, verdicts, strict=True) if v in ANSWERS]
+        decisive = decisive_precision(gold, verdicts)
+        precision = decisive["decisive_precision"]
         scores[name] = {
             "claims": len(examples),
             "accuracy": round(sum(g == v for g, v in zip(gold, verdicts, strict=True)) / len(examples), 4),
-            "coverage": round(len(answered) / len(examples), 4),
-            "risk": round(sum(g != v for g, v in answered) / len(answered), 4) if answered else 0.0,
-            "wrong_verdict_rate": round(sum(g != v for g, v in answered) / len(examples), 4),
+            "coverage": decisive["decisive_coverage"],
+            "risk": round(1 - precision, 4) if precision is not None else 0.0,
+            "wrong_verdict_rate": round(
+                sum(v not in (g, "not_enough_info") for g, v in zip(gold, verdicts, strict=True)) / len(examples), 4
+            ),
         }
     return scores

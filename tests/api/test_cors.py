@@ -49,3 +49,10 @@ def test_configured_origin_is_allowed_and_others_are_not(cors_client):
     refused = preflight(cors_client, OTHER)
     assert refused.status_code == 400 and refused.headers.get("access-control-allow-origin") != OTHER
     assert refused.json()["error"]["code"] == "cors_refused" and "origin" in refused.json()["error"]["message"]
+
+
+def test_refusals_before_the_app_carry_cors_headers_so_a_browser_can_read_them(cors_client):
+    too_large = cors_client.post("/v1/verify", content=b"x" * 2_000_000, headers={"Origin": DESK, "content-type": "application/json"})
+    compressed = cors_client.post("/v1/verify", content=b"\x1f\x8b", headers={"Origin": DESK, "content-encoding": "gzip"})
+    assert (too_large.status_code, compressed.status_code) == (413, 415)
+    assert too_large.headers["access-control-allow-origin"] == compressed.headers["access-control-allow-origin"] == DESK

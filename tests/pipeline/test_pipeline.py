@@ -4,6 +4,7 @@ the logic around the models, fast and deterministic."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 from fakes import HashEmbedder, KeywordStance, SentenceSplitter
@@ -120,3 +121,25 @@ def test_the_rereaders_probabilities_replace_the_first_readers(fake_pipeline, mo
     [result] = fake_pipeline.verify(["The council has fifteen members."], top_k=3).results
     assert result.verdict == "not_enough_info"
     assert result.evidence[0].stance == "neutral"
+
+
+def test_the_operating_point_comes_from_the_settings_else_the_head_else_lets_everything_decide(fake_pipeline, monkeypatch):
+    from service.pipeline.verdict import VerdictHead
+
+    assert fake_pipeline.operating_point == (-1.0, 0.0)  # no head, nothing configured
+    head = VerdictHead(("supported", "not_enough_info"), {1: ((0.0, 0.0), (1.0, 0.0))}, {1: (0.0, 0.0)}, 1)
+    monkeypatch.setattr(fake_pipeline, "verdict_head", replace(head, operating_point={"min_claim_similarity": 0.45}))
+    assert fake_pipeline.operating_point == (0.45, 0.0)
+    monkeypatch.setattr(fake_pipeline.settings, "min_claim_similarity", 0.2)
+    monkeypatch.setattr(fake_pipeline.settings, "min_verdict_confidence", 0.6)
+    assert fake_pipeline.operating_point == (0.2, 0.6)
+
+
+def test_a_passage_that_does_not_address_the_claim_gives_no_verdict(fake_pipeline, monkeypatch):
+    claim = "The council has fifteen members each."  # read whole: its words span both sentences of the passage
+    [given] = fake_pipeline.verify([claim], top_k=3).results
+    assert given.verdict == "supported" and given.evidence[0].sentence is None and 0.5 < given.evidence[0].claim_similarity < 0.999
+    monkeypatch.setattr(fake_pipeline.settings, "min_claim_similarity", 0.999)
+    [withheld] = fake_pipeline.verify([claim], top_k=3).results
+    assert withheld.verdict == "not_enough_info"
+    assert withheld.evidence[0].stance == "supports"  # the evidence keeps what the reader read

@@ -243,3 +243,50 @@ def test_a_malformed_head_stops_the_start_with_what_is_wrong(tmp_path, edit, mes
     (tmp_path / HEAD_FILE).write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(NotLoaded, match=message):
         VerdictHead.load(tmp_path)
+
+
+def addressing(supports: float, similarity: float | None, retrieval: float = 0.3) -> Evidence:
+    return replace(evidence(supports, 0.02, retrieval=retrieval), claim_similarity=similarity)
+
+
+@pytest.mark.parametrize(
+    ("retrieval", "similarity", "may_decide"),
+    [
+        (0.2, 0.9, False),  # under the relevance floor, whatever its sentence
+        (0.3, None, True),  # not measured
+        (0.3, 0.5, True),  # its deciding sentence addresses the claim
+        (0.5, 0.1, True),  # the passage as a whole does
+        (0.3, 0.4, False),  # neither does: same topic, not the same content
+    ],
+)
+def test_a_passage_decides_only_when_it_or_its_sentence_addresses_the_claim(retrieval, similarity, may_decide):
+    from service.pipeline.verdict import counted, counts
+
+    passage = addressing(0.9, similarity, retrieval)
+    assert counts(passage, min_relevance=0.25, min_claim_similarity=0.45) is may_decide
+    [read] = counted([passage], min_relevance=0.25, min_claim_similarity=0.45)
+    assert (read.stance_probs == passage.stance_probs) is may_decide
+
+
+def test_the_gate_turns_a_confident_reading_of_a_passage_that_does_not_address_the_claim_into_not_enough_info():
+    off_claim = [addressing(0.95, 0.3), addressing(0.1, 0.6)]
+    ungated = decide("c", None, None, off_claim, min_claim_similarity=-1.0)
+    gated = decide("c", None, None, off_claim, min_claim_similarity=0.45)
+    assert (ungated.verdict, gated.verdict) == ("supported", "not_enough_info")
+    assert gated.evidence[0].claim_similarity == 0.6  # the passage that may decide is listed first
+
+
+def test_a_verdict_below_the_confidence_floor_is_withheld_with_the_probability_of_not_enough_info():
+    weak = [evidence(0.7, 0.05)]
+    probabilities = verdict_probabilities(0.7, 0.05)
+    given = decide("c", None, None, weak, min_confidence=0.0)
+    withheld = decide("c", None, None, weak, min_confidence=0.9)
+    assert given.verdict == "supported" and given.confidence == round(probabilities["supported"], 4)
+    assert withheld.verdict == "not_enough_info" and withheld.confidence == round(probabilities["not_enough_info"], 4)
+
+
+def test_an_operating_point_out_of_range_or_misspelt_is_refused(tmp_path):
+    head = VerdictHead(("supported", "not_enough_info"), {1: ((0.0, 0.0), (1.0, 0.0))}, {1: (0.0, 0.0)}, 1)
+    assert replace(head, operating_point={"min_claim_similarity": 0.45, "min_verdict_confidence": 0.0}).problem() is None
+    assert "unknown" in replace(head, operating_point={"min_claim_similarity_": 0.45}).problem()
+    assert "out of range" in replace(head, operating_point={"min_verdict_confidence": 2.0}).problem()

@@ -8,7 +8,7 @@ from transformers import AutoTokenizer
 
 from service.config import Settings
 from service.runtime.embedding import packaged_embedding_model_path
-from service.runtime.mean_pooled import HEAD_FILE, MeanPooledClassifier, load_classifier
+from service.runtime.mean_pooled import CLASSIFIER_HEAD_FILE, MeanPooledClassifier, load_classifier
 from service.runtime.sequence_classifier import SequenceClassifier
 
 pytestmark = pytest.mark.integration  # a real encoder
@@ -34,7 +34,7 @@ def logits(model, tokenizer, pairs):
 
 def test_a_saved_classifier_loads_with_its_labels_and_gives_the_same_logits(saved):
     model, folder = saved
-    assert (folder / HEAD_FILE).is_file()
+    assert (folder / CLASSIFIER_HEAD_FILE).is_file()
     loaded = load_classifier(folder)
     assert isinstance(loaded, MeanPooledClassifier)
     assert [loaded.config.id2label[i] for i in range(3)] == LABELS

@@ -124,12 +124,13 @@ def _content(sentence):
     return sentence.doc[tokens[0].i : tokens[-1].i + 1]
 
 
-_ELLIPSIS_LINE_END = re.compile(r"…[\"'”’»)\]]*[ \t]*\n")
+_ELLIPSIS_LINE_END = re.compile(r"…[\"'”’»)\]]*[ \t]*\r?\n(?=[ \t]*[\"“'‘(\[]?[A-Z0-9])")
 
 
 def _ellipsis_line_ends(masked: str) -> list[int]:
-    """Ends of lines that stop at an ellipsis: a list of cut-off teasers is one line each, never one
-    run-on sentence across them (a single line break otherwise joins a wrapped paragraph)."""
+    """Ends of lines that stop at an ellipsis before a line that starts like a sentence: a list of
+    cut-off teasers is one line each, never one run-on sentence across them (a single line break
+    otherwise joins a wrapped paragraph, and "…" then a lower-case line is one)."""
     return [match.end() - 1 for match in _ELLIPSIS_LINE_END.finditer(masked)]
 
 

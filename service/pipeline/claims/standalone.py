@@ -150,16 +150,20 @@ def standalone_claims(sentence: Span, context: Context) -> list[Derived]:
     relative = _non_restrictive_relative(sentence)
     main = sentence if relative is None else _trimmed(sentence.doc[sentence.start : relative[0]])
     derived = []
-    for number, (clause, head) in enumerate(_clauses(main)):
-        derived.append(_standalone(clause, head, context, derived=number > 0 or relative is not None))
+    if relative is None or any(pos(token) in ("VERB", "AUX") for token in main):  # "NATO, which ..." alone says nothing
+        for number, (clause, head) in enumerate(_clauses(main)):
+            derived.append(_standalone(clause, head, context, derived=number > 0 or relative is not None))
     if relative is not None:
-        last = derived[-1]
-        if not last.checked_as.endswith((".", "!", "?")):
-            derived[-1] = Derived(last.span, last.checked_as.rstrip(",;:") + ".", last.attribution)
+        speaker = None
+        if derived:
+            last = derived[-1]
+            speaker = last.attribution  # a relative clause inside reported speech is the speaker's too
+            if not last.checked_as.endswith((".", "!", "?")):
+                derived[-1] = Derived(last.span, last.checked_as.rstrip(",;:") + ".", last.attribution)
         _, antecedent, clause = relative
         said = plain(f"{antecedent.text} {clause[1:].text}").rstrip(",;:") + "."
         said = said[:1].upper() + said[1:]
-        derived.append(Derived(clause, said, scored_as=said))
+        derived.append(Derived(clause, said, speaker, scored_as=said))
     return derived
 
 
@@ -167,7 +171,9 @@ def _non_restrictive_relative(sentence: Span) -> tuple[int, Span, Span] | None:
     """A relative clause set off by a comma at the end of the sentence that asserts something of a named
     antecedent ("..., Article 5 of the NATO Charter, however, which stipulates that ..."): (the comma's
     token, the antecedent entity, the clause from "which" or "who" on). It is a claim of its own; the
-    sentence before the comma is another. None when there is none, or no named antecedent right before it."""
+    sentence before the comma is another. "who" follows a person; "which" follows a text that states,
+    stipulates... (the parser rarely attaches those), or a name after a preposition the parser attaches
+    it to. None otherwise: after the object of a whole clause, "which" may be about the clause."""
     doc = sentence.doc
     for token in sentence:
         if token.lower_ not in ("which", "who") or token.dep_ not in ("nsubj", "nsubjpass") or token.i == sentence.start:
@@ -182,7 +188,14 @@ def _non_restrictive_relative(sentence: Span) -> tuple[int, Span, Span] | None:
         named = [e for e in doc.ents if sentence.start <= e.start and e.end <= token.i - 1 and e.label_ in kinds]
         if not named or any(not (t.is_punct or pos(t) == "ADV") for t in doc[named[-1].end : token.i - 1]):
             continue  # only punctuation and adverbs ("however") between the antecedent and the comma
-        return token.i - 1, named[-1], doc[token.i : end]
+        antecedent = named[-1]
+        attached = (
+            verb.dep_ == "relcl" and antecedent.start <= verb.head.i < antecedent.end and antecedent.root.dep_ in ("pobj", "appos", "attr")
+        )
+        text_speaks = lemma(verb) in TEXT_VERBS and any(word in TEXTS for word in antecedent.text.lower().split())
+        if token.lower_ == "which" and not (attached or text_speaks):
+            continue  # "Russia invaded Ukraine, which shocked Europe": "which" may be what happened, not Ukraine
+        return token.i - 1, antecedent, doc[token.i : end]
     return None
 
 
@@ -219,6 +232,7 @@ def _standalone(clause: Span, head: Token, context: Context, derived: bool) -> D
     if document is not None and all(text != document.text for _, text in replacements.values()):  # not named twice
         replacements[number.i] = (number.i + 1, f"{number.text} of {_as_object(document.text)}")
     # "He made the comments ..." after reported speech means the speaker, not the reported subject
+    person_speaking = person_speaking or _speaker_after(clause)
     context.add(person_speaking or referent, [Referent(e.text, e.label_) for e in clause.ents])
     checked_as = plain(_render(doc[start:end], replacements)) or plain(clause.text)
     if derived:
@@ -226,6 +240,20 @@ def _standalone(clause: Span, head: Token, context: Context, derived: bool) -> D
     if replacements or derived:
         checked_as = checked_as[:1].upper() + checked_as[1:]
     return Derived(clause, checked_as, attribution)
+
+
+def _speaker_after(clause: Span) -> Referent | None:
+    """The person of a reporting clause put after what was said ("..., the secretary general, Jens
+    Stoltenberg, said on Wednesday"), which the parser often leaves without a subject: a speech verb with
+    no subject of its own, right after a person's name and a comma."""
+    for token in clause:
+        if lemma(token) not in SPEECH_VERBS or any(c.dep_ in SUBJECTS for c in token.children) or token.i < clause.start + 2:
+            continue
+        before = token.doc[token.i - 1]
+        people = [e for e in token.doc.ents if e.label_ == "PERSON" and e.end == token.i - 1]
+        if before.text == "," and people:
+            return Referent(people[-1].text, "PERSON")
+    return None
 
 
 def _person_in(speaker: Span) -> Referent | None:
@@ -323,7 +351,7 @@ def _clauses(sentence: Span) -> list[tuple[Span, Token]]:
     doc, head_set = sentence.doc, set(heads)
     bounds = {sentence.start, sentence.end}
     for head in heads[1:]:
-        bounds |= {head.left_edge.i, head.right_edge.i + 1}
+        bounds |= {min(max(edge, sentence.start), sentence.end) for edge in (head.left_edge.i, head.right_edge.i + 1)}
     clauses, owners = [], set()
     for start, end in itertools.pairwise(sorted(bounds)):
         while start < end and (doc[start].is_punct or doc[start].is_space or doc[start].dep_ == "cc"):

@@ -335,3 +335,11 @@ def test_teasers_cut_off_with_an_ellipsis_are_skipped_one_by_one(extractor):
         "An international law expert has revealed the U.S. plans to impose punitive measures…",
     ]
     assert [c.text for c in extraction.claims] == ["NATO has 32 members.", "Well, we will see what happens..."]
+
+
+def test_an_ellipsis_ends_a_line_only_before_a_new_sentence(extractor):
+    text = "First teaser about NATO members…\r\nSecond teaser about the summit…\r\nNATO has 32 members."
+    assert len([s for s in extractor.extract(text).skipped if s.reason == "truncated"]) == 2
+    wrapped = "NATO leaders spoke about the future of…\nthe alliance and its members at the summit."
+    extraction = extractor.extract(wrapped)
+    assert extraction.skipped == [] and len(extraction.claims) == 1

@@ -221,3 +221,27 @@ def test_the_alliance_points_back_to_an_alliance_not_to_any_organisation(nlp):
 def test_he_after_reported_speech_is_the_speaker_not_the_reported_subject(nlp):
     claims = derive(nlp, "Jens Stoltenberg said that Ukraine must prevail. He spoke in Brussels.")
     assert claims[1][1] == "Jens Stoltenberg spoke in Brussels."
+
+
+@pytest.mark.parametrize(
+    ("text", "claims"),
+    [
+        ("Russia invaded Ukraine, which shocked Europe.", ["Russia invaded Ukraine, which shocked Europe."]),
+        ("NATO met in Vilnius and the alliance admitted Finland.", ["NATO met in Vilnius", "NATO admitted Finland."]),
+    ],
+)
+def test_which_after_a_whole_clause_stays_in_its_sentence(nlp, text, claims):
+    assert [checked_as for _, checked_as, _ in derive(nlp, text)] == claims
+
+
+def test_a_relative_clause_in_reported_speech_keeps_the_speaker(nlp):
+    claims = derive(nlp, "Jens Stoltenberg said that the treaty binds Jens Stoltenberg, who was elected in 2014.")
+    assert claims[-1][1:] == ("Jens Stoltenberg was elected in 2014.", "Jens Stoltenberg")
+
+
+def test_he_after_a_reporting_clause_put_last_is_its_speaker(nlp):
+    text = (
+        "Kiev must prevail if it wants to become a member of NATO, the alliance's secretary general, Jens Stoltenberg, said on"
+        " Wednesday. He made the comments in Brussels."
+    )
+    assert derive(nlp, text)[-1][1] == "Jens Stoltenberg made the comments in Brussels."
