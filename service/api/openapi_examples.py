@@ -160,6 +160,12 @@ INDEX_MANIFEST = {
         "north_atlantic_treaty_1949_en.md": "29f64db77464ffdc21e44861abc172af38c2db206518de6978091841b1d14aeb",
         "un_charter_en.md": "eb1a54dba42c4f46aa101aa3ced369682da3fd6b8794e7486bd6bb88369aad3a",
     },
+    "files": {
+        "documents.jsonl": {"sha256": "a1614baad6e3f9ebc4c2126f881693fc31b93e989682aaed392e9e4fcf9ce759", "bytes": 240},
+        "index.faiss": {"sha256": "757fbfcd3b323266b346bce19bb683db1a23dd5324c6ee5f84a210abfc1b8b39", "bytes": 216621},
+        "passages.jsonl": {"sha256": "291b980d072687029861d72b7e31f91778309cf71329e09b055d4d126a95c96d", "bytes": 83771},
+        "vectors.npy": {"sha256": "a3dbbb076ebe06279f79e788b876b4e84a397dfd5b2661a972f7b8f7098772fe", "bytes": 216704},
+    },
 }
 
 READY = {"status": "ready", "index_build_id": BUILD_ID, "load_seconds": 16.484, "pid": 4242}

@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -40,11 +41,14 @@ from service.index.reference import (
     DocumentInfo,
     ReferenceIndex,
     embedding_input,
+    file_checksum,
 )
 from service.index.sources import Document, read_sources
 from service.runtime.embedding import Embedder
 
 KEPT_OLD_VERSIONS = 1
+
+log = logging.getLogger("claimcheck")
 
 
 @dataclass
@@ -85,11 +89,19 @@ def _build_lock(out: Path):
 
 def _previous_vectors(out: Path, embedder: Embedder, chunking: ChunkingSettings) -> dict[str, tuple[list[Passage], np.ndarray]]:
     """Passages and vectors of the current index at `out`, by document content hash, when they
-    were made with the same model and chunking; empty otherwise."""
+    were made with the same model and chunking; empty otherwise. The previous index's files are
+    checked against its manifest's checksums first (by `ReferenceIndex.load`); one that does not
+    match is reported (logged as a warning: stderr for the build script) and nothing is reused."""
+    if not (out / MANIFEST_FILE).is_file():
+        return {}  # no previous index: nothing to say
     try:
         previous = ReferenceIndex.load(out, embedder)
         vectors = previous.vectors()
-    except BadIndex:
+    except BadIndex as error:
+        if (file := getattr(error, "file", None)) is not None:  # missing, or not the size or SHA-256 of the manifest
+            log.warning("the previous index's %s does not match its manifest: re-embedding every document (%s)", file, error)
+        else:
+            log.warning("the previous index at %s cannot be reused: re-embedding every document (%s)", out, error)
         return {}
     if previous.manifest.get("chunking") != asdict(chunking):
         return {}
@@ -251,9 +263,12 @@ def _write_version(out, build_id, manifest, faiss_index, vectors, passages, docu
         tmp / DOCUMENTS_FILE,
         (asdict(DocumentInfo(d.doc_id, d.title, d.url, d.date, d.metadata)) for d in documents),
     )
+    # The size and SHA-256 of every file written, read back from disk: what `ReferenceIndex.load` checks.
+    files = {path.name: file_checksum(path) for path in sorted(tmp.iterdir()) if path.is_file() and path.name != MANIFEST_FILE}
+    manifest = {**manifest, "files": files}
     # The manifest is written last: a version directory without one is incomplete.
     (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    for name in (FAISS_FILE, MANIFEST_FILE):
+    for name in (FAISS_FILE, VECTORS_FILE, MANIFEST_FILE):
         with open(tmp / name, "rb") as handle:
             os.fsync(handle.fileno())
     final = versions / build_id

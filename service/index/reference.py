@@ -3,7 +3,9 @@
 Layout of an index directory (validated on load):
 
 - `manifest.json`: format version, build id and time, embedding model and dimension,
-  chunking settings, document and passage counts, the content hash of every document;
+  chunking settings, document and passage counts, the content hash of every document, and
+  `files`: the SHA-256 and size in bytes of every other file of the directory, checked on load
+  (a manifest without `files`, from an older build, loads with a warning that it cannot be checked);
 - `index.faiss`: inner-product FAISS index over normalised passage vectors, row n = passage n, of the
   type the manifest's `index_type` names (a FAISS factory string, chosen by `--index-type` or by
   corpus size, see `service.index.ann`) with the search parameters it records;
@@ -16,8 +18,11 @@ Written by service/index/build.py.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +43,33 @@ FAISS_FILE = "index.faiss"
 VECTORS_FILE = "vectors.npy"
 PASSAGES_FILE = "passages.jsonl"
 DOCUMENTS_FILE = "documents.jsonl"
+# Files every manifest with `files` must list; a build lists every file it wrote besides the manifest.
+INDEX_FILES = (FAISS_FILE, VECTORS_FILE, PASSAGES_FILE, DOCUMENTS_FILE)
+_HASH_CHUNK = 1 << 20
+
+log = logging.getLogger("claimcheck")
+
+
+def corrupt_file(file: str, message: str) -> BadIndex:
+    """The BadIndex of a file of an index directory that is missing or does not match the size or SHA-256 its
+    manifest records, with the file's name as its `file` attribute. (A BadIndex itself, not a subclass: the
+    HTTP layer maps exact error classes to status codes, BadIndex to 409.)"""
+    error = BadIndex(message)
+    error.file = file
+    return error
+
+
+def file_checksum(path: Path) -> dict:
+    """`{"sha256": hex digest, "bytes": size}` of the file at `path`, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    buffer = bytearray(_HASH_CHUNK)
+    view = memoryview(buffer)
+    with open(path, "rb", buffering=0) as handle:
+        while read := handle.readinto(buffer):
+            digest.update(view[:read])
+            size += read
+    return {"sha256": digest.hexdigest(), "bytes": size}
 
 
 @dataclass
@@ -108,6 +140,7 @@ class ReferenceIndex:
                 f"index embedded with {model.get('name')} ({model.get('dimension')} dims), "
                 f"the service uses {embedder.name} ({embedder.dimension} dims); rebuild the index"
             )
+        verify_files(resolved, manifest)
         try:
             faiss_index = faiss.read_index(str(resolved / FAISS_FILE))
         except RuntimeError as error:
@@ -158,6 +191,69 @@ class ReferenceIndex:
         if vectors.shape != (len(self.passages), self.faiss_index.d):
             raise BadIndex(f"{self.directory / VECTORS_FILE}: shape {vectors.shape}, expected {(len(self.passages), self.faiss_index.d)}")
         return vectors
+
+
+def verify_files(directory: Path, manifest: dict) -> None:
+    """Check every file the manifest's `files` lists against the size and SHA-256 recorded there: all sizes
+    first (cheap), then the hashes, read in 1 MiB chunks. Raises BadIndex naming the first file that is
+    missing or differs (made by `corrupt_file`: its `file` attribute is the name), or saying what is wrong
+    with a malformed `files`. A manifest without `files` (an index built before they were recorded) is
+    accepted with a logged warning that its files cannot be verified."""
+    files = manifest.get("files")
+    if files is None:
+        log.warning(
+            "%s: the manifest records no file checksums (an index built by an older version): its files cannot be "
+            "verified; rebuild the index to have them checked on load",
+            directory,
+        )
+        return
+    if not isinstance(files, dict):
+        raise BadIndex(f"{directory / MANIFEST_FILE}: 'files' must be an object of file name to sha256 and bytes")
+    for name, entry in files.items():
+        if (
+            not isinstance(name, str)
+            or name in ("", ".", "..", MANIFEST_FILE)
+            or "/" in name
+            or "\0" in name
+            or not isinstance(entry, dict)
+            or not isinstance(entry.get("bytes"), int)
+            or isinstance(entry.get("bytes"), bool)
+            or entry["bytes"] < 0
+            or not isinstance(entry.get("sha256"), str)
+            or not re.fullmatch(r"[0-9a-f]{64}", entry["sha256"])
+        ):
+            raise BadIndex(f"{directory / MANIFEST_FILE}: malformed 'files' entry {name!r}: {entry!r}")
+    for name in INDEX_FILES:
+        if name not in files:
+            raise BadIndex(f"{directory / MANIFEST_FILE}: 'files' lists no checksum for {name}; rebuild the index")
+    for name in files:
+        path = directory / name
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            raise corrupt_file(name, f"{path}: missing, the manifest lists it; rebuild the index") from None
+        except OSError as error:
+            raise corrupt_file(name, f"{path}: unreadable ({error}); rebuild the index") from error
+        if not stat.S_ISREG(info.st_mode):
+            raise corrupt_file(name, f"{path}: not a regular file, the manifest lists one; rebuild the index")
+        if info.st_size != files[name]["bytes"]:
+            raise corrupt_file(
+                name,
+                f"{path}: {info.st_size} bytes, the manifest says {files[name]['bytes']}: "
+                "the file is truncated or was changed; rebuild the index",
+            )
+    for name in files:
+        path = directory / name
+        try:
+            actual = file_checksum(path)
+        except OSError as error:
+            raise corrupt_file(name, f"{path}: unreadable ({error}); rebuild the index") from error
+        if actual["sha256"] != files[name]["sha256"] or actual["bytes"] != files[name]["bytes"]:
+            raise corrupt_file(
+                name,
+                f"{path}: SHA-256 {actual['sha256']}, the manifest says {files[name]['sha256']}: "
+                "the file is corrupt or was changed; rebuild the index",
+            )
 
 
 def _apply_index_type(directory: Path, manifest: dict, faiss_index) -> None:

@@ -23,7 +23,7 @@ from pydantic import SecretStr
 
 from service.api.factory import create_app
 from service.index.build import build_index, versions_dir
-from service.index.reference import FAISS_FILE, MANIFEST_FILE, ReferenceIndex
+from service.index.reference import FAISS_FILE, MANIFEST_FILE, PASSAGES_FILE, VECTORS_FILE, ReferenceIndex
 
 BUILD_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build_index.py"
 TOKEN = "storm-token"
@@ -81,6 +81,53 @@ def test_reload_refuses_a_corrupt_index_and_keeps_serving(settings, pipeline, sh
         assert response.json()["error"]["code"] == "bad_index" and str(broken) in response.json()["error"]["message"]
         assert admin.get("/v1/index").json()["build_id"] == live
         assert admin.post("/v1/verify", json={"claim": REFUTED_CLAIM}).json()["verdict"] == "refuted"
+
+
+def _truncate_vectors(directory: Path) -> None:
+    data = (directory / VECTORS_FILE).read_bytes()
+    (directory / VECTORS_FILE).write_bytes(data[: len(data) // 2])
+
+
+def _alter_a_passage(directory: Path) -> None:
+    """Swap the case of one letter of the first passage's text: same size, still valid JSON, a passage
+    store that loads without complaint unless its checksum is checked."""
+    data = bytearray((directory / PASSAGES_FILE).read_bytes())
+    at = data.index(b'"text": "') + len(b'"text": "')
+    while not chr(data[at]).isalpha():
+        at += 1
+    data[at] ^= 0x20
+    (directory / PASSAGES_FILE).write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "file", "why"),
+    [(_truncate_vectors, VECTORS_FILE, "bytes, the manifest says"), (_alter_a_passage, PASSAGES_FILE, "SHA-256")],
+    ids=["vectors.npy cut to half", "passages.jsonl altered, same size"],
+)
+def test_reload_refuses_an_index_file_that_does_not_match_its_manifest(settings, pipeline, shipped_index, tmp_path, corrupt, file, why):
+    broken = tmp_path / "broken"
+    shutil.copytree(shipped_index.resolve(), broken)
+    manifest = json.loads((broken / MANIFEST_FILE).read_text(encoding="utf-8"))
+    size = (broken / file).stat().st_size
+    corrupt(broken)
+    assert ((broken / file).stat().st_size == size) == (corrupt is _alter_a_passage)
+    manifest["build_id"] = "corrupt-copy"  # the manifest is not among the files it checks: only the build id tells the two apart
+    (broken / MANIFEST_FILE).write_text(json.dumps(manifest), encoding="utf-8")
+    refusing = settings.model_copy(update={"admin_token": SecretStr(TOKEN), "index_dir": broken})
+    with TestClient(create_app(refusing, pipeline)) as admin:
+        wait_until_ready(admin)
+        live = admin.get("/v1/index").json()["build_id"]
+        assert live != "corrupt-copy"
+        response = admin.post("/v1/admin/reload", headers=AUTH)
+        assert response.status_code == 409, response.text
+        error = response.json()["error"]
+        assert error["code"] == "bad_index" and str(broken / file) in error["message"] and why in error["message"], error
+        assert "rebuild the index" in error["message"]
+        assert admin.get("/v1/index").json()["build_id"] == live
+        answer = admin.post("/v1/verify", json={"claim": REFUTED_CLAIM})
+        assert answer.status_code == 200 and answer.json()["verdict"] == "refuted"
+        batch = admin.post("/v1/verify/batch", json={"claims": [REFUTED_CLAIM]}).json()  # this answer names its index
+        assert batch["index_build_id"] == live and batch["results"][0]["verdict"] == "refuted"
 
 
 # --- a real server on an index directory that the tests rebuild --------------------------------------

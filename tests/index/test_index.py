@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -20,7 +21,14 @@ from fakes import HashEmbedder
 from service.errors import BadIndex, SourceError
 from service.index.ann import IndexTypeError, auto_index_type, build_faiss_index, new_faiss_index
 from service.index.build import KEPT_OLD_VERSIONS, BuildLocked, build_index, versions_dir
-from service.index.reference import DOCUMENTS_FILE, FAISS_FILE, MANIFEST_FILE, PASSAGES_FILE, VECTORS_FILE, ReferenceIndex
+from service.index.reference import (
+    DOCUMENTS_FILE,
+    FAISS_FILE,
+    MANIFEST_FILE,
+    PASSAGES_FILE,
+    VECTORS_FILE,
+    ReferenceIndex,
+)
 from service.index.sources import read_documents
 from service.runtime.embedding import Embedder
 
@@ -328,6 +336,178 @@ def test_passage_store_shorter_than_faiss_index_is_refused(index_copy, embedder)
         ReferenceIndex.load(index_copy, embedder)
 
 
+# --- every file is checked against the manifest's checksums ----------------------------------------------
+
+INDEX_FILES = (FAISS_FILE, VECTORS_FILE, PASSAGES_FILE, DOCUMENTS_FILE)
+REUSE_WARNING = "the previous index's vectors.npy does not match its manifest: re-embedding every document"
+
+
+def _warnings(caplog) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.name.startswith("claimcheck") and record.levelno >= logging.WARNING]
+
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _flip_last_byte(path: Path) -> None:
+    """One bit of the last byte changed: same size. For vectors.npy, one float of the last vector; np.load reads it."""
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def _alter_passage_text(path: Path) -> None:
+    """Swap the case of one letter of the first passage's text: same size, valid JSON, loads without a checksum."""
+    data = bytearray(path.read_bytes())
+    at = data.index(b'"text": "') + len(b'"text": "')
+    while not chr(data[at]).isalpha():
+        at += 1
+    data[at] ^= 0x20
+    path.write_bytes(bytes(data))
+
+
+def _edit_manifest(directory: Path, edit) -> None:
+    path = directory / MANIFEST_FILE
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    edit(manifest)
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_manifest_records_size_and_sha256_of_every_file(built):
+    _, out, _ = built
+    manifest = json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8"))
+
+    on_disk = {p.name for p in out.resolve().iterdir()} - {MANIFEST_FILE}
+    assert set(manifest["files"]) == on_disk >= set(INDEX_FILES)
+    for name, entry in manifest["files"].items():
+        data = (out / name).read_bytes()
+        assert entry == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}, name
+
+
+@pytest.mark.parametrize("name", INDEX_FILES)
+@pytest.mark.parametrize(
+    ("corrupt", "why"),
+    [
+        (_truncate, r"\d+ bytes, the manifest says \d+: the file is truncated or was changed"),
+        (_flip_last_byte, "SHA-256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}: the file is corrupt or was changed"),
+    ],
+    ids=["truncated", "altered"],
+)
+def test_a_file_that_does_not_match_the_manifest_is_refused_naming_it(index_copy, embedder, name, corrupt, why):
+    size = (index_copy / name).stat().st_size
+    corrupt(index_copy / name)
+    assert ((index_copy / name).stat().st_size == size) == (corrupt is _flip_last_byte)
+
+    with pytest.raises(BadIndex, match=re.escape(str(index_copy / name)) + ": " + why) as caught:
+        ReferenceIndex.load(index_copy, embedder)
+
+    assert type(caught.value) is BadIndex and caught.value.file == name  # BadIndex itself: the API answers it with 409
+    assert "rebuild the index" in str(caught.value)
+
+
+def test_an_altered_passage_that_still_parses_is_refused(index_copy, embedder):
+    _alter_passage_text(index_copy / PASSAGES_FILE)
+
+    with pytest.raises(BadIndex, match=f"{PASSAGES_FILE}: SHA-256") as caught:
+        ReferenceIndex.load(index_copy, embedder)
+    assert caught.value.file == PASSAGES_FILE
+
+
+@pytest.mark.parametrize("name", INDEX_FILES)
+def test_a_missing_file_is_refused_naming_it(index_copy, embedder, name):
+    (index_copy / name).unlink()
+
+    with pytest.raises(BadIndex, match=re.escape(f"{index_copy / name}: missing")) as caught:
+        ReferenceIndex.load(index_copy, embedder)
+    assert caught.value.file == name
+
+
+def test_sizes_are_checked_before_any_file_is_hashed(index_copy, embedder, monkeypatch):
+    import service.index.reference
+
+    _truncate(index_copy / VECTORS_FILE)
+
+    def no_hashing(path):
+        raise AssertionError(f"hashed {path} before checking every size")
+
+    monkeypatch.setattr(service.index.reference, "file_checksum", no_hashing)
+    with pytest.raises(BadIndex, match="bytes, the manifest says"):
+        ReferenceIndex.load(index_copy, embedder)
+
+
+def test_an_extra_file_the_manifest_lists_is_checked_too(index_copy, embedder):
+    notes = b"written by a later build\n"
+    (index_copy / "notes.txt").write_bytes(notes)
+    _edit_manifest(index_copy, lambda m: m["files"].update({"notes.txt": {"sha256": "0" * 64, "bytes": len(notes)}}))
+
+    with pytest.raises(BadIndex, match="notes.txt: SHA-256"):
+        ReferenceIndex.load(index_copy, embedder)
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda m: m["files"].pop(VECTORS_FILE),
+        lambda m: m.update(files=["index.faiss"]),
+        lambda m: m["files"][PASSAGES_FILE].update(bytes="12"),
+        lambda m: m["files"][PASSAGES_FILE].update(sha256="not a hash"),
+        lambda m: m["files"].update({"../outside": m["files"][PASSAGES_FILE]}),
+    ],
+    ids=["a file not listed", "not an object", "bytes not a number", "not a sha256", "a path outside"],
+)
+def test_a_malformed_files_entry_is_refused(index_copy, embedder, edit):
+    _edit_manifest(index_copy, edit)
+
+    with pytest.raises(BadIndex, match="'files'"):
+        ReferenceIndex.load(index_copy, embedder)
+
+
+def test_an_old_manifest_without_checksums_loads_with_a_warning(index_copy, embedder, built, caplog):
+    _edit_manifest(index_copy, lambda m: m.pop("files"))
+
+    with caplog.at_level(logging.WARNING, logger="claimcheck"):
+        index = ReferenceIndex.load(index_copy, embedder)
+
+    assert index.build_id == built[2].build_id and len(index.passages) == built[2].passages
+    assert "records no file checksums" in caplog.text and "cannot be verified" in caplog.text
+
+
+def test_an_intact_index_loads_without_a_warning(index_copy, embedder, caplog):
+    with caplog.at_level(logging.WARNING, logger="claimcheck"):
+        ReferenceIndex.load(index_copy, embedder)
+    assert not _warnings(caplog)
+
+
+@pytest.mark.parametrize("corrupt", [_truncate, _flip_last_byte], ids=["truncated", "altered"])
+def test_a_rebuild_over_corrupt_vectors_re_embeds_every_document_and_says_why(embedder, tmp_path, caplog, corrupt):
+    sources = _write_sources(tmp_path / "sources")
+    out = tmp_path / "index"
+    first = build_index([sources], out, embedder, show_progress=False)
+    corrupt(out / VECTORS_FILE)
+
+    with caplog.at_level(logging.WARNING, logger="claimcheck"):
+        second = build_index([sources], out, embedder, show_progress=False)
+
+    assert REUSE_WARNING in caplog.text
+    assert second.embedded_passages == second.passages == first.passages and second.reused_passages == 0
+    rebuilt = ReferenceIndex.load(out, embedder)
+    assert rebuilt.build_id == second.build_id
+    assert np.allclose(np.linalg.norm(rebuilt.vectors(), axis=1), 1.0, atol=1e-4)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="claimcheck"):
+        third = build_index([sources], out, embedder, show_progress=False)  # the rebuilt index is reused again, quietly
+    assert third.embedded_passages == 0 and not _warnings(caplog)
+
+
+def test_a_first_build_says_nothing_about_a_previous_index(embedder, tmp_path, caplog):
+    sources = _write_sources(tmp_path / "sources")
+    with caplog.at_level(logging.WARNING, logger="claimcheck"):
+        build_index([sources], tmp_path / "index", embedder, show_progress=False)
+    assert not _warnings(caplog)
+
+
 # --- the command line ----------------------------------------------------------------------------------------
 
 
@@ -367,6 +547,21 @@ def test_build_script_summary_and_error_exit(tmp_path, real_embedder):
     assert "Traceback" not in failed.stderr
     assert _snapshot(out) == snapshot
     assert ReferenceIndex.load(out, real_embedder).build_id == manifest["build_id"]
+
+
+@pytest.mark.integration
+def test_build_script_says_on_stderr_why_it_re_embeds_over_corrupt_vectors(tmp_path, real_embedder):
+    sources = _write_sources(tmp_path / "sources")
+    out = tmp_path / "index"
+    build_index([sources], out, real_embedder, show_progress=False)
+    _truncate(out / VECTORS_FILE)
+
+    done = _run_build_script(str(sources), "--out", str(out), "--quiet", cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    assert REUSE_WARNING in done.stderr
+    assert ", 0 reused)" in done.stdout
+    assert ReferenceIndex.load(out, real_embedder).vectors().shape[0] == json.loads((out / MANIFEST_FILE).read_text())["passage_count"]
 
 
 @pytest.mark.integration
