@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from service.config import MIN_CLAIM_SIMILARITY, MIN_VERDICT_CONFIDENCE, Settings
 from service.errors import InputTooLarge, NotLoaded
 from service.index.reference import ReferenceIndex, SearchHit
@@ -209,12 +211,13 @@ class Pipeline:
         """Worker side of `verify`: the claims of every job embedded in one pass, searched in
         their own index, and every (passage, claim) reading classified in one stance pass."""
         claims = [claim for work in works for claim in work.claims]
-        hits = retrieve(self.embedder, [(work.index, work.claims, work.top_k) for work in works])
+        claim_vectors = self.embedder.encode(claims)  # for retrieval, and for how close each deciding sentence is
+        hits = retrieve(self.embedder, [(work.index, work.claims, work.top_k) for work in works], vectors=claim_vectors)
         readings = stance_readings(claims, hits, self.settings.sentence_passages)
         best = most_decisive(readings, self.stance.predict([reading.pair for reading in readings]))
         if self.rereader is not None:
             best = reread(self.rereader, best, hits, self.settings.rereader_passages, self.settings.min_relevance)
-        similarity = self._claim_similarities(claims, hits, best)
+        similarity = self._claim_similarities(claim_vectors, hits, best)
         answers, number = [], 0
         for work in works:
             results = []
@@ -240,22 +243,23 @@ class Pipeline:
             answers.append(results)
         return answers
 
-    def _claim_similarities(self, claims: list[str], hits: list[list[SearchHit]], best: Decisive) -> dict[tuple[int, int], float]:
+    def _claim_similarities(self, claim_vectors: np.ndarray, hits: list[list[SearchHit]], best: Decisive) -> dict[tuple[int, int], float]:
         """For each passage about its claim (retrieval score at or above the relevance floor), the cosine
-        similarity of the claim and the reading that gave the passage its stance (a sentence, or the
-        passage read whole): whether what decides addresses the claim, not only its topic."""
+        similarity of the claim and the reading that gave the passage its stance: its sentence, embedded
+        here (one pass for all), or, read whole, the passage itself, whose similarity retrieval measured:
+        whether what decides addresses the claim, not only its topic."""
         keys = [
             (claim, rank)
             for claim, claim_hits in enumerate(hits)
             for rank, hit in enumerate(claim_hits)
             if round(hit.score, 4) >= self.settings.min_relevance  # as Evidence.retrieval_score reads it
         ]
-        if not keys:
-            return {}
-        texts = [best[key][0].pair[0] for key in keys]
-        vectors = self.embedder.encode(claims + texts)
-        claim_vectors, text_vectors = vectors[: len(claims)], vectors[len(claims) :]
-        return {key: round(float(claim_vectors[key[0]] @ text_vectors[n]), 4) for n, key in enumerate(keys)}
+        similarity = {key: round(hits[key[0]][key[1]].score, 4) for key in keys if best[key][0].span is None}
+        sentences = [key for key in keys if key not in similarity]
+        if sentences:
+            vectors = self.embedder.encode([best[key][0].pair[0] for key in sentences])
+            similarity |= {key: round(float(claim_vectors[key[0]] @ vectors[n]), 4) for n, key in enumerate(sentences)}
+        return similarity
 
     @staticmethod
     def _evidence(

@@ -20,13 +20,17 @@ CANDIDATES = 50
 RRF_K = 60
 
 
-def retrieve(embedder: Embedder, queries: Sequence[tuple[ReferenceIndex, Sequence[str], int]]) -> list[list[SearchHit]]:
+def retrieve(
+    embedder: Embedder, queries: Sequence[tuple[ReferenceIndex, Sequence[str], int]], vectors: np.ndarray | None = None
+) -> list[list[SearchHit]]:
     """For each (index, claims, top_k) query, the `top_k` passages of `index` that best match
-    each claim, best first: one list per claim, in order. All claims are embedded in one pass."""
+    each claim, best first: one list per claim, in order. All claims are embedded in one pass,
+    unless their `vectors` are given (in the queries' order)."""
     claims = [claim for _, query_claims, _ in queries for claim in query_claims]
     if not claims:
         return []
-    vectors = embedder.encode(claims)
+    if vectors is None:
+        vectors = embedder.encode(claims)
     hits: list[list[SearchHit]] = []
     for index, query_claims, top_k in queries:
         hits += hybrid_search(index, query_claims, vectors[len(hits) : len(hits) + len(query_claims)], top_k)

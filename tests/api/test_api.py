@@ -166,9 +166,9 @@ def model_work(pipeline, monkeypatch):
     retrieved, stance_pairs = [], []
     retrieve, predict = pipeline_module.retrieve, pipeline.stance.predict
 
-    def counting_retrieve(embedder, jobs):
+    def counting_retrieve(embedder, jobs, vectors=None):
         retrieved.extend(claim for _, claims, _ in jobs for claim in claims)
-        return retrieve(embedder, jobs)
+        return retrieve(embedder, jobs, vectors)
 
     def counting_predict(pairs):
         stance_pairs.append(len(pairs))
