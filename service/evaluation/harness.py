@@ -10,7 +10,7 @@ import numpy as np
 
 from service.config import REPO_ROOT, Settings
 from service.evaluation import near_topic
-from service.evaluation.scoring import classification_report, expected_calibration_error
+from service.evaluation.scoring import classification_report, decisive_precision, expected_calibration_error
 from service.index.build import build_index
 from service.pipeline.pipeline import Pipeline
 from service.results import VERDICTS, Evidence
@@ -76,6 +76,28 @@ def dumped(evidence: Evidence) -> dict:
     }
 
 
+def verify_all(pipeline: Pipeline, claims: list[str], top_k: int) -> tuple[list, float]:
+    """Every claim verified through the service's code path, 32 at a time, and the seconds it took;
+    loads the pipeline's models and index first and stops its worker after."""
+    pipeline.warm_up()
+    try:
+        started = time.perf_counter()
+        results = []
+        for start in range(0, len(claims), 32):
+            results += pipeline.verify(claims[start : start + 32], top_k).results
+        return results, time.perf_counter() - started
+    finally:
+        pipeline.close()
+
+
+def write_dump(path: Path, rows: list[dict], results: list, sentence_passages: int) -> None:
+    """A `--dump` file: each claim's row with its verdict, confidence and evidence as the verdict stage read it."""
+    with open(path, "w", encoding="utf-8") as handle:
+        for row, result in zip(rows, results, strict=True):
+            dumped_row = {**row, "verdict": result.verdict, "confidence": result.confidence, "sentence_passages": sentence_passages}
+            handle.write(json.dumps({**dumped_row, "evidence": [dumped(e) for e in result.evidence]}, ensure_ascii=False) + "\n")
+
+
 def dumped_evidence(row: dict, voters: int) -> list[Evidence]:
     """The evidence of one claim of a `--dump` file, as the verdict stage reads it; raises
     ValueError when the dump read fewer passages sentence by sentence than `voters` (the
@@ -117,19 +139,10 @@ def evaluate_claims(
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     pipeline = Pipeline(Settings(index_dir=index_dir))
     build = build_index([corpus_file], index_dir, pipeline.embedder)
-    pipeline.warm_up()
-    started = time.perf_counter()
-    results = []
-    for start in range(0, len(claims), 32):
-        results += pipeline.verify([c.claim for c in claims[start : start + 32]], top_k).results
-    seconds = time.perf_counter() - started
+    results, seconds = verify_all(pipeline, [c.claim for c in claims], top_k)
     if dump is not None:
-        with open(dump, "w", encoding="utf-8") as handle:
-            for claim, result in zip(claims, results, strict=True):
-                evidence = [dumped(e) for e in result.evidence]
-                row = {"claim": claim.claim, "gold": claim.verdict, "gold_ids": claim.evidence_ids, "verdict": result.verdict}
-                read = {"sentence_passages": pipeline.settings.sentence_passages}
-                handle.write(json.dumps({**row, "confidence": result.confidence, **read, "evidence": evidence}) + "\n")
+        rows = [{"claim": c.claim, "gold": c.verdict, "gold_ids": c.evidence_ids} for c in claims]
+        write_dump(dump, rows, results, pipeline.settings.sentence_passages)
     gold = [c.verdict for c in claims]
     guess = [r.verdict for r in results]
     correct = [g == p for g, p in zip(gold, guess, strict=True)]
@@ -158,16 +171,6 @@ def evaluate_claims(
         "verdict_logic": "head" if pipeline.verdict_head else "rule",
     }
     return report
-
-
-def decisive_precision(gold: list[str], verdicts: list[str]) -> dict:
-    """Precision first: the share of claims given a verdict that takes a side (supported or refuted:
-    `decisive_coverage`) and the share of those verdicts that are right (`decisive_precision`)."""
-    decisive = [(g, v) for g, v in zip(gold, verdicts, strict=True) if v in ("supported", "refuted")]
-    return {
-        "decisive_coverage": round(len(decisive) / len(gold), 4) if gold else None,
-        "decisive_precision": round(sum(g == v for g, v in decisive) / len(decisive), 4) if decisive else None,
-    }
 
 
 def evaluate_healthver_pairs(data_dir: Path, split: str) -> dict:
@@ -211,21 +214,9 @@ def evaluate_default_index_set(
     claims = claims[:limit] if limit else claims
     pipeline = Pipeline(Settings(index_dir=index_dir))
     build = build_index([REPO_ROOT / "index" / "sources"], index_dir, pipeline.embedder)
-    pipeline.warm_up()
-    try:
-        started = time.perf_counter()
-        results = []
-        for start in range(0, len(claims), 32):
-            results += pipeline.verify([c["claim"] for c in claims[start : start + 32]], top_k).results
-        seconds = time.perf_counter() - started
-    finally:
-        pipeline.close()
+    results, seconds = verify_all(pipeline, [c["claim"] for c in claims], top_k)
     if dump is not None:
-        with open(dump, "w", encoding="utf-8") as handle:
-            for claim, result in zip(claims, results, strict=True):
-                evidence = [dumped(e) for e in result.evidence]
-                row = {**claim, "verdict": result.verdict, "confidence": result.confidence, "evidence": evidence}
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        write_dump(dump, claims, results, pipeline.settings.sentence_passages)
     if name == "near-topic":
         scores = near_topic.near_topic_report(claims, results)
     else:

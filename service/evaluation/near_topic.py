@@ -20,6 +20,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from service.evaluation.scoring import decisive_precision
+
 SETS_DIR = Path(__file__).resolve().parent / "sets"
 BACKGROUND_FILE = Path("background") / "whitehouse_nato_ukraine_russia_subset.jsonl"
 EXCLUDED_FILE = "near_topic_excluded.txt"
@@ -307,7 +309,6 @@ def treaty_settled_report(claims: list[dict], results: list) -> dict:
     """Scores on claims the treaties settle: accuracy overall and on each gold label, and the
     precision and coverage of the decisive verdicts (supported or refuted)."""
     pairs = list(zip(claims, results, strict=True))
-    decisive = [(c, r) for c, r in pairs if r.verdict in ("supported", "refuted")]
     by_label = {
         label: _share(sum(r.verdict == label for c, r in pairs if c["label"] == label), sum(c["label"] == label for c in claims))
         for label in ("supported", "refuted")
@@ -317,8 +318,7 @@ def treaty_settled_report(claims: list[dict], results: list) -> dict:
         "claims": len(claims),
         "accuracy_on_supported": by_label["supported"],
         "accuracy_on_refuted": by_label["refuted"],
-        "decisive_precision": _share(sum(c["label"] == r.verdict for c, r in decisive), len(decisive)),
-        "decisive_coverage": _share(len(decisive), len(claims)),
+        **decisive_precision([c["label"] for c in claims], verdicts),
         "verdict_shares": {v: _share(verdicts.count(v), len(verdicts)) for v in (*WRONG_VERDICTS, "not_enough_info")},
         "errors": [_example(c, r) | {"gold": c["label"], "source": c["source"]} for c, r in pairs if r.verdict != c["label"]],
     }

@@ -39,3 +39,13 @@ def classification_report(gold: list[str], guess: list[str], label_set: tuple[st
         "per_label": per_label,
         "confusion_matrix": {g: {p: sum(x == g and y == p for x, y in zip(gold, guess, strict=True)) for p in labels} for g in labels},
     }
+
+
+def decisive_precision(gold: list[str], verdicts: list[str]) -> dict:
+    """Precision first: the share of claims given a verdict that takes a side (supported or refuted:
+    `decisive_coverage`) and the share of those verdicts that are right (`decisive_precision`)."""
+    decisive = [(g, v) for g, v in zip(gold, verdicts, strict=True) if v in ("supported", "refuted")]
+    return {
+        "decisive_coverage": round(len(decisive) / len(gold), 4) if gold else None,
+        "decisive_precision": round(sum(g == v for g, v in decisive) / len(decisive), 4) if decisive else None,
+    }

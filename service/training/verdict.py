@@ -12,7 +12,7 @@ import random
 import numpy as np
 
 from service.config import MIN_RELEVANCE
-from service.evaluation.scoring import classification_report, expected_calibration_error
+from service.evaluation.scoring import classification_report, decisive_precision, expected_calibration_error
 from service.pipeline.verdict import HEAD_PASSAGES, VerdictHead, counted, decide, head_features
 from service.results import VERDICTS, ClaimResult, Evidence
 
@@ -117,8 +117,6 @@ def operating_point_scores(
     wrong (risk = 1 - precision, as the evaluation reports them), and the share of all claims given a
     wrong verdict other than not_enough_info (on a near-topic set, whose gold is not_enough_info
     throughout, the wrong-verdict rate)."""
-    from service.evaluation.harness import decisive_precision
-
     scores = {}
     for name, examples in sets.items():
         verdicts = [
