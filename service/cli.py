@@ -121,6 +121,8 @@ def _run_check(args: argparse.Namespace) -> int:
         print("No check-worthy claims found.")
     for claim in result.claims:
         print(f"[{claim.verdict.upper()} {claim.confidence:.2f}] {claim.claim}")
+        if claim.checked_as and " ".join(claim.checked_as.split()) != " ".join(claim.claim.split()):
+            print(f"    checked as: {claim.checked_as}")
         for evidence in claim.evidence[:1]:
             source = evidence.title or evidence.doc_id
             quote = " ".join((evidence.sentence.text if evidence.sentence else evidence.text).split())

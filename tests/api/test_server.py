@@ -55,6 +55,19 @@ def test_cli_check_prints_verdicts(server, tmp_path):
     text = subprocess.run([CLAIMCHECK, "check", str(paragraph), "--server", server], capture_output=True, text=True, timeout=120)
     assert text.returncode == 0, text.stderr
     assert "[SUPPORTED" in text.stdout and "North Atlantic Treaty" in text.stdout
+    assert "checked as:" not in text.stdout  # the seed's claims are checked as written
+
+
+def test_cli_check_shows_what_a_rewritten_claim_was_checked_as(server, tmp_path):
+    paragraph = tmp_path / "relative.txt"
+    paragraph.write_text(
+        "These pacts are weaker than Article 5 of the NATO Charter, however, which stipulates that an attack against one member"
+        " is an attack against all.",
+        encoding="utf-8",
+    )
+    text = subprocess.run([CLAIMCHECK, "check", str(paragraph), "--server", server], capture_output=True, text=True, timeout=120)
+    assert text.returncode == 0, text.stderr
+    assert "    checked as: Article 5 of the NATO Charter stipulates that an attack against one member" in text.stdout
     as_json = subprocess.run(
         [CLAIMCHECK, "check", "-", "--server", server, "--format", "json"],
         input=SEED_TEXT,
