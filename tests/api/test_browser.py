@@ -80,6 +80,8 @@ def assert_evidence_shown(page, claim: dict) -> None:
     expect(details.locator(".verdict")).to_have_text(f"{claim['verdict'].replace('_', ' ')} confidence {fixed(claim['confidence'])}")
     expect(details.locator(".verdict .badge")).to_have_class(re.compile(rf"\bb-{claim['verdict']}\b"))
     expect(details.locator("strong")).to_have_text(claim["claim"])
+    rewritten = " ".join(claim["checked_as"].split()) != " ".join(claim["claim"].split())
+    expect(details.get_by_text("Checked as: ")).to_have_count(1 if rewritten else 0)
     passages = details.locator(".evidence")
     expect(passages).to_have_count(len(claim["evidence"]))
     for number, evidence in enumerate(claim["evidence"]):
@@ -166,6 +168,21 @@ def test_check_highlights_claims_and_shows_their_evidence(page):
     evidence_box = page.locator("#details").bounding_box()
     assert evidence_box["y"] >= text_box["y"] + text_box["height"], "the evidence pane should sit below the text at 375 px"
     assert evidence_box["x"] + evidence_box["width"] <= 375
+
+
+def test_a_claim_rewritten_to_stand_alone_shows_what_was_checked(page):
+    from playwright.sync_api import expect
+
+    page.fill("#text", "These pacts are weaker than Article 5 of the NATO Charter, however, which stipulates that an attack against"
+              " one member is an attack against all.")  # fmt: skip
+    with page.expect_response("**/v1/check", timeout=CHECK_TIMEOUT_MS):
+        page.click("#check")
+    highlighted = page.locator("#annotated .claim")
+    expect(highlighted.last).to_have_text("which stipulates that an attack against one member is an attack against all")
+    highlighted.last.click()
+    expect(page.locator("#details")).to_contain_text(
+        "Checked as: Article 5 of the NATO Charter stipulates that an attack against one member is an attack against all."
+    )
 
 
 def test_document_title_links_to_its_url(page):
