@@ -17,10 +17,10 @@ import sys
 from pathlib import Path
 
 from service.evaluation.harness import dumped_evidence
-from service.evaluation.scoring import classification_report
 from service.pipeline.verdict import decide
 from service.results import VERDICTS
 from service.training.datasets import read_jsonl
+from service.training.scoring import classification_report
 
 PASSAGES = (1, 2, 3)
 STRONG = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)

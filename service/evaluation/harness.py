@@ -10,7 +10,6 @@ import numpy as np
 
 from service.config import REPO_ROOT, Settings
 from service.evaluation import near_topic
-from service.evaluation.scoring import classification_report, decisive_precision, expected_calibration_error
 from service.index.build import build_index
 from service.pipeline.pipeline import Pipeline
 from service.results import VERDICTS, Evidence
@@ -24,6 +23,7 @@ from service.training.datasets import (
     healthver_pairs,
     read_jsonl,
 )
+from service.training.scoring import classification_report, decisive_precision, expected_calibration_error
 
 
 def load_dataset(name: str, data_dir: Path, split: str) -> tuple[str, list[ClaimExample], list[dict]]:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from service.evaluation.scoring import decisive_precision
+from service.training.scoring import decisive_precision
 
 SETS_DIR = Path(__file__).resolve().parent / "sets"
 BACKGROUND_FILE = Path("background") / "whitehouse_nato_ukraine_russia_subset.jsonl"

@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from service.config import REPO_ROOT
-from service.evaluation.scoring import classification_report
 from service.pipeline.verdict import HEAD_FILE
 from service.runtime.embedding import Embedder
 from service.training.datasets import (
@@ -26,6 +25,7 @@ from service.training.datasets import (
     snli_pairs,
 )
 from service.training.fine_tuning import fine_tune, hardware_description, length_grouped_batches, training_device
+from service.training.scoring import classification_report
 
 STANCE_LABELS = ("supports", "refutes", "neutral")
 PAIRS_SETTINGS = "pairs.json"  # how the pair files beside it were collected

@@ -12,9 +12,9 @@ import random
 import numpy as np
 
 from service.config import MIN_RELEVANCE
-from service.evaluation.scoring import classification_report, decisive_precision, expected_calibration_error
 from service.pipeline.verdict import HEAD_PASSAGES, VerdictHead, counted, decide, head_features
 from service.results import VERDICTS, ClaimResult, Evidence
+from service.training.scoring import classification_report, decisive_precision, expected_calibration_error
 
 REGULARISATION = 1.0  # scikit-learn's C, chosen out of fold on dev (docs/how-it-works.md)
 

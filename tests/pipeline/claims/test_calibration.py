@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from service.evaluation.scoring import expected_calibration_error
 from service.pipeline.claims.calibration import fit_platt, platt_scaled
+from service.training.scoring import expected_calibration_error
 
 
 def overconfident_sample(size: int, seed: int = 0):
