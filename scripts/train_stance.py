@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from service.training.datasets import default_data_dir
+from service.training.hard_neutrals import EVAL_CAP, SET_ALIASES, SET_SOURCES, TRAIN_CAP, parse_sets, save_split_pairs_with_hard_neutrals
 from service.training.stance import TrainingConfig, base_description, run, save_split_pairs, seed_warning
 
 REPO = Path(__file__).resolve().parent.parent
@@ -18,6 +19,22 @@ def positive_float(text: str) -> float:
     value = float(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be above zero, got {text}")
+    return value
+
+
+def hard_neutral_sets(text: str) -> tuple[str, ...]:
+    """An argparse type: a comma-separated list of hard-neutral sets (service/training/hard_neutrals.py)."""
+    try:
+        return parse_sets(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
+def non_negative_int(text: str) -> int:
+    """An argparse type: a whole number, zero or more."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be zero or more, got {text}")
     return value
 
 
@@ -58,7 +75,33 @@ def main() -> None:
         "--checkpoint-dir", type=Path, default=None, help="save a checkpoint here every 10 minutes, and resume from it when started again"
     )
     parser.add_argument("--write-pairs", type=Path, default=None, help="collect every split's pairs into this folder and stop")
+    set_names = ", ".join([*SET_SOURCES, *SET_ALIASES])
+    parser.add_argument(
+        "--hard-neutral-sets",
+        type=hard_neutral_sets,
+        default=(),
+        help=f"with --write-pairs: add these hard neutral sets ({set_names}; comma-separated) to every split's pairs (default: none)",
+    )
+    parser.add_argument(
+        "--hard-neutral-train-sets",
+        type=hard_neutral_sets,
+        default=None,
+        help="of those, the sets that also go into train (default: all of them; 'none' keeps them to dev and test, for a baseline)",
+    )
+    parser.add_argument(
+        "--hard-neutral-cap", type=non_negative_int, default=TRAIN_CAP, help="at most this many train pairs per hard neutral set"
+    )
+    parser.add_argument(
+        "--hard-neutral-eval-cap",
+        type=non_negative_int,
+        default=EVAL_CAP,
+        help="at most this many dev and this many test pairs per hard neutral set",
+    )
     args = parser.parse_args()
+    if (args.hard_neutral_sets or args.hard_neutral_train_sets) and args.write_pairs is None:
+        parser.error("--hard-neutral-sets adds pairs to the files --write-pairs saves: write them, then train with --pairs")
+    if args.hard_neutral_train_sets and set(args.hard_neutral_train_sets) - set(args.hard_neutral_sets):
+        parser.error("--hard-neutral-train-sets must be among --hard-neutral-sets")
     if args.base is not None and args.init_from is not None:
         parser.error("--init-from continues a trained model: its base is that model's, so --base would be ignored")
     config = TrainingConfig(
@@ -84,6 +127,18 @@ def main() -> None:
         max_train_pairs=args.max_train_pairs,
         checkpoint_dir=args.checkpoint_dir,
     )
+    if args.write_pairs is not None and args.hard_neutral_sets:
+        written = save_split_pairs_with_hard_neutrals(
+            config,
+            args.write_pairs,
+            args.hard_neutral_sets,
+            args.hard_neutral_train_sets,
+            args.hard_neutral_cap,
+            args.hard_neutral_eval_cap,
+        )
+        for split, counts in written.items():
+            print(f"{split}: {sum(counts.values())} pairs, {dict(counts)}")
+        return
     if args.write_pairs is not None:
         for split, counts in save_split_pairs(config, args.write_pairs).items():
             print(f"{split}: {sum(counts.values())} pairs, {dict(counts)}")

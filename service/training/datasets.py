@@ -231,3 +231,18 @@ def ct24_sentences(data_dir: Path, split: str, ids: range | None = None) -> tupl
             row for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE) if ids is None or int(row["Sentence_id"]) in ids
         ]
     return [row["Text"] for row in rows], [int(row["class_label"].strip() == "Yes") for row in rows]
+
+
+FNC1_DIR = Path("stance-extra") / "fnc1"
+
+
+def read_fnc1(data_dir: Path) -> tuple[dict[str, str], list[dict]]:
+    """FNC-1's competition test set: the article bodies by `Body ID`, and the (headline, body)
+    rows `{"Headline", "Body ID", "Stance"}` (stance unrelated, discuss, agree or disagree). It has
+    no split of its own: see `service/training/hard_neutrals.py` for the one the project uses."""
+    folder = data_dir / FNC1_DIR
+    with open(folder / "competition_test_bodies.csv", encoding="utf-8", newline="") as handle:
+        bodies = {row["Body ID"]: row["articleBody"] for row in csv.DictReader(handle)}
+    with open(folder / "competition_test_stances.csv", encoding="utf-8", newline="") as handle:
+        stances = list(csv.DictReader(handle))
+    return bodies, stances
