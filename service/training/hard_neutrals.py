@@ -53,13 +53,13 @@ from service.training.datasets import (
     read_jsonl,
     split_of,
 )
+from service.training.stance import SENTENCE_CHARS  # a sentence-level premise: one or two sentences
 
 SPLITS = ("train", "dev", "test")
 ORDER_SALT = "claimcheck-hard-neutrals-v1"
 TRAIN_CAP = 3000  # pairs per set in train (--hard-neutral-cap)
 EVAL_CAP = 500  # pairs per set in dev and in test (--hard-neutral-eval-cap)
 TREATY_SOURCES = REPO_ROOT / "index" / "sources"
-PREMISE_CHARS = 400  # a sentence-level premise: one or two sentences, at most this long (stance.SENTENCE_CHARS)
 MIN_SENTENCE_WORDS, MAX_SENTENCE_WORDS = 6, 60
 
 # The sets `--hard-neutral-sets` names, each with the pair sources it gives; "fnc1" is both FNC-1 sets.
@@ -290,14 +290,14 @@ def body_sentences(body: str) -> list[str]:
 
 def sentence_premise(sentences: list[str], first: int) -> str | None:
     """Sentence `first` of `sentences`, with the next one when it is short (under 12 words) and
-    both fit in PREMISE_CHARS; None when sentence `first` has fewer than 6 or more than 60 words
-    or is longer than PREMISE_CHARS."""
+    both fit in SENTENCE_CHARS; None when sentence `first` has fewer than 6 or more than 60 words
+    or is longer than SENTENCE_CHARS."""
     sentence = sentences[first]
-    if not MIN_SENTENCE_WORDS <= len(sentence.split()) <= MAX_SENTENCE_WORDS or len(sentence) > PREMISE_CHARS:
+    if not MIN_SENTENCE_WORDS <= len(sentence.split()) <= MAX_SENTENCE_WORDS or len(sentence) > SENTENCE_CHARS:
         return None
     if len(sentence.split()) < 12 and first + 1 < len(sentences):
         joined = f"{sentence} {sentences[first + 1]}"
-        if len(joined) <= PREMISE_CHARS:
+        if len(joined) <= SENTENCE_CHARS:
             return joined
     return sentence
 
@@ -459,7 +459,7 @@ def sibling_sentences(
         siblings.sort(key=lambda sentence: order_key("siblings", row["id"], sentence))
         for sentence in siblings:
             premise = detokenize_fever(sentence)
-            if MIN_SENTENCE_WORDS <= len(premise.split()) <= MAX_SENTENCE_WORDS and len(premise) <= PREMISE_CHARS:
+            if MIN_SENTENCE_WORDS <= len(premise.split()) <= MAX_SENTENCE_WORDS and len(premise) <= SENTENCE_CHARS:
                 candidates.append((row["id"], premise, row["claim"]))
     per: Counter = Counter()
     pairs = []

@@ -393,7 +393,7 @@ def test_on_the_real_data_no_held_out_claim_or_document_reaches_train():
     for split, pairs in fnc1.items():
         assert {p.source for p in pairs} == {f"fnc1-{kind}" for kind in hn.FNC1_KINDS}
         assert all(story[p.hypothesis] == split for p in pairs)
-        assert all(len(p.premise) <= hn.PREMISE_CHARS and p.stance == "neutral" for p in pairs)
+        assert all(len(p.premise) <= hn.SENTENCE_CHARS and p.stance == "neutral" for p in pairs)
     assert not {p.hypothesis for p in fnc1["train"]} & {p.hypothesis for p in fnc1["dev"]}
 
     claim_splits: dict[str, set[str]] = {}
@@ -403,7 +403,7 @@ def test_on_the_real_data_no_held_out_claim_or_document_reaches_train():
     for split, pairs in siblings.items():
         _assert_hard_neutral(pairs, "fever-siblings")
         assert all(split in claim_splits[p.hypothesis] for p in pairs)
-        assert all(len(p.premise) <= hn.PREMISE_CHARS for p in pairs)
+        assert all(len(p.premise) <= hn.SENTENCE_CHARS for p in pairs)
     assert siblings["train"] == hn.sibling_sentences(REAL_DATA, "train", limit=500)
 
 
