@@ -178,7 +178,7 @@ def _naive(claims: list[str], index_dir: Path, top_k: int) -> dict:
     from service.runtime.embedding import Embedder, packaged_embedding_model_path
 
     index = ReferenceIndex.load(index_dir)
-    flat = faiss.IndexFlatIP(index.faiss_index.d)
+    flat = faiss.IndexFlatIP(index.store.dimension)
     flat.add(index.vectors())
     encoder = SentenceTransformer(packaged_embedding_model_path(), device="cpu")
     cross = CrossEncoder(str(Settings().stance_model_dir), device="cpu", max_length=256, model_kwargs={"dtype": torch.float32})

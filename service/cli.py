@@ -26,7 +26,16 @@ def _build_index_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
         metavar="FACTORY",
         help="FAISS index factory string: Flat (exact), HNSW32, IVF4000,Flat, IVF4000,SQ8, IVF4000,PQ48, ... "
         f"(default {AUTO}: Flat below {FLAT_MAX_VECTORS:,} passages, HNSW32 below {HNSW_MAX_VECTORS:,}, "
-        "IVF{4 sqrt(passages)},SQ8 above); recorded in the manifest with its search parameters",
+        "IVF{4 sqrt(passages)},SQ8 above); with Milvus one of FLAT, HNSW, IVF_FLAT, IVF_SQ8, HNSW_SQ "
+        f"({AUTO}: FLAT below {FLAT_MAX_VECTORS:,}, HNSW above); recorded in the manifest with its search parameters",
+    )
+    parser.add_argument(
+        "--vector-store",
+        default="faiss",
+        metavar="STORE",
+        help="where the passage vectors are searched: faiss (default: a file in the index directory) or milvus:URI, "
+        "URI a Milvus Lite file (./milvus.db: one process at a time) or http(s)://host:port of a Milvus server; "
+        "needs pip install -e '.[milvus]'",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -37,7 +46,9 @@ def _run_build_index(args: argparse.Namespace) -> int:
     from service.runtime.embedding import Embedder
 
     try:
-        summary = build_index(args.sources, args.out, Embedder(), show_progress=not args.quiet, index_type=args.index_type)
+        summary = build_index(
+            args.sources, args.out, Embedder(), show_progress=not args.quiet, index_type=args.index_type, vector_store=args.vector_store
+        )
     except (ClaimCheckError, OSError) as error:
         print(f"build-index: error: {error}", file=sys.stderr)
         print("build-index: the previous index (if any) was left untouched", file=sys.stderr)
@@ -45,7 +56,7 @@ def _run_build_index(args: argparse.Namespace) -> int:
     print(
         f"Built {summary.out} ({summary.build_id}): {summary.documents} documents, {summary.passages} passages "
         f"({summary.embedded_passages} embedded, {summary.reused_passages} reused) in {summary.seconds:.1f} s, "
-        f"{summary.passages_per_second:.1f} passages/s embedded, index type {summary.index_type}"
+        f"{summary.passages_per_second:.1f} passages/s embedded, index type {summary.index_type} in {summary.vector_store}"
     )
     if skipped := summary.unsupported_files:
         listed = ", ".join(skipped[:5]) + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")

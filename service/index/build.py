@@ -2,7 +2,9 @@
 
 `--out DIR` is a symbolic link to `DIR.versions/<build id>/`; a build writes a new version
 beside the old one and swaps the link with one atomic rename, so a reader sees either the old
-index or the new one, never a mixture, and a killed build leaves the old one untouched.
+index or the new one, never a mixture, and a killed build leaves the old one untouched. With
+`--vector-store milvus:URI` the vectors go to a new Milvus collection per build instead of
+`index.faiss`; the rest of the directory, and the swap, are the same.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from service.index.reference import (
     file_checksum,
 )
 from service.index.sources import Document, read_sources
+from service.index.vector_store import FAISS, MILVUS, VectorStoreSpec
 from service.runtime.embedding import Embedder
 
 KEPT_OLD_VERSIONS = 1
@@ -63,6 +66,7 @@ class BuildSummary:
     reused_passages: int
     seconds: float
     index_type: str
+    vector_store: str = FAISS  # "faiss", or "milvus:URI"
     unsupported_files: list[str] = field(default_factory=list)  # left out of the source folders for their type
 
     @property
@@ -136,6 +140,15 @@ def _index_with_progress(vectors: np.ndarray, factory: str, show_progress: bool)
         return build_faiss_index(vectors, factory, progress=bar.update)
 
 
+def _milvus_with_progress(uri: str, name: str, vectors: np.ndarray, index_type: str, show_progress: bool) -> dict:
+    from tqdm import tqdm
+
+    from service.index.milvus_store import write_collection
+
+    with tqdm(total=len(vectors), desc=f"writing to Milvus ({name})", unit="passage", disable=not show_progress) as bar:
+        return write_collection(uri, name, vectors, index_type, progress=bar.update)
+
+
 def build_index(
     sources: list[Path],
     out: Path,
@@ -143,15 +156,22 @@ def build_index(
     chunking: ChunkingSettings | None = None,
     show_progress: bool = True,
     index_type: str = AUTO,
+    vector_store: str = FAISS,
 ) -> BuildSummary:
     """Build the index of `sources` into `out`, atomically; unchanged documents are not re-embedded.
 
-    `index_type` is a FAISS factory string ("Flat", "HNSW32", "IVF4000,SQ8", ...) or "auto", which
-    picks one by passage count (`service.index.ann.auto_index_type`). Any error (a bad source line, an
-    index type the corpus cannot train, a full disk, a kill) leaves the index already at `out` as it was.
+    `vector_store` is "faiss" (a file in the index directory) or "milvus:URI" (`service.index.milvus_store`).
+    `index_type` is a FAISS factory string ("Flat", "HNSW32", "IVF4000,SQ8", ...), with Milvus one of its index
+    types (FLAT, HNSW, IVF_FLAT, ...), or "auto", which picks one by passage count. Any error (a bad source
+    line, an index type the corpus cannot train, a full disk, a kill) leaves the index already at `out` as it was.
     """
     started = time.perf_counter()
     chunking = chunking or ChunkingSettings()
+    store = VectorStoreSpec.parse(vector_store)
+    if store.kind == MILVUS:
+        from service.index.milvus_store import connect, resolve_uri
+
+        store = VectorStoreSpec(MILVUS, resolve_uri(store.uri))
     out = Path(out).absolute()
     for source in sources:
         if out.resolve() == Path(source).resolve() or Path(source).resolve().is_relative_to(out.resolve()):
@@ -180,8 +200,15 @@ def build_index(
                 embed_texts.append(embedding_input(passage, document.title))
                 passages.append(passage)
                 row_vectors.append(None)
-        factory = auto_index_type(len(passages)) if index_type == AUTO else index_type
-        new_faiss_index(factory, embedder.dimension, len(passages))  # refuses an impossible type before embedding
+        # An impossible index type, or a store that cannot be reached, is refused before embedding.
+        if store.kind == MILVUS:
+            from service.index.milvus_store import milvus_index_type
+
+            factory = milvus_index_type(index_type, len(passages))
+            connect(store.uri).close()
+        else:
+            factory = auto_index_type(len(passages)) if index_type == AUTO else index_type
+            new_faiss_index(factory, embedder.dimension, len(passages))
         new_vectors = _embed_with_progress(embedder, embed_texts, show_progress)
         for row, vector in zip(to_embed, new_vectors, strict=True):
             row_vectors[row] = vector
@@ -189,8 +216,27 @@ def build_index(
             np.stack(row_vectors).astype(np.float32, copy=False) if row_vectors else np.zeros((0, embedder.dimension), dtype=np.float32)
         )
         del row_vectors, new_vectors, reusable  # at a million passages each copy is 1.5 GB
-        ann = _index_with_progress(vectors, factory, show_progress)
         build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        if store.kind == MILVUS:
+            from service.index.milvus_store import collection_name
+
+            ann = None
+            store_record = _milvus_with_progress(store.uri, collection_name(build_id), vectors, index_type, show_progress)
+            index_record = {
+                "factory": factory,
+                "requested": index_type,
+                "search_params": store_record["search_params"],
+                "build_params": store_record["index_params"],
+            }
+        else:
+            ann = _index_with_progress(vectors, factory, show_progress)
+            store_record = {"kind": FAISS}
+            index_record = {
+                "factory": factory,
+                "requested": index_type,
+                "search_params": ann.search_params,
+                "build_params": ann.build_params,
+            }
         manifest = {
             "format_version": FORMAT_VERSION,
             "build_id": build_id,
@@ -202,13 +248,9 @@ def build_index(
                 "normalized": True,
                 "metric": "inner_product",
             },
-            "faiss_index": type(ann.index).__name__,
-            "index_type": {
-                "factory": factory,
-                "requested": index_type,
-                "search_params": ann.search_params,
-                "build_params": ann.build_params,
-            },
+            **({"faiss_index": type(ann.index).__name__} if ann is not None else {}),
+            "index_type": index_record,
+            "vector_store": store_record,
             "chunking": asdict(chunking),
             "sources": [str(s) for s in sources],
             "document_count": len(documents),
@@ -216,11 +258,15 @@ def build_index(
             "corpus_hash": hashlib.sha256("".join(sorted(d.content_hash for d in documents)).encode()).hexdigest(),
             "documents": {d.doc_id: d.content_hash for d in documents},
         }
-        version_dir = _write_version(out, build_id, manifest, ann.index, vectors, passages, documents)
         try:
-            _point_at(out, version_dir)
+            version_dir = _write_version(out, build_id, manifest, ann.index if ann else None, vectors, passages, documents)
+            try:
+                _point_at(out, version_dir)
+            except BaseException:
+                shutil.rmtree(version_dir, ignore_errors=True)
+                raise
         except BaseException:
-            shutil.rmtree(version_dir, ignore_errors=True)
+            _drop_collection(store_record)
             raise
         _remove_old_versions(out, keep=version_dir)
     return BuildSummary(
@@ -232,6 +278,7 @@ def build_index(
         reused_passages=len(passages) - len(embed_texts),
         seconds=round(time.perf_counter() - started, 3),
         index_type=factory,
+        vector_store=FAISS if store.kind == FAISS else f"{MILVUS}:{store.uri}",
         unsupported_files=[str(path) for path in unsupported],
     )
 
@@ -255,7 +302,8 @@ def _write_version(out, build_id, manifest, faiss_index, vectors, passages, docu
     versions.mkdir(exist_ok=True)
     tmp = versions / f".{build_id}.tmp"
     tmp.mkdir()
-    faiss.write_index(faiss_index, str(tmp / FAISS_FILE))
+    if faiss_index is not None:  # None: the vectors are searched in Milvus
+        faiss.write_index(faiss_index, str(tmp / FAISS_FILE))
     with open(tmp / VECTORS_FILE, "wb") as handle:
         np.save(handle, vectors)
     _write_json_lines(tmp / PASSAGES_FILE, (asdict(p) for p in passages))
@@ -269,6 +317,8 @@ def _write_version(out, build_id, manifest, faiss_index, vectors, passages, docu
     # The manifest is written last: a version directory without one is incomplete.
     (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     for name in (FAISS_FILE, VECTORS_FILE, MANIFEST_FILE):
+        if not (tmp / name).exists():
+            continue
         with open(tmp / name, "rb") as handle:
             os.fsync(handle.fileno())
     final = versions / build_id
@@ -305,6 +355,23 @@ def _remove_old_versions(out: Path, keep: Path) -> None:
     stale += list(out.parent.glob(f".{out.name}.link-*"))  # left by a build killed between link and rename
     for path in complete[:-KEPT_OLD_VERSIONS] + stale:
         if path.is_dir() and not path.is_symlink():
+            _drop_collection(_stored_vector_store(path))
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
+
+
+def _stored_vector_store(version_dir: Path) -> dict:
+    """The `vector_store` of a version directory's manifest; {} when it has none or cannot be read."""
+    try:
+        return json.loads((version_dir / MANIFEST_FILE).read_text(encoding="utf-8")).get("vector_store", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _drop_collection(record: dict) -> None:
+    """Drop the Milvus collection a `vector_store` record names (nothing to do for FAISS)."""
+    if isinstance(record, dict) and record.get("kind") == MILVUS and record.get("uri") and record.get("collection"):
+        from service.index.milvus_store import drop_collection
+
+        drop_collection(record["uri"], record["collection"])

@@ -8,7 +8,8 @@ Layout of an index directory (validated on load):
   (a manifest without `files`, from an older build, loads with a warning that it cannot be checked);
 - `index.faiss`: inner-product FAISS index over normalised passage vectors, row n = passage n, of the
   type the manifest's `index_type` names (a FAISS factory string, chosen by `--index-type` or by
-  corpus size, see `service.index.ann`) with the search parameters it records;
+  corpus size, see `service.index.ann`) with the search parameters it records; absent when the manifest's
+  `vector_store` names a Milvus collection instead (`service.index.milvus_store`), whose row count it records;
 - `vectors.npy`: the same vectors, so a rebuild reuses those of unchanged documents;
 - `passages.jsonl`: line n is passage n (`doc_id`, `start`, `end`, `section`, `text`);
 - `documents.jsonl`: one line per document (`doc_id`, `title`, `url`, `date`, `metadata`).
@@ -35,6 +36,7 @@ from service.index.ann import (
 )
 from service.index.lexical import LexicalIndex
 from service.index.passages import Passage
+from service.index.vector_store import FAISS, MILVUS, FaissStore, VectorStore, VectorStoreError
 from service.runtime.embedding import Embedder
 
 FORMAT_VERSION = 1
@@ -43,7 +45,8 @@ FAISS_FILE = "index.faiss"
 VECTORS_FILE = "vectors.npy"
 PASSAGES_FILE = "passages.jsonl"
 DOCUMENTS_FILE = "documents.jsonl"
-# Files every manifest with `files` must list; a build lists every file it wrote besides the manifest.
+# Files every manifest with `files` must list (less the FAISS file when the vectors are in Milvus); a build lists
+# every file it wrote besides the manifest.
 INDEX_FILES = (FAISS_FILE, VECTORS_FILE, PASSAGES_FILE, DOCUMENTS_FILE)
 _HASH_CHUNK = 1 << 20
 
@@ -102,10 +105,10 @@ def embedding_input(passage: Passage, title: str | None) -> str:
 class ReferenceIndex:
     """A loaded, validated index directory, with a BM25 index of its passages built on load."""
 
-    def __init__(self, directory: Path, manifest: dict, faiss_index, passages: list[Passage], documents: dict[str, DocumentInfo]):
+    def __init__(self, directory: Path, manifest: dict, store: VectorStore, passages: list[Passage], documents: dict[str, DocumentInfo]):
         self.directory = directory
         self.manifest = manifest
-        self.faiss_index = faiss_index
+        self.store = store
         self.passages = passages
         self.documents = documents
         self.lexical = LexicalIndex([embedding_input(p, documents[p.doc_id].title) for p in passages])
@@ -117,8 +120,6 @@ class ReferenceIndex:
     @classmethod
     def load(cls, directory: Path, embedder: Embedder | None = None) -> ReferenceIndex:
         """Load and validate `directory`; raises BadIndex saying what is wrong."""
-        import faiss
-
         resolved = Path(directory).resolve()
         manifest_path = resolved / MANIFEST_FILE
         if not manifest_path.is_file():
@@ -140,37 +141,31 @@ class ReferenceIndex:
                 f"index embedded with {model.get('name')} ({model.get('dimension')} dims), "
                 f"the service uses {embedder.name} ({embedder.dimension} dims); rebuild the index"
             )
+        store_record = vector_store_record(resolved, manifest)
         verify_files(resolved, manifest)
-        try:
-            faiss_index = faiss.read_index(str(resolved / FAISS_FILE))
-        except RuntimeError as error:
-            raise BadIndex(f"{resolved / FAISS_FILE}: unreadable FAISS index ({str(error).splitlines()[0]})") from error
         try:
             passages = [Passage(**row) for row in read_jsonl(resolved / PASSAGES_FILE)]
             documents = {row["doc_id"]: DocumentInfo(**row) for row in read_jsonl(resolved / DOCUMENTS_FILE)}
         except (TypeError, KeyError) as error:
             raise BadIndex(f"{resolved}: malformed passage or document store ({error})") from error
         expected = manifest["passage_count"]
-        if not (faiss_index.ntotal == len(passages) == expected):
-            raise BadIndex(
-                f"{resolved}: manifest says {expected} passages, FAISS index has {faiss_index.ntotal}, passage store has {len(passages)}"
-            )
         if len(documents) != manifest["document_count"]:
             raise BadIndex(f"{resolved}: manifest says {manifest['document_count']} documents, document store has {len(documents)}")
-        if faiss_index.d != model.get("dimension"):
-            raise BadIndex(f"{resolved}: FAISS index has dimension {faiss_index.d}, manifest says {model.get('dimension')}")
-        _apply_index_type(resolved, manifest, faiss_index)
-        enable_reconstruction(faiss_index)
         if any(p.doc_id not in documents for p in passages):
             raise BadIndex(f"{resolved}: passage store names documents the document store lacks")
-        return cls(resolved, manifest, faiss_index, passages, documents)
+        store = _open_store(resolved, manifest, store_record)
+        if not (store.count == len(passages) == expected):
+            store.close()
+            what = "FAISS index" if store_record["kind"] == FAISS else f"Milvus collection {store_record['collection']!r}"
+            raise BadIndex(f"{resolved}: manifest says {expected} passages, {what} has {store.count}, passage store has {len(passages)}")
+        return cls(resolved, manifest, store, passages, documents)
 
     def search(self, vectors: np.ndarray, top_k: int) -> list[list[SearchHit]]:
         """The `top_k` best passages for each query vector, best first."""
         top_k = min(top_k, len(self.passages))
         if len(vectors) == 0 or top_k == 0:
             return [[] for _ in range(len(vectors))]
-        scores, rows = self.faiss_index.search(np.ascontiguousarray(vectors, dtype=np.float32), top_k)
+        scores, rows = self.store.search(vectors, top_k)
         return [
             [SearchHit(self.passages[row], float(score), int(row)) for score, row in zip(score_row, row_ids, strict=True) if row >= 0]
             for score_row, row_ids in zip(scores, rows, strict=True)
@@ -180,7 +175,7 @@ class ReferenceIndex:
         """Inner product of one query vector with the stored vectors of `rows` (as `search` scores them)."""
         if not rows:
             return np.zeros(0, dtype=np.float32)
-        return self.faiss_index.reconstruct_batch(np.asarray(rows, dtype=np.int64)) @ vector
+        return self.store.stored_vectors(rows) @ vector
 
     def vectors(self) -> np.ndarray:
         """The stored passage vectors (row n = passage n); raises BadIndex if they do not match."""
@@ -188,9 +183,44 @@ class ReferenceIndex:
             vectors = np.load(self.directory / VECTORS_FILE)
         except (OSError, ValueError) as error:
             raise BadIndex(f"{self.directory / VECTORS_FILE}: unreadable ({error})") from error
-        if vectors.shape != (len(self.passages), self.faiss_index.d):
-            raise BadIndex(f"{self.directory / VECTORS_FILE}: shape {vectors.shape}, expected {(len(self.passages), self.faiss_index.d)}")
+        if vectors.shape != (len(self.passages), self.store.dimension):
+            raise BadIndex(f"{self.directory / VECTORS_FILE}: shape {vectors.shape}, expected {(len(self.passages), self.store.dimension)}")
         return vectors
+
+
+def vector_store_record(directory: Path, manifest: dict) -> dict:
+    """The manifest's `vector_store`, checked for shape; manifests older than it describe a FAISS file."""
+    record = manifest.get("vector_store", {"kind": FAISS})
+    if not isinstance(record, dict) or record.get("kind") not in (FAISS, MILVUS):
+        raise BadIndex(f"{directory / MANIFEST_FILE}: 'vector_store' must be an object whose 'kind' is {FAISS!r} or {MILVUS!r}")
+    if record["kind"] == MILVUS:
+        for key, kind in (("uri", str), ("collection", str), ("row_count", int), ("search_params", dict)):
+            if not isinstance(record.get(key), kind):
+                raise BadIndex(f"{directory / MANIFEST_FILE}: 'vector_store' lacks {key!r}")
+    return record
+
+
+def _open_store(directory: Path, manifest: dict, record: dict) -> VectorStore:
+    """The FAISS file of `directory` or the Milvus collection the manifest names, checked against the manifest."""
+    dimension = manifest["embedding_model"].get("dimension")
+    if record["kind"] == MILVUS:
+        from service.index.milvus_store import MilvusStore
+
+        try:
+            return MilvusStore(record, dimension)
+        except VectorStoreError as error:
+            raise BadIndex(f"{directory}: {error}") from error
+    import faiss
+
+    try:
+        faiss_index = faiss.read_index(str(directory / FAISS_FILE))
+    except RuntimeError as error:
+        raise BadIndex(f"{directory / FAISS_FILE}: unreadable FAISS index ({str(error).splitlines()[0]})") from error
+    if faiss_index.d != dimension:
+        raise BadIndex(f"{directory}: FAISS index has dimension {faiss_index.d}, manifest says {dimension}")
+    _apply_index_type(directory, manifest, faiss_index)
+    enable_reconstruction(faiss_index)
+    return FaissStore(faiss_index)
 
 
 def verify_files(directory: Path, manifest: dict) -> None:
@@ -223,8 +253,9 @@ def verify_files(directory: Path, manifest: dict) -> None:
             or not re.fullmatch(r"[0-9a-f]{64}", entry["sha256"])
         ):
             raise BadIndex(f"{directory / MANIFEST_FILE}: malformed 'files' entry {name!r}: {entry!r}")
+    in_milvus = manifest.get("vector_store", {}).get("kind") == MILVUS
     for name in INDEX_FILES:
-        if name not in files:
+        if name not in files and not (in_milvus and name == FAISS_FILE):
             raise BadIndex(f"{directory / MANIFEST_FILE}: 'files' lists no checksum for {name}; rebuild the index")
     for name in files:
         path = directory / name

@@ -156,7 +156,7 @@ def test_built_index_loads_and_finds_the_matching_passage(built, embedder):
     index = ReferenceIndex.load(out, embedder)
 
     assert index.build_id == summary.build_id
-    assert index.faiss_index.ntotal == len(index.passages) == summary.passages
+    assert index.store.count == len(index.passages) == summary.passages
     assert index.vectors().shape == (summary.passages, embedder.dimension)
     assert np.allclose(np.linalg.norm(index.vectors(), axis=1), 1.0, atol=1e-4)
     assert _top_doc(index, embedder, "What makes the sea level rise and fall at the coast?")[0] == "tides.md"
@@ -691,8 +691,8 @@ def test_approximate_index_types_load_and_find_the_exact_passage(generated_copy,
     manifest["index_type"]["search_params"][param] = 7  # the manifest's value is the one applied on load
     (out / MANIFEST_FILE).write_text(json.dumps(manifest), encoding="utf-8")
     index = ReferenceIndex.load(out, embedder)
-    assert type(index.faiss_index).__name__ == faiss_class
-    assert (index.faiss_index.hnsw.efSearch if param == "efSearch" else index.faiss_index.nprobe) == 7
+    assert type(index.store.index).__name__ == faiss_class
+    assert (index.store.index.hnsw.efSearch if param == "efSearch" else index.store.index.nprobe) == 7
     for row in (0, 137, 299):
         passage = index.passages[row]
         vector = embedder.encode([passage.text])
