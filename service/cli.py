@@ -17,7 +17,10 @@ def _build_index_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     from service.index.ann import AUTO, FLAT_MAX_VECTORS, HNSW_MAX_VECTORS
 
     parser.add_argument(
-        "sources", nargs="+", type=Path, help=".jsonl, .jsonl.gz, .txt, .md or .html files, or folders of them (walked recursively)"
+        "sources",
+        nargs="+",
+        type=Path,
+        help=".jsonl, .jsonl.gz, .txt, .md, .html, .pdf or .docx files, or folders of them (walked recursively)",
     )
     parser.add_argument("--out", required=True, type=Path, help="index directory to write (replaced atomically)")
     parser.add_argument(
@@ -37,6 +40,15 @@ def _build_index_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
         "URI a Milvus Lite file (./milvus.db: one process at a time) or http(s)://host:port of a Milvus server; "
         "needs pip install -e '.[milvus]'",
     )
+    parser.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ADDRESS",
+        help="embed with Ray Data on the Ray cluster at ADDRESS (ray://host:10001, or host:6379 from a cluster node), "
+        "or on a local Ray without ADDRESS; the same vectors as without; needs pip install -e '.[ray]'",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -47,7 +59,13 @@ def _run_build_index(args: argparse.Namespace) -> int:
 
     try:
         summary = build_index(
-            args.sources, args.out, Embedder(), show_progress=not args.quiet, index_type=args.index_type, vector_store=args.vector_store
+            args.sources,
+            args.out,
+            Embedder(),
+            show_progress=not args.quiet,
+            index_type=args.index_type,
+            vector_store=args.vector_store,
+            ray=args.ray,
         )
     except (ClaimCheckError, OSError) as error:
         print(f"build-index: error: {error}", file=sys.stderr)
@@ -64,6 +82,13 @@ def _run_build_index(args: argparse.Namespace) -> int:
             f"build-index: left out {len(skipped)} file(s) of other types: {listed} (read: {', '.join(SUPPORTED_SUFFIXES)})",
             file=sys.stderr,
         )
+    if unreadable := summary.unreadable_files:
+        from service.index.formats import REASONS
+
+        counts = ", ".join(f"{summary.left_out[reason]} {why}" for reason, why in REASONS.items() if reason in summary.left_out)
+        print(f"build-index: left out {len(unreadable)} file(s) that cannot be read ({counts}):", file=sys.stderr)
+        for file in unreadable:
+            print(f"  {file.path}: {file.message}", file=sys.stderr)
     return 0
 
 
@@ -137,7 +162,7 @@ def _run_check(args: argparse.Namespace) -> int:
         for evidence in claim.evidence[:1]:
             source = evidence.title or evidence.doc_id
             quote = " ".join((evidence.sentence.text if evidence.sentence else evidence.text).split())
-            where = f"{source}, {evidence.section}" if evidence.section else source
+            where = ", ".join(part for part in (source, evidence.section, f"p. {evidence.page}" if evidence.page else None) if part)
             print(f"    {evidence.stance} ({where}): {quote[:240]}")
     return 0
 

@@ -45,7 +45,7 @@ from service.index.reference import (
     embedding_input,
     file_checksum,
 )
-from service.index.sources import Document, read_sources
+from service.index.sources import Document, LeftOut, read_sources
 from service.index.vector_store import FAISS, MILVUS, VectorStoreSpec
 from service.runtime.embedding import Embedder
 
@@ -68,6 +68,12 @@ class BuildSummary:
     index_type: str
     vector_store: str = FAISS  # "faiss", or "milvus:URI"
     unsupported_files: list[str] = field(default_factory=list)  # left out of the source folders for their type
+    unreadable_files: list[LeftOut] = field(default_factory=list)  # PDF, Word and HTML files left out: scanned, encrypted, broken, ...
+
+    @property
+    def left_out(self) -> dict[str, int]:
+        """How many files were left out, by why: "unsupported_type" or a reason of service.index.formats.REASONS."""
+        return _left_out_counts(self.unsupported_files, self.unreadable_files)
 
     @property
     def passages_per_second(self) -> float:
@@ -119,15 +125,26 @@ def _previous_vectors(out: Path, embedder: Embedder, chunking: ChunkingSettings)
     return reusable
 
 
-def _embed_with_progress(embedder: Embedder, texts: list[str], show_progress: bool) -> np.ndarray:
+def embedding_chunks(embedder: Embedder, texts: list[str]) -> list[np.ndarray]:
+    """The rows of `texts` in the groups one `Embedder.encode` call embeds: texts of like lengths (they pad as little
+    as in one call), many batches each (the cores wait for a call's last batch)."""
+    order = np.argsort([-len(text) for text in texts], kind="stable")
+    step = embedder.batch_size * 16
+    return [order[start : start + step] for start in range(0, len(texts), step)]
+
+
+def _embed_with_progress(embedder: Embedder, texts: list[str], show_progress: bool, ray: str | None = None) -> np.ndarray:
     from tqdm import tqdm
 
-    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
-    order = np.argsort([-len(text) for text in texts], kind="stable")  # chunks of like lengths pad as little as one call
-    step = embedder.batch_size * 16  # chunks of many batches: the cores wait for a chunk's last batch
-    with tqdm(total=len(texts), desc="embedding passages", unit="passage", disable=not show_progress) as bar:
-        for start in range(0, len(texts), step):
-            chunk = order[start : start + step]
+    chunks = embedding_chunks(embedder, texts)
+    where = "" if ray is None else f" with Ray ({ray or 'local'})"
+    with tqdm(total=len(texts), desc=f"embedding passages{where}", unit="passage", disable=not show_progress) as bar:
+        if ray is not None and texts:
+            from service.index.ray_embedding import embed_with_ray
+
+            return embed_with_ray(embedder, texts, chunks, address=ray or None, progress=bar.update)
+        vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+        for chunk in chunks:
             vectors[chunk] = embedder.encode([texts[i] for i in chunk])
             bar.update(len(chunk))
     return vectors
@@ -157,12 +174,14 @@ def build_index(
     show_progress: bool = True,
     index_type: str = AUTO,
     vector_store: str = FAISS,
+    ray: str | None = None,
 ) -> BuildSummary:
     """Build the index of `sources` into `out`, atomically; unchanged documents are not re-embedded.
 
     `vector_store` is "faiss" (a file in the index directory) or "milvus:URI" (`service.index.milvus_store`).
     `index_type` is a FAISS factory string ("Flat", "HNSW32", "IVF4000,SQ8", ...), with Milvus one of its index
-    types (FLAT, HNSW, IVF_FLAT, ...), or "auto", which picks one by passage count. Any error (a bad source
+    types (FLAT, HNSW, IVF_FLAT, ...), or "auto", which picks one by passage count. `ray` embeds with Ray Data
+    (`service.index.ray_embedding`) on the cluster at that address, "" for a local Ray. Any error (a bad source
     line, an index type the corpus cannot train, a full disk, a kill) leaves the index already at `out` as it was.
     """
     started = time.perf_counter()
@@ -177,7 +196,7 @@ def build_index(
         if out.resolve() == Path(source).resolve() or Path(source).resolve().is_relative_to(out.resolve()):
             raise BadIndex(f"{out} is (or holds) the source folder {source}: the index needs a folder of its own")
     own_output = (out, versions_dir(out))  # an --out inside a source folder is not read as sources on the next build
-    documents, unsupported = read_sources([Path(s) for s in sources], own_output)
+    documents, unsupported, unreadable = read_sources([Path(s) for s in sources], own_output)
     out.parent.mkdir(parents=True, exist_ok=True)
     embedder.warm_up()
     if out.exists() and not out.is_symlink() and any(out.iterdir()) and not (out / MANIFEST_FILE).is_file():
@@ -192,7 +211,7 @@ def build_index(
             reused = reusable.get(document.content_hash)
             if reused is not None:
                 for passage, vector in zip(reused[0], reused[1], strict=True):
-                    passages.append(Passage(document.doc_id, passage.start, passage.end, passage.text, passage.section))
+                    passages.append(Passage(document.doc_id, passage.start, passage.end, passage.text, passage.section, passage.page))
                     row_vectors.append(vector)
                 continue
             for passage in split_passages(document, chunking):
@@ -209,7 +228,7 @@ def build_index(
         else:
             factory = auto_index_type(len(passages)) if index_type == AUTO else index_type
             new_faiss_index(factory, embedder.dimension, len(passages))
-        new_vectors = _embed_with_progress(embedder, embed_texts, show_progress)
+        new_vectors = _embed_with_progress(embedder, embed_texts, show_progress, ray)
         for row, vector in zip(to_embed, new_vectors, strict=True):
             row_vectors[row] = vector
         vectors = (
@@ -257,6 +276,7 @@ def build_index(
             "passage_count": len(passages),
             "corpus_hash": hashlib.sha256("".join(sorted(d.content_hash for d in documents)).encode()).hexdigest(),
             "documents": {d.doc_id: d.content_hash for d in documents},
+            "left_out": _left_out_counts(unsupported, unreadable),
         }
         try:
             version_dir = _write_version(out, build_id, manifest, ann.index if ann else None, vectors, passages, documents)
@@ -280,7 +300,15 @@ def build_index(
         index_type=factory,
         vector_store=FAISS if store.kind == FAISS else f"{MILVUS}:{store.uri}",
         unsupported_files=[str(path) for path in unsupported],
+        unreadable_files=unreadable,
     )
+
+
+def _left_out_counts(unsupported: list, unreadable: list[LeftOut]) -> dict[str, int]:
+    counts = {"unsupported_type": len(unsupported)} if unsupported else {}
+    for file in unreadable:
+        counts[file.reason] = counts.get(file.reason, 0) + 1
+    return counts
 
 
 def versions_dir(out: Path) -> Path:

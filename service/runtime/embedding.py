@@ -70,6 +70,12 @@ class Embedder:
         self._require()
         return self._dimension
 
+    @property
+    def streams(self) -> int:
+        """How many batches run side by side (one per core); a text's batch neighbours depend on it."""
+        self._require()
+        return self._session.streams if self._session is not None else 1
+
     def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         """Embed `texts` as a float32 array of shape (len(texts), dimension)."""
         self._require()

@@ -1,0 +1,87 @@
+"""Embedding a big corpus's passages with Ray Data, across the machines of a Ray cluster (or a local Ray).
+
+The driver cuts the passages into the same chunks the single-process build embeds one `Embedder.encode`
+call at a time (`service.index.build.embedding_chunks`), and each Ray actor embeds whole chunks with the same
+model, batch size and number of streams, so a text meets the same batch neighbours as in the single-process
+build and its vector is the same. Needs the optional extra `.[ray]`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+
+import numpy as np
+
+from service.errors import ClaimCheckError
+
+
+class RayUnavailable(ClaimCheckError):
+    """`--ray` without the extra installed, or a cluster that cannot be reached."""
+
+    code = "ray_unavailable"
+
+
+class _ChunkEmbedder:
+    """A Ray Data actor: one embedder, loaded once, embedding a chunk per row."""
+
+    def __init__(self, model_path: str, batch_size: int, max_seq_length: int, streams: int):
+        from service.runtime.embedding import Embedder
+
+        self.embedder = Embedder(model_path, batch_size=batch_size, max_seq_length=max_seq_length, threads=streams)
+        self.embedder.warm_up()
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        vectors = [self.embedder.encode(json.loads(texts)).astype(np.float32).tobytes() for texts in batch["texts"]]
+        return {"chunk": batch["chunk"], "vectors": np.array(vectors, dtype=object)}
+
+
+def embed_with_ray(
+    embedder,
+    texts: list[str],
+    chunks: list[np.ndarray],
+    address: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Vectors of `texts` (row n = text n), embedded chunk by chunk (`chunks`: arrays of text rows) by Ray actors
+    configured as `embedder`, on the Ray cluster at `address` (a local Ray when None)."""
+    try:
+        import ray
+        import ray.data
+    except ImportError as error:
+        raise RayUnavailable("--ray needs the optional extra: pip install -e '.[ray]'") from error
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # the build's own progress bar says how far it is
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    started_here = not ray.is_initialized()
+    if started_here:
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+        except (ConnectionError, RuntimeError, ValueError) as error:
+            raise RayUnavailable(f"cannot reach the Ray cluster at {address or 'a new local Ray'}: {error}") from error
+    try:
+        streams = embedder.streams
+        workers = max(1, int(ray.cluster_resources().get("CPU", 1)) // streams)
+        items = [{"chunk": n, "texts": json.dumps([texts[i] for i in rows])} for n, rows in enumerate(chunks)]
+        dataset = ray.data.from_items(items, override_num_blocks=max(1, min(len(items), 4 * workers))).map_batches(
+            _ChunkEmbedder,
+            fn_constructor_kwargs={
+                "model_path": embedder.model_path,
+                "batch_size": embedder.batch_size,
+                "max_seq_length": embedder.max_seq_length,
+                "streams": streams,
+            },
+            batch_size=1,
+            num_cpus=streams,
+            concurrency=workers,
+        )
+        vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+        for row in dataset.iter_rows():
+            rows = chunks[int(row["chunk"])]
+            vectors[rows] = np.frombuffer(row["vectors"], dtype=np.float32).reshape(len(rows), embedder.dimension)
+            if progress is not None:
+                progress(len(rows))
+        return vectors
+    finally:
+        if started_here:
+            ray.shutdown()
