@@ -72,6 +72,7 @@ class Evidence:
     stance: str
     stance_probs: dict[str, float]
     section: str | None = None
+    page: int | None = None  # 1-based, for a PDF source: the page the passage is on
     sentence: EvidenceSentence | None = None
     claim_similarity: float | None = (
         None  # cosine of the claim and the deciding sentence (the passage, read whole); None: not about the claim

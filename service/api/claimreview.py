@@ -22,7 +22,9 @@ def claim_review(result: ClaimResult, author: str, url: str | None = None, claim
     body = f"{label} (confidence {result.confidence:.2f})."
     if cited is not None:
         quote = " ".join((cited.sentence.text if cited.sentence else cited.text).split())
-        source = ", ".join(part for part in (cited.title or cited.doc_id, cited.section) if part)
+        source = ", ".join(
+            part for part in (cited.title or cited.doc_id, cited.section, f"p. {cited.page}" if cited.page else None) if part
+        )
         body += f' {source}: "{quote}"'
     item: dict = {"@type": "Claim"}
     if claim_author:

@@ -160,6 +160,7 @@ INDEX_MANIFEST = {
         "north_atlantic_treaty_1949_en.md": "29f64db77464ffdc21e44861abc172af38c2db206518de6978091841b1d14aeb",
         "un_charter_en.md": "eb1a54dba42c4f46aa101aa3ced369682da3fd6b8794e7486bd6bb88369aad3a",
     },
+    "left_out": {},
     "files": {
         "documents.jsonl": {"sha256": "a1614baad6e3f9ebc4c2126f881693fc31b93e989682aaed392e9e4fcf9ce759", "bytes": 240},
         "index.faiss": {"sha256": "757fbfcd3b323266b346bce19bb683db1a23dd5324c6ee5f84a210abfc1b8b39", "bytes": 216621},

@@ -104,7 +104,8 @@ class EvidenceOut(BaseModel):
     text: str
     start: int
     end: int
-    section: str | None = None
+    section: str | None = Field(None, description="the heading path the passage sits in, when its document has headings")
+    page: int | None = Field(None, description="for a PDF source, the page (1-based) the passage is on; null for other sources")
     retrieval_score: float = Field(description="cosine similarity of claim and passage embeddings")
     retrieval_rank: int = Field(
         description="1 for the best-retrieved passage (dense and BM25 rankings fused); the verdict reads the best 5 in this order"

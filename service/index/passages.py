@@ -1,16 +1,19 @@
 """Splitting documents into retrievable passages that keep their character offsets.
 
 A passage is a window of a few consecutive sentences inside one section of a document (a
-section starts at a Markdown heading line); windows overlap by one sentence when a section
-needs more than one. `document.text[start:end] == passage.text`.
+section starts at a Markdown heading line, or at a heading a PDF, web page or Word file has)
+and, in a PDF, inside one page; windows overlap by one sentence when a section needs more than
+one. `document.text[start:end] == passage.text`.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
+from service.index.formats import Heading
 from service.index.sources import Document
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s*(\S.*?)\s*#*\s*$")
@@ -36,6 +39,7 @@ class Passage:
     end: int
     text: str
     section: str | None = None
+    page: int | None = None  # 1-based, for a PDF: the page the passage is on
 
 
 @dataclass
@@ -44,6 +48,7 @@ class _Unit:
     end: int
     words: int
     heading: str | None = None
+    path: bool = False  # `heading` is the whole section path (a document's own heading), not one Markdown heading
 
 
 @lru_cache(maxsize=1)
@@ -72,8 +77,11 @@ def _sentence_units(text: str, offset: int) -> list[_Unit]:
     return units
 
 
-def _units(text: str) -> list[_Unit]:
-    """Heading lines and sentences of `text`, in order, with offsets."""
+def _units(text: str, headings: list[Heading] | None = None) -> list[_Unit]:
+    """Heading lines and sentences of `text`, in order, with offsets; the headings are `headings` when the
+    document has its own, else its Markdown heading lines."""
+    if headings is not None:
+        return _units_between(text, headings)
     units: list[_Unit] = []
     for paragraph in _PARAGRAPH.finditer(text):
         position = paragraph.start()
@@ -93,31 +101,59 @@ def _units(text: str) -> list[_Unit]:
     return units
 
 
+def _units_between(text: str, headings: list[Heading]) -> list[_Unit]:
+    units: list[_Unit] = []
+    position = 0
+    for heading in sorted(headings, key=lambda h: (h.start, h.end)):
+        units += _paragraph_units(text, position, heading.start)
+        units.append(_Unit(heading.start, heading.end, 0, heading=heading.section, path=True))
+        position = max(position, heading.end)
+    return units + _paragraph_units(text, position, len(text))
+
+
+def _paragraph_units(text: str, start: int, end: int) -> list[_Unit]:
+    units: list[_Unit] = []
+    for paragraph in _PARAGRAPH.finditer(text, start, end):
+        if paragraph.group().strip():
+            units += _sentence_units(paragraph.group(), paragraph.start())
+    return units
+
+
 def split_passages(document: Document, settings: ChunkingSettings | None = None) -> list[Passage]:
-    """Sentence-aware, section-bounded, overlapping windows over `document.text`."""
+    """Sentence-aware, section-bounded (and, in a PDF, page-bounded), overlapping windows over `document.text`."""
     settings = settings or ChunkingSettings()
     text = document.text
+    pages = document.pages
     passages: list[Passage] = []
     section: str | None = None
     pending_headings: list[_Unit] = []
     window: list[_Unit] = []
 
+    def page_of(offset: int) -> int | None:
+        return bisect_right(pages, offset) if pages else None
+
     def emit():
         start = pending_headings[0].start if pending_headings else window[0].start
-        passages.append(Passage(document.doc_id, start, window[-1].end, text[start : window[-1].end], section))
+        passages.append(Passage(document.doc_id, start, window[-1].end, text[start : window[-1].end], section, page_of(start)))
         pending_headings.clear()
 
-    for unit in _units(text):
+    for unit in _units(text, document.headings):
         if unit.heading is not None:
             if window:
                 emit()
                 window = []
                 pending_headings.clear()
             pending_headings.append(unit)
-            section = " / ".join(h.heading for h in pending_headings)
+            section = unit.heading if unit.path else " / ".join(h.heading for h in pending_headings)
             continue
+        page = page_of(unit.start)
+        # Headings at the foot of the page before: the section holds, their text stays on that page.
+        pending_headings[:] = [h for h in pending_headings if page_of(h.start) == page]
         words = sum(u.words for u in window)
-        if window and (words + unit.words > settings.max_words or len(window) >= settings.max_sentences):
+        if window and page_of(window[0].start) != page:
+            emit()
+            window = []
+        elif window and (words + unit.words > settings.max_words or len(window) >= settings.max_sentences):
             emit()
             keep = window[-settings.overlap_sentences :] if settings.overlap_sentences and len(window) > settings.overlap_sentences else []
             if keep and sum(u.words for u in keep) + unit.words > settings.max_words:

@@ -11,7 +11,7 @@ Layout of an index directory (validated on load):
   corpus size, see `service.index.ann`) with the search parameters it records; absent when the manifest's
   `vector_store` names a Milvus collection instead (`service.index.milvus_store`), whose row count it records;
 - `vectors.npy`: the same vectors, so a rebuild reuses those of unchanged documents;
-- `passages.jsonl`: line n is passage n (`doc_id`, `start`, `end`, `section`, `text`);
+- `passages.jsonl`: line n is passage n (`doc_id`, `start`, `end`, `section`, `page` (a PDF's, else null), `text`);
 - `documents.jsonl`: one line per document (`doc_id`, `title`, `url`, `date`, `metadata`).
 
 Written by service/index/build.py.

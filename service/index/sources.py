@@ -1,4 +1,5 @@
-"""Reading reference documents from `.jsonl` (also gzip-compressed, `.jsonl.gz`), `.txt`, `.md` and `.html` sources."""
+"""Reading reference documents from `.jsonl` (also gzip-compressed, `.jsonl.gz`), `.txt`, `.md`, `.html`, `.pdf` and
+`.docx` sources (the last three through `service.index.formats`)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 
 from service.errors import SourceError
+from service.index.formats import Extracted, Heading, Unreadable, read_docx, read_html, read_pdf
 
-SUPPORTED_SUFFIXES = (".jsonl", ".jsonl.gz", ".txt", ".md", ".html", ".htm")
+SUPPORTED_SUFFIXES = (".jsonl", ".jsonl.gz", ".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 _DOUBLE_SUFFIXES = tuple(s for s in SUPPORTED_SUFFIXES if s.count(".") > 1)
 _KNOWN_JSONL_FIELDS = {"id", "text", "title", "url", "date"}
+_READERS = {".pdf": read_pdf, ".docx": read_docx, ".html": read_html, ".htm": read_html}
 
 
 @dataclass
@@ -30,11 +32,26 @@ class Document:
     date: str | None = None
     metadata: dict = field(default_factory=dict)
     source: str = ""
+    pages: list[int] | None = None  # where each page starts in `text` (PDF)
+    headings: list[Heading] | None = None  # the headings of a PDF, web page or Word file; None: Markdown heading lines
 
     @property
     def content_hash(self) -> str:
-        """SHA-256 over what the embeddings depend on (title and text)."""
-        return hashlib.sha256(f"{self.title or ''}\x00{self.text}".encode()).hexdigest()
+        """SHA-256 over what the passages and their embeddings depend on: title and text, and pages and headings
+        where the file has them."""
+        material = f"{self.title or ''}\x00{self.text}"
+        if self.pages is not None or self.headings is not None:
+            material += "\x00" + json.dumps([self.pages, [[h.start, h.end, h.section] for h in self.headings or []]])
+        return hashlib.sha256(material.encode()).hexdigest()
+
+
+@dataclass
+class LeftOut:
+    """A file of a supported type that could not be read and was left out of the build."""
+
+    path: str
+    reason: str  # one of service.index.formats.REASONS
+    message: str
 
 
 def find_source_files(source: Path, exclude: tuple[Path, ...] = ()) -> tuple[list[tuple[Path, Path]], list[Path]]:
@@ -71,24 +88,32 @@ def _walk(folder: Path, exclude: tuple[Path, ...]) -> list[Path]:
     )
 
 
-def read_sources(sources: list[Path], exclude: tuple[Path, ...] = ()) -> tuple[list[Document], list[Path]]:
-    """All documents of `sources` (less anything under `exclude`), and the files of other types left out of its
-    folders; a bad file or line raises SourceError naming it."""
+def read_sources(sources: list[Path], exclude: tuple[Path, ...] = ()) -> tuple[list[Document], list[Path], list[LeftOut]]:
+    """All documents of `sources` (less anything under `exclude`), the files of other types left out of its
+    folders, and the PDF, Word and HTML files left out because they cannot be read (scanned, encrypted, broken,
+    boilerplate only); any other bad file or line raises SourceError naming it."""
     documents: list[Document] = []
     left_out: list[Path] = []
+    unreadable: list[LeftOut] = []
     seen: dict[str, str] = {}
     for source in sources:
         readable, unsupported = find_source_files(Path(source), exclude)
         left_out += unsupported
         for path, root in readable:
-            for document in _read_file(path, root):
+            try:
+                read = list(_read_file(path, root))
+            except Unreadable as error:
+                unreadable.append(LeftOut(str(path), error.reason, error.message))
+                continue
+            for document in read:
                 if document.doc_id in seen:
                     raise SourceError(document.source, f"duplicate document id {document.doc_id!r} (first seen in {seen[document.doc_id]})")
                 seen[document.doc_id] = document.source
                 documents.append(document)
     if not documents:
-        raise SourceError(", ".join(str(s) for s in sources), f"no documents found (supported files: {', '.join(SUPPORTED_SUFFIXES)})")
-    return documents, left_out
+        why = f"; left out: {'; '.join(f'{u.path}: {u.message}' for u in unreadable)}" if unreadable else ""
+        raise SourceError(", ".join(str(s) for s in sources), f"no documents found (supported files: {', '.join(SUPPORTED_SUFFIXES)}){why}")
+    return documents, left_out, unreadable
 
 
 def read_documents(sources: list[Path]) -> list[Document]:
@@ -128,15 +153,31 @@ def _read_file(path: Path, root: Path) -> Iterator[Document]:
     if suffix in (".jsonl", ".jsonl.gz"):
         yield from _read_jsonl(path)
         return
-    raw = _read_text(path)
     doc_id = path.relative_to(root).as_posix()
-    if suffix in (".html", ".htm"):
-        text, title = html_to_text(raw)
-    else:
-        text, title = raw, _first_heading(raw) if suffix == ".md" else None
-    if not text.strip():
+    if suffix in _READERS:
+        extracted = _extract(path, _READERS[suffix])
+        yield Document(
+            doc_id=doc_id,
+            text=extracted.text,
+            title=extracted.title or path.stem,
+            url=extracted.url,
+            date=extracted.date,
+            source=str(path),
+            pages=extracted.pages,
+            headings=extracted.headings,
+        )
+        return
+    raw = _read_text(path)
+    if not raw.strip():
         raise SourceError(str(path), "document has no text")
-    yield Document(doc_id=doc_id, text=text, title=title or path.stem, source=str(path))
+    yield Document(doc_id=doc_id, text=raw, title=(_first_heading(raw) if suffix == ".md" else None) or path.stem, source=str(path))
+
+
+def _extract(path: Path, reader) -> Extracted:
+    try:
+        return reader(path)
+    except OSError as error:
+        raise SourceError(str(path), f"cannot read file: {error.strerror or error}") from error
 
 
 def _read_jsonl(path: Path) -> Iterator[Document]:
@@ -181,76 +222,3 @@ def _id_string(doc_id: str | int | float) -> str:
 def _first_heading(markdown: str) -> str | None:
     match = re.search(r"^#{1,6}\s*(\S.*?)\s*#*\s*$", markdown, flags=re.MULTILINE)
     return match.group(1) if match else None
-
-
-_BLOCK_TAGS = {
-    "p",
-    "div",
-    "br",
-    "li",
-    "ul",
-    "ol",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "tr",
-    "table",
-    "section",
-    "article",
-    "header",
-    "footer",
-    "blockquote",
-    "pre",
-    "hr",
-    "dd",
-    "dt",
-    "title",
-}
-_SKIPPED_TAGS = {"script", "style", "noscript", "template", "head"}
-
-
-class _TextExtractor(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.title: list[str] = []
-        self._skip_depth = 0
-        self._in_title = False
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "title":
-            self._in_title = True
-        elif tag in _SKIPPED_TAGS:
-            self._skip_depth += 1
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n\n")
-
-    def handle_endtag(self, tag):
-        if tag == "title":
-            self._in_title = False
-        elif tag in _SKIPPED_TAGS and self._skip_depth:
-            self._skip_depth -= 1
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n\n")
-
-    def handle_data(self, data):
-        if self._in_title:
-            self.title.append(data)
-        elif not self._skip_depth:
-            self.parts.append(data)
-
-
-def html_to_text(html: str) -> tuple[str, str | None]:
-    """Visible text of an HTML page (blocks separated by blank lines) and its <title>."""
-    extractor = _TextExtractor()
-    extractor.feed(html)
-    extractor.close()
-    text = "".join(extractor.parts)
-    text = re.sub(r"[ \t\r\f\v]+", " ", text)
-    text = re.sub(r" *\n *", "\n", text)
-    text = re.sub(r"\n{3,}", "\n\n", text).strip()
-    title = " ".join("".join(extractor.title).split()) or None
-    return text, title

@@ -282,6 +282,7 @@ class Pipeline:
             stance=max(probs, key=probs.get),
             stance_probs=probs,
             section=passage.section,
+            page=passage.page,
             sentence=sentence,
             claim_similarity=claim_similarity,
         )

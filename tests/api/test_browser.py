@@ -73,7 +73,7 @@ def overflow(page) -> int:
 
 def assert_evidence_shown(page, claim: dict) -> None:
     """The evidence pane shows `claim` as the API answered it: verdict, confidence, and each passage
-    with its document title, section, stance, scores and the highlighted sentence."""
+    with its document title, section, page (a PDF's), stance, scores and the highlighted sentence."""
     from playwright.sync_api import expect
 
     details = page.locator("#details")
@@ -91,6 +91,7 @@ def assert_evidence_shown(page, claim: dict) -> None:
         title = evidence["title"] or evidence["doc_id"]
         expect(shown.locator(".source")).to_have_text(title)
         heading = f"{evidence['stance']} {title}" + (f" — {evidence['section']}" if evidence["section"] else "")
+        heading += f" — p. {evidence['page']}" if evidence.get("page") else ""
         expect(shown.locator("p").first).to_have_text(heading)
         probs = evidence["stance_probs"]
         expect(shown.locator(".scores")).to_have_text(
@@ -204,6 +205,28 @@ def test_document_title_links_to_its_url(page):
     expect(link).to_have_text(re.compile(r"North Atlantic Treaty|Charter of the United Nations"))
     expect(link).to_have_attribute("href", re.compile(r"^https://example\.org/\w+\.md$"))
     expect(link).to_have_attribute("rel", "noopener")
+
+
+def test_pdf_evidence_shows_its_page(page):
+    """The shipped documents are Markdown; the real answer is given the pages a PDF source would have."""
+    from playwright.sync_api import expect
+
+    answers = []
+
+    def add_pages(route):
+        response = route.fetch(timeout=CHECK_TIMEOUT_MS)
+        body = response.json()
+        for number, evidence in enumerate(body["claims"][0]["evidence"]):
+            evidence["page"] = number + 3 if number % 2 == 0 else None
+        answers.append(body)
+        route.fulfill(response=response, json=body)
+
+    page.route("**/v1/check", add_pages)
+    page.fill("#text", REFUTED_CLAIM)
+    page.click("#check")
+    expect(page.locator("#status")).to_have_text(re.compile(r"^1 claim\(s\) checked"), timeout=CHECK_TIMEOUT_MS)
+    expect(page.locator("#details .evidence").first.locator("p").first).to_contain_text(" — p. 3")
+    assert_evidence_shown(page, answers[0]["claims"][0])
 
 
 def test_claims_after_emoji_are_highlighted_exactly(page):
