@@ -1,7 +1,7 @@
 """docs/benchmarks.md: one page regenerated from the saved reports of the measuring scripts.
 
-`scripts/evaluate.py --save`, `scripts/bench.py --save`, `scripts/bench_ann.py --save` and
-`scripts/soak.py --save` each write their JSON report to `docs/results/` and regenerate the page
+`scripts/evaluate.py --save`, `scripts/bench.py --save`, `scripts/bench_ann.py --save`,
+`scripts/bench_documents.py --save` and `scripts/soak.py --save` each write their JSON report to `docs/results/` and regenerate the page
 from every report there, so no figure on it is typed by hand.
 """
 
@@ -44,6 +44,8 @@ def render(results: Path) -> str:
         sections.append(_soak(reports["soak"]))
     if "ann" in reports:
         sections.append(_ann(reports["ann"]))
+    if "documents" in reports:
+        sections.append(_documents(reports["documents"]))
     return "\n\n".join(sections) + "\n"
 
 
@@ -167,6 +169,25 @@ def _ann(report: dict) -> str:
     lines = ["| " + " | ".join(str(run.get(column, "")) for column in columns) + " |" for run in runs]
     facts = ", ".join(f"{key} {value}" for key, value in report.items() if not isinstance(value, dict | list))
     return f"## Nearest-neighbour indexes (`scripts/bench_ann.py`)\n\n{facts}\n\n{header}\n" + "\n".join(lines)
+
+
+def _documents(report: dict) -> str:
+    rows = [
+        f"| {run['pdf']} | {run['pages']} | {run['extractor']} | {_fmt(run['word_recall'])} | {_fmt(run['junk_words'])} | "
+        f"{run['pages_per_second']} |"
+        for run in report.get("pdf_extraction", [])
+    ]
+    return (
+        "## PDF text extraction (`scripts/bench_documents.py`)\n\n"
+        "PDFs made from the shipped treaties, so the text each should give back is known: printed by chromium (one column,\n"
+        "two justified columns) and written by fpdf2 (a TrueType font with a running header and page numbers; a core Type 1\n"
+        "font). Word recall: the share of the true words found in order; junk: the share of extracted words outside that\n"
+        "order (glued, split, misordered, or a running header's). Both after NFKC folding (both libraries give the fonts'\n"
+        "ligature glyphs, which the build folds). The last reader is the build's own (`service/index/formats.py`).\n"
+        f"Pages per second: median of {report.get('rounds')} whole-file runs on {report.get('cpus')} cores "
+        f"(1-minute load average {report.get('load_average_1min')}).\n\n"
+        "| PDF | pages | reader | word recall | junk | pages/s |\n|---|---|---|---|---|---|\n" + "\n".join(rows)
+    )
 
 
 def _fmt(value, digits: int = 3) -> str:
