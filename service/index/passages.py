@@ -147,8 +147,6 @@ def split_passages(document: Document, settings: ChunkingSettings | None = None)
             section = unit.heading if unit.path else " / ".join(h.heading for h in pending_headings)
             continue
         page = page_of(unit.start)
-        # Headings at the foot of the page before: the section holds, their text stays on that page.
-        pending_headings[:] = [h for h in pending_headings if page_of(h.start) == page]
         words = sum(u.words for u in window)
         if window and page_of(window[0].start) != page:
             emit()
@@ -159,6 +157,8 @@ def split_passages(document: Document, settings: ChunkingSettings | None = None)
             if keep and sum(u.words for u in keep) + unit.words > settings.max_words:
                 keep = []
             window = keep
+        if not window:  # headings at the foot of the page before: the section holds, their text stays on that page
+            pending_headings[:] = [h for h in pending_headings if page_of(h.start) == page]
         window.append(unit)
     if window:
         emit()

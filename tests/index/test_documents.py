@@ -4,6 +4,7 @@ read are named and left out while the build goes on; a page number reaches the e
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -122,15 +123,22 @@ def test_pdf_text_pages_and_bookmark_sections(tmp_path):
 
 
 def test_pdf_passages_break_at_pages_even_inside_a_section(tmp_path):
-    long_pages = [[f"Sentence {n} of page {page} says the council met on day {n}." for n in range(4)] for page in (1, 2)]
-    path = _write(tmp_path / "minutes.pdf", pdf_bytes(long_pages, [Bookmark("Minutes", 1)]))
+    topics = iter(["fishing", "ports", "roads", "schools", "water", "rail", "taxes", "parks", "housing", "power", "waste", "health"])
+    pages = [[f"On page {page} the council discussed {next(topics)} at length." for _ in range(4)] for page in (1, 2, 3)]
+    pages[0].insert(0, "Minutes of the council")
+    pages[1].append("Annex")  # a heading at the foot of page 2, its text on page 3
+    outline = [Bookmark("Minutes of the council", 1), Bookmark("Annex", 2)]
+    path = _write(tmp_path / "minutes.pdf", pdf_bytes(pages, outline))
 
     (document,) = read_documents([path])
     passages = _check_passages(document)
 
-    assert [p.page for p in passages] == [1, 2]
-    assert [p.section for p in passages] == ["Minutes", "Minutes"]
-    assert "page 2" not in passages[0].text and "page 1" not in passages[1].text
+    assert [(p.page, p.section) for p in passages] == [(1, "Minutes of the council"), (2, "Minutes of the council"), (3, "Annex")]
+    assert passages[0].text.startswith("Minutes of the council\n\nOn page 1 the council discussed fishing")
+    assert passages[2].text.startswith("On page 3 the council discussed housing")  # the heading's line stays on page 2
+    assert "Annex" not in "".join(p.text for p in passages)
+    for passage, page in zip(passages, (1, 2, 3), strict=True):
+        assert all(f"page {other}" not in passage.text for other in {1, 2, 3} - {page})
 
 
 def test_pdf_without_outline_has_pages_and_no_sections(tmp_path):
@@ -219,6 +227,16 @@ def test_without_the_documents_extra_a_build_from_such_a_file_says_which_extra(t
 
     assert str(path) in str(caught.value)
     assert "pip install 'claimcheck[documents]'" in str(caught.value)
+
+
+def test_the_service_and_the_build_import_without_the_documents_extra():
+    """A clone installed without the extra still serves: nothing but reading such a source imports its libraries."""
+    blocked = ("pypdf", "docx", "trafilatura")
+    code = f"import sys\nsys.modules.update(dict.fromkeys({blocked!r}))\nimport service.app, service.cli, service.index.build\n"
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[2])
+
+    assert done.returncode == 0, done.stderr
 
 
 # --- web pages --------------------------------------------------------------------------------------------
