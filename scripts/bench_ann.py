@@ -10,7 +10,9 @@ queries are fresh draws from the same mixture, not copies of indexed vectors. Ev
 build would record. Prints one JSON report on standard output (per type: build seconds, serialized
 bytes, query milliseconds at batch 1 and batch 64, recall@10 against the flat index's exact top 10,
 and recall and time at other search parameters; `--save` also stores it for docs/benchmarks.md);
-progress and a summary table go to standard error. Not part of the test suite.
+progress and a summary table go to standard error. `--milvus URI` measures Milvus's index types the same way
+through the service's own Milvus store (bytes: the Milvus Lite folder on disk; `.[milvus]` installed).
+Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -130,6 +132,41 @@ def _measure(factory: str, vectors: np.ndarray, queries: np.ndarray, truth: np.n
     return report, truth
 
 
+def _measure_milvus(uri: str, index_type: str, vectors: np.ndarray, queries: np.ndarray, truth: np.ndarray, single_queries: int):
+    """Write `vectors` to a new collection of `uri` as the build does, and measure it as `_measure` does."""
+    import shutil
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from service.index.milvus_store import MilvusStore, drop_collection, write_collection
+
+    name = f"bench_{index_type.lower()}_{len(vectors)}"
+    drop_collection(uri, name)
+    with tqdm(total=len(vectors), desc=f"milvus {index_type:>9}", unit="vec", unit_scale=True, file=sys.stderr) as bar:
+        started = time.perf_counter()
+        record = write_collection(uri, name, vectors, index_type, progress=bar.update)
+        seconds = time.perf_counter() - started
+    store = MilvusStore(record, DIMENSION)
+    local = Path(uri)
+    size = sum(f.stat().st_size for f in local.rglob("*") if f.is_file()) if local.exists() else None
+    report = {
+        "build_seconds": round(seconds, 2),
+        "build_params": record["index_params"],
+        "search_params": record["search_params"],
+        "store_bytes": size,
+        "bytes_per_vector": round(size / len(vectors), 1) if size else None,
+        "query_ms_batch_1": round(_query_ms(store, queries, 1, single_queries), 3),
+        "query_ms_batch_64": round(_query_ms(store, queries, 64, len(queries)), 3),
+        "recall_at_10": round(_recall(store, queries, truth), 4),
+    }
+    store.close()
+    drop_collection(uri, name)
+    if local.exists() and not any(local.glob("collections/*")):
+        shutil.rmtree(local, ignore_errors=True)
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--vectors", type=int, default=1_000_000, help="indexed vectors (default 1,000,000)")
@@ -144,6 +181,7 @@ def main() -> None:
     )
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1), help="FAISS OpenMP threads (default: up to 2)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--milvus", metavar="URI", help="also measure Milvus FLAT and HNSW at URI (a .db file for Milvus Lite)")
     parser.add_argument("--save", action="store_true", help="save the report in docs/results/ann.json and regenerate docs/benchmarks.md")
     args = parser.parse_args()
 
@@ -164,6 +202,9 @@ def main() -> None:
     results["Flat"], truth = _measure("Flat", vectors, queries, None, args.single_queries)
     for factory in types:
         results[factory], _ = _measure(factory, vectors, queries, truth, args.single_queries)
+    if args.milvus:
+        for index_type in ("FLAT", "HNSW"):
+            results[f"milvus {index_type}"] = _measure_milvus(args.milvus, index_type, vectors, queries, truth, args.single_queries)
     report = {
         "vectors": args.vectors,
         "dimension": DIMENSION,
@@ -183,7 +224,8 @@ def main() -> None:
     print(f"\n{'type':>20} {'build s':>9} {'MB':>8} {'ms b=1':>8} {'ms b=64':>8} {'recall@10':>9}", file=sys.stderr)
     for factory, row in results.items():
         print(
-            f"{factory + (' (auto)' if factory == auto else ''):>20} {row['build_seconds']:>9.1f} {row['index_bytes'] / 2**20:>8.1f} "
+            f"{factory + (' (auto)' if factory == auto else ''):>20} {row['build_seconds']:>9.1f} "
+            f"{(row.get('index_bytes') or row.get('store_bytes') or 0) / 2**20:>8.1f} "
             f"{row['query_ms_batch_1']:>8.3f} {row['query_ms_batch_64']:>8.3f} {row['recall_at_10']:>9.4f}",
             file=sys.stderr,
         )

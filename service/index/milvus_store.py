@@ -23,6 +23,10 @@ METRIC = "IP"
 INSERT_BATCH = 10_000
 HNSW_M = 32
 INDEX_TYPES = ("FLAT", "HNSW", "IVF_FLAT", "IVF_SQ8", "HNSW_SQ")
+# pymilvus pings an idle connection every 10 s; a gRPC server that keeps gRPC's default policy (Milvus Lite's, in
+# the service's own process too) answers a second such ping by closing the connection ("too_many_pings"), and the
+# service would lose its index. Pings at the default policy's 5-minute floor, during calls only, suit every server.
+GRPC_OPTIONS = {"grpc.keepalive_time_ms": 300_000, "grpc.keepalive_permit_without_calls": False}
 
 log = logging.getLogger("claimcheck")
 
@@ -49,7 +53,7 @@ def connect(uri: str):
     except ImportError as error:
         raise VectorStoreError("the Milvus vector store needs the optional extra: pip install -e '.[milvus]'") from error
     try:
-        return MilvusClient(uri)
+        return MilvusClient(uri, grpc_options=GRPC_OPTIONS)
     except Exception as error:  # pymilvus raises its own exception types, and grpc's, for one cause: no connection
         if uri.startswith(("http://", "https://")):
             raise VectorStoreError(f"cannot connect to the Milvus server at {uri}: {error}") from error
