@@ -151,6 +151,7 @@ INDEX_MANIFEST = {
     "embedding_model": {"name": "sentence-transformers/all-MiniLM-L6-v2", "dimension": 384, "normalized": True, "metric": "inner_product"},
     "faiss_index": "IndexFlatIP",
     "index_type": {"factory": "Flat", "requested": "auto", "search_params": {}, "build_params": {}},
+    "vector_store": {"kind": "faiss"},
     "chunking": {"max_words": 150, "max_sentences": 8, "overlap_sentences": 1},
     "sources": ["index/sources"],
     "document_count": 2,
