@@ -52,6 +52,8 @@ def connect(uri: str):
         from pymilvus import MilvusClient
     except ImportError as error:
         raise VectorStoreError("the Milvus vector store needs the optional extra: pip install -e '.[milvus]'") from error
+    if not uri.startswith(("http://", "https://")):
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)  # a new Milvus Lite file's folder, as a build's --out
     try:
         return MilvusClient(uri, grpc_options=GRPC_OPTIONS)
     except Exception as error:  # pymilvus raises its own exception types, and grpc's, for one cause: no connection

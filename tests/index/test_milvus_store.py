@@ -53,8 +53,8 @@ def embedder():
 def test_milvus_build_answers_as_the_faiss_build(tmp_path, embedder):
     sources = _sources(tmp_path / "src")
     build_index([sources], tmp_path / "faiss", embedder, show_progress=False)
-    summary = build_index([sources], tmp_path / "milvus", embedder, show_progress=False, vector_store=f"milvus:{tmp_path}/m.db")
-    assert summary.vector_store == f"milvus:{tmp_path}/m.db" and summary.index_type == "FLAT"
+    summary = build_index([sources], tmp_path / "milvus", embedder, show_progress=False, vector_store=f"milvus:{tmp_path}/new/m.db")
+    assert summary.vector_store == f"milvus:{tmp_path}/new/m.db" and summary.index_type == "FLAT"
     faiss_index, milvus_index = ReferenceIndex.load(tmp_path / "faiss", embedder), ReferenceIndex.load(tmp_path / "milvus", embedder)
     vectors = embedder.encode(QUERIES)
     assert _ranked(milvus_index, vectors, 4) == _ranked(faiss_index, vectors, 4)
