@@ -63,6 +63,14 @@ def main() -> None:
     )
     parser.add_argument("--hard-neutrals", type=int, default=TrainingConfig.hard_neutrals, help="mined neutrals per FEVER claim")
     parser.add_argument("--base", type=Path, default=None, help="a local base model folder (e.g. all-mpnet-base-v2)")
+    parser.add_argument(
+        "--teacher",
+        type=Path,
+        default=None,
+        help="distil: learn this stance model's probabilities (mixed with the gold label, --teacher-weight) on the training pairs",
+    )
+    parser.add_argument("--teacher-weight", type=float, default=TrainingConfig.teacher_weight, help="the teacher's share of the target")
+    parser.add_argument("--seed", type=int, default=TrainingConfig.seed, help="shuffles, the curated subset, initial weights")
     parser.add_argument("--pairs", type=Path, default=None, help="train on the pair files --write-pairs saved instead of collecting them")
     parser.add_argument(
         "--pooling",
@@ -126,6 +134,9 @@ def main() -> None:
         pooling=args.pooling,
         max_train_pairs=args.max_train_pairs,
         checkpoint_dir=args.checkpoint_dir,
+        teacher_dir=args.teacher,
+        teacher_weight=args.teacher_weight,
+        seed=args.seed,
     )
     if args.write_pairs is not None and args.hard_neutral_sets:
         written = save_split_pairs_with_hard_neutrals(

@@ -58,7 +58,9 @@ def fine_tune(
     """Train `model` in place over `batches` of example numbers: AdamW (weight decay 0.01), linear
     decay after `warmup_fraction` of the run, gradients clipped at 1.0, a progress bar with the
     running loss; returns the number of steps taken. `inputs_of(batch)` gives the model's keyword
-    arguments, `labels` included. On `cuda` the forward pass runs under bf16 autocast.
+    arguments and `labels`: class ids (cross-entropy, as transformers' own loss), or rows of target
+    probabilities (cross-entropy against them: a teacher's, in distillation). On `cuda` the forward pass runs
+    under bf16 autocast.
 
     With `time_budget_s`, the run's progress is the larger of its share of the batches and its
     share of the budget: the learning rate then warms up and decays with the clock, and training
@@ -101,8 +103,10 @@ def fine_tune(
         for group in optimizer.param_groups:
             group["lr"] = learning_rate_at(done)
         inputs = {name: value.to(device) for name, value in inputs_of(batches[step]).items()}
+        labels = inputs.pop("labels")
         with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device == "cuda"):
-            loss = model(**inputs).loss
+            logits = model(**inputs).logits.float()
+        loss = classification_loss(logits, labels)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -121,6 +125,15 @@ def fine_tune(
     if checkpoint_dir is not None:
         (Path(checkpoint_dir) / CHECKPOINT_FILE).unlink(missing_ok=True)
     return step
+
+
+def classification_loss(logits, labels):
+    """Mean cross-entropy of `logits` against class ids, or against rows of target probabilities."""
+    import torch
+
+    if labels.is_floating_point():
+        return -(labels * torch.log_softmax(logits, dim=-1)).sum(dim=-1).mean()
+    return torch.nn.functional.cross_entropy(logits, labels)
 
 
 def _run_fingerprint(batches: list[list[int]], learning_rate: float, warmup_fraction: float, time_budget_s: float | None) -> str:

@@ -15,8 +15,8 @@ class TinyClassifier(torch.nn.Module):
         super().__init__()
         self.linear = torch.nn.Linear(2, 2)
 
-    def forward(self, features, labels):
-        return SimpleNamespace(loss=torch.nn.functional.cross_entropy(self.linear(features), labels))
+    def forward(self, features):
+        return SimpleNamespace(logits=self.linear(features))
 
 
 pytestmark = pytest.mark.integration  # trains
@@ -111,3 +111,15 @@ def test_another_runs_checkpoint_is_refused(tmp_path):
     fine_tuning._save_checkpoint(tmp_path, "another-run", model, torch.optim.AdamW(model.parameters()), 2, 1.0)
     with pytest.raises(ValueError, match="checkpoint of another run"):
         fine_tuning.fine_tune(TinyClassifier(), [[0, 1]] * 4, inputs_of, 0.1, 0.2, checkpoint_dir=tmp_path)
+
+
+def test_the_loss_reads_class_ids_or_target_probabilities():
+    logits = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+    ids = torch.tensor([0, 1])
+    one_hot = torch.nn.functional.one_hot(ids, 3).float()
+    assert torch.isclose(fine_tuning.classification_loss(logits, ids), torch.nn.functional.cross_entropy(logits, ids))
+    assert torch.isclose(fine_tuning.classification_loss(logits, one_hot), torch.nn.functional.cross_entropy(logits, ids))
+    soft = torch.tensor([[0.5, 0.5, 0.0], [0.2, 0.6, 0.2]])
+    expected = -(soft * torch.log_softmax(logits, dim=-1)).sum(dim=-1).mean()
+    assert torch.isclose(fine_tuning.classification_loss(logits, soft), expected)
+    assert fine_tuning.classification_loss(logits, soft) > fine_tuning.classification_loss(logits, torch.softmax(logits, dim=-1)) - 1e-6

@@ -155,3 +155,43 @@ def test_the_base_comparison_trains_each_base_on_the_same_pairs_and_scores_it_on
     fact_checking = [scores["macro_f1"] for source, scores in report["dev"].items() if source != "snli"]
     assert len(fact_checking) == 4
     assert report["dev_mean_macro_f1_fact_checking"] == pytest.approx(sum(fact_checking) / 4, abs=5e-4)  # rounded to 3 places
+
+
+def test_distillation_targets_mix_the_teachers_reading_with_the_gold_label_and_are_kept_for_a_resumed_run(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    import numpy as np
+    import torch
+
+    from service.pipeline.stance import StanceClassifier
+    from service.training import stance
+    from service.training.datasets import StancePair
+    from service.training.stance import TrainingConfig
+
+    pairs = [
+        StancePair(
+            "Article 5: an armed attack against one shall be considered an attack against all.",
+            "An attack on one is an attack on all.",
+            "supports",
+            "fever",
+        ),
+        StancePair("The Security Council shall consist of fifteen Members.", "The Security Council has ten members.", "refutes", "fever"),
+    ]
+    config = TrainingConfig(tmp_path, tmp_path / "out", teacher_dir=MODEL_DIR, checkpoint_dir=tmp_path / "ckpt", max_steps=1)
+    read = stance.teacher_probabilities(config, pairs)
+    assert len(read) == 2 and all(abs(sum(row) - 1) < 1e-3 for row in read)
+    assert read[0][0] > 0.5  # the shipped reader: supports
+    monkeypatch.setattr(StanceClassifier, "warm_up", lambda self: pytest.fail("the teacher read the pairs again"))
+    assert np.allclose(stance.teacher_probabilities(config, pairs), read)
+    seen = {}
+
+    def record(model, batches, inputs_of, *args, **kwargs):
+        seen["labels"] = inputs_of(batches[0])["labels"]
+        seen["batch"] = batches[0]
+        return 0
+
+    monkeypatch.setattr(stance, "fine_tune", record)
+    stance.train(replace(config, init_from=MODEL_DIR), pairs)
+    gold = torch.eye(3)[[0, 1]]
+    expected = config.teacher_weight * torch.tensor(read) + (1 - config.teacher_weight) * gold
+    assert torch.allclose(seen["labels"], expected[seen["batch"]])
