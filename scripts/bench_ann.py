@@ -182,7 +182,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1), help="FAISS OpenMP threads (default: up to 2)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--milvus", metavar="URI", help="also measure Milvus FLAT and HNSW at URI (a .db file for Milvus Lite)")
-    parser.add_argument("--save", action="store_true", help="save the report in docs/results/ann.json and regenerate docs/benchmarks.md")
+    parser.add_argument(
+        "--save",
+        action="store_true",
+        help="save the report in docs/results/ann.json (ann-N.json for N vectors) and regenerate docs/benchmarks.md",
+    )
     args = parser.parse_args()
 
     import faiss
@@ -220,7 +224,7 @@ def main() -> None:
     if args.save:
         from service.evaluation.benchmarks import save_report
 
-        save_report("ann", report)
+        save_report("ann" if args.vectors == 1_000_000 else f"ann-{args.vectors}", report)
     print(f"\n{'type':>20} {'build s':>9} {'MB':>8} {'ms b=1':>8} {'ms b=64':>8} {'recall@10':>9}", file=sys.stderr)
     for factory, row in results.items():
         print(

@@ -42,8 +42,7 @@ def render(results: Path) -> str:
         sections.append(_speed(reports["speed"]))
     if "soak" in reports:
         sections.append(_soak(reports["soak"]))
-    if "ann" in reports:
-        sections.append(_ann(reports["ann"]))
+    sections += [_ann(report) for name, report in reports.items() if name == "ann" or name.startswith("ann-")]
     if "documents" in reports:
         sections.append(_documents(reports["documents"]))
     return "\n\n".join(sections) + "\n"
@@ -168,7 +167,8 @@ def _ann(report: dict) -> str:
     header = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns)
     lines = ["| " + " | ".join(str(run.get(column, "")) for column in columns) + " |" for run in runs]
     facts = ", ".join(f"{key} {value}" for key, value in report.items() if not isinstance(value, dict | list))
-    return f"## Nearest-neighbour indexes (`scripts/bench_ann.py`)\n\n{facts}\n\n{header}\n" + "\n".join(lines)
+    size = f", {report['vectors']:,} vectors" if isinstance(report.get("vectors"), int) else ""
+    return f"## Nearest-neighbour indexes{size} (`scripts/bench_ann.py`)\n\n{facts}\n\n{header}\n" + "\n".join(lines)
 
 
 def _documents(report: dict) -> str:
