@@ -13,6 +13,7 @@ import contextlib
 import importlib
 import logging
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,9 @@ REASONS = {
 }
 
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
-_PAGE_NUMBER = re.compile(r"(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?|[-–—]\s*\d{1,4}\s*[-–—]", re.IGNORECASE)
+_PAGE_LABEL = re.compile(r"page\s+\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?", re.IGNORECASE)
+_BARE_PAGE_NUMBER = re.compile(r"(\d{1,4})(?:\s*(?:of|/)\s*\d{1,4})?|[-–—]\s*(\d{1,4})\s*[-–—]")
+_NUMBER = re.compile(r"(?<!\d)\d{1,4}(?!\d)")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted Word file (or an old .doc) is an OLE container, not a zip
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 
@@ -177,6 +180,12 @@ def read_pdf(path: Path) -> Extracted:
     if not any(re.search(r"\w", line) for lines in page_lines for line in lines):
         raise Unreadable(NO_TEXT_LAYER, f"no text layer in its {len(page_lines)} page(s) (a scan?): run OCR on it and build again")
     page_lines = _drop_running_lines(page_lines)
+    if not any(re.search(r"\w", line) for lines in page_lines for line in lines):
+        raise Unreadable(
+            NO_TEXT_LAYER,
+            f"no text in its {len(page_lines)} page(s) but running headers and page numbers (a scan a PDF tool stamped?): "
+            "run OCR on it and build again",
+        )
     pages = [_page_blocks(lines, [b for b in bookmarks if b[0] == number]) for number, lines in enumerate(page_lines)]
     text, starts, headings = assemble(pages, title, paged=True)
     return Extracted(text=text, title=title, pages=starts, headings=headings)
@@ -223,35 +232,59 @@ def _bookmarks(reader) -> list[tuple[int, int, str]]:
 
 
 def _drop_running_lines(pages: list[list[str]]) -> list[list[str]]:
-    """Pages less their running headers and footers: page numbers at a page's top or bottom, and, in a document
-    of three pages or more, the first or last lines that recur (numbers aside) on most pages."""
+    """Pages less their running headers and footers, from a page's top or bottom two lines: a page label ("Page 7",
+    "Page 7 of 30"), a line that is only the page's printed number ("7", "7 / 30", "- 7 -"), and, in a PDF of three
+    pages or more, a line that recurs on 60% of the pages with text, as it is or with the page's printed number
+    aside. Other numbers count: a total row at the foot of every page, or "Article 4" at the top of one, is text."""
+    numbers = _printed_page_numbers(pages)
 
-    def key(line: str) -> str:
-        return re.sub(r"\d+", "#", _words(line).casefold())
+    def keys(line: str, number: int | None) -> set[str]:
+        words = _words(line).casefold()
+        return {words, re.sub(rf"(?<!\d){number}(?!\d)", "#", words) if number is not None else words}
 
     recurring: set[tuple[str, str]] = set()
-    with_text = [lines for lines in pages if lines]
+    with_text = [(lines, number) for lines, number in zip(pages, numbers, strict=True) if lines]
     if len(with_text) >= 3:
-        counts: dict[tuple[str, str], int] = {}
-        for lines in with_text:
+        counts: Counter[tuple[str, str]] = Counter()
+        for lines, number in with_text:
             for edge, candidates in (("top", lines[:2]), ("bottom", lines[-2:])):
-                for found in {key(line) for line in candidates}:
-                    counts[(edge, found)] = counts.get((edge, found), 0) + 1
+                counts.update((edge, found) for found in set().union(*(keys(line, number) for line in candidates)))
         recurring = {edge_key for edge_key, count in counts.items() if count >= max(3, 0.6 * len(with_text))}
 
-    def running(line: str, edge: str) -> bool:
-        return bool(_PAGE_NUMBER.fullmatch(_words(line))) or (edge, key(line)) in recurring
+    def running(line: str, edge: str, number: int | None) -> bool:
+        words = _words(line)
+        if _PAGE_LABEL.fullmatch(words):
+            return True
+        bare = _BARE_PAGE_NUMBER.fullmatch(words)
+        return bool(bare and int(bare.group(1) or bare.group(2)) == number) or any((edge, k) in recurring for k in keys(line, number))
 
     kept = []
-    for lines in pages:
+    for lines, number in zip(pages, numbers, strict=True):
         lines = list(lines)
         for _ in range(2):
-            if lines and running(lines[0], "top"):
+            if lines and running(lines[0], "top", number):
                 lines.pop(0)
-            if lines and running(lines[-1], "bottom"):
+            if lines and running(lines[-1], "bottom", number):
                 lines.pop()
         kept.append(lines)
     return kept
+
+
+def _printed_page_numbers(pages: list[list[str]]) -> list[int | None]:
+    """The number printed on each page, where the pages agree on one: its position plus an offset that a number in
+    the top or bottom two lines shows on 60% of the pages with text and on two at least (a one-page PDF: 1). None
+    for all pages when they do not agree."""
+    with_text = [(position, lines) for position, lines in enumerate(pages, start=1) if lines]
+    if len(with_text) == 1:
+        return list(range(1, len(pages) + 1))
+    offsets: Counter[int] = Counter()
+    for position, lines in with_text:
+        offsets.update({int(found) - position for line in lines[:2] + lines[-2:] for found in _NUMBER.findall(line)})
+    agreed = [(count, -abs(offset), offset) for offset, count in offsets.items() if count >= max(2, 0.6 * len(with_text))]
+    if not agreed:
+        return [None] * len(pages)
+    offset = max(agreed)[2]
+    return [position + offset for position in range(1, len(pages) + 1)]
 
 
 def _page_blocks(lines: list[str], bookmarks: list[tuple[int, int, str]]) -> list[Block]:

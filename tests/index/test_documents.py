@@ -176,6 +176,43 @@ def test_a_bookmark_not_found_on_its_page_opens_its_section_there(tmp_path):
     assert "Annex" not in document.text
 
 
+def test_lines_that_only_look_like_running_lines_are_kept(tmp_path):
+    """A total row at the foot of every page, an article heading at the top of every page, and a bare figure or a
+    fraction at a page's edge are text: only the numbers that follow the pages (here 1 to 4) are page numbers."""
+    budget = [
+        ["Spending of region North", "Schools 120", "Total 560", "1"],
+        ["Spending of region South", "Schools 210", "Total 670", "2"],
+        ["Spending of region East", "Schools 95", "Total 515", "3"],
+        ["Turnout in the last two elections:", "2019", "3/4", "4"],
+    ]
+    treaty = [
+        ["Article 1", "The parties undertake to settle disputes by peaceful means.", "Article 2", "They will consult together."],
+        ["Article 4", "The parties will consult together whenever one of them is threatened."],
+        ["Article 7", "This treaty does not affect the rights of the parties under the Charter."],
+    ]
+    _write(tmp_path / "budget.pdf", pdf_bytes(budget))
+    _write(tmp_path / "treaty.pdf", pdf_bytes(treaty))
+
+    texts = {document.doc_id: document.text for document in read_documents([tmp_path])}
+
+    assert texts["budget.pdf"].split("\n\n") == ["\n".join(lines[:-1]) for lines in budget]
+    assert texts["treaty.pdf"].split("\n\n") == ["\n".join(lines) for lines in treaty]
+
+
+def test_a_pdf_with_nothing_but_running_lines_is_left_out(tmp_path):
+    """A scanned court filing whose pages a PDF tool stamped with a header and a page number has no text of its own."""
+    stamp = "Case 1:23-cv-04101 Document 12 Filed 03/04/24"
+    pages = [[stamp, f"Page {n} of 3"] for n in (1, 2, 3)]
+    _write(tmp_path / "good.pdf", pdf_bytes([["A readable page about the treaty."]]))
+    bad = _write(tmp_path / "filing.pdf", pdf_bytes(pages))
+
+    documents, _, left_out = read_sources([tmp_path])
+
+    assert [d.doc_id for d in documents] == ["good.pdf"]
+    assert [(u.path, u.reason) for u in left_out] == [(str(bad), "no_text_layer")]
+    assert "running headers and page numbers" in left_out[0].message
+
+
 def test_pdf_encrypted_without_a_user_password_is_read(tmp_path):
     path = _write(tmp_path / "permissions.pdf", encrypted_pdf_bytes(pdf_bytes(REPORT_PAGES), user_password=""))
 
