@@ -125,3 +125,19 @@ def docx_bytes(blocks: list[tuple[str, str]], title: str | None = None) -> bytes
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def docx_xml_bytes(body_xml: str) -> bytes:
+    """A Word file whose body is `body_xml`, WordprocessingML with the `w:` prefix bound: for what python-docx does not
+    write itself, such as tracked changes, content controls and fields."""
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    document = docx.Document()
+    section = document.element.body[-1]  # the body's last child, its w:sectPr
+    for element in list(parse_xml(f"<w:body {nsdecls('w')}>{body_xml}</w:body>")):
+        section.addprevious(element)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()

@@ -394,8 +394,9 @@ def _xml_blocks(element) -> list[Block]:
 
 
 def read_docx(path: Path) -> Extracted:
-    """The paragraphs and table rows of a Word file's body in order, headings by their styles (Title, Heading 1
-    to 9, or a style with an outline level); headers, footers, footnotes, comments and text boxes left out."""
+    """The paragraphs and table rows of a Word file's body in order, those in content controls too, headings by
+    their styles (Title, Heading 1 to 9, or a style with an outline level); tracked changes as if accepted (an
+    insertion read, a deletion not); headers, footers, footnotes, comments and text boxes left out."""
     docx = _require("docx", path)
     with open(path, "rb") as handle:
         if handle.read(len(_OLE_MAGIC)) == _OLE_MAGIC:
@@ -404,7 +405,7 @@ def read_docx(path: Path) -> Extracted:
             )
     try:
         document = docx.Document(str(path))
-        blocks = [block for item in document.iter_inner_content() for block in _docx_blocks(item)]
+        blocks = [block for element in _docx_body_items(document.element.body) for block in _docx_blocks(element, document)]
         title = _words(document.core_properties.title or "") or next((b.text for b in blocks if b.level == 0), None)
     except OSError:
         raise
@@ -416,22 +417,66 @@ def read_docx(path: Path) -> Extracted:
     return Extracted(text=text, title=title, headings=headings)
 
 
-def _docx_blocks(item) -> list[Block]:
-    from docx.table import Table
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+# Runs under these are not in the text as Word shows it with its changes accepted (deleted or moved-away runs), or
+# belong to a text box (a drawing's own paragraphs, and their fallback copy for older readers).
+_DOCX_HIDDEN_RUNS = {f"{_W}del", f"{_W}moveFrom", f"{_W}txbxContent", f"{_W}p"}
 
-    if isinstance(item, Table):
+
+def _docx_body_items(container):
+    """The paragraphs (w:p) and tables (w:tbl) of a body or table cell in order, those inside a block content
+    control (w:sdt) or custom XML included."""
+    for child in container:
+        if child.tag in (f"{_W}p", f"{_W}tbl"):
+            yield child
+        elif child.tag == f"{_W}sdt":
+            for content in child.iterchildren(f"{_W}sdtContent"):
+                yield from _docx_body_items(content)
+        elif child.tag == f"{_W}customXml":
+            yield from _docx_body_items(child)
+
+
+def _docx_text(paragraph) -> str:
+    """A w:p's text: its runs (those in hyperlinks, tracked insertions, inline content controls, fields and smart
+    tags included), lines kept, words spaced once."""
+    runs = []
+    for run in paragraph.iter(f"{_W}r"):
+        ancestor = run.getparent()
+        while ancestor is not paragraph and ancestor.tag not in _DOCX_HIDDEN_RUNS and not ancestor.tag.endswith("}Fallback"):
+            ancestor = ancestor.getparent()
+        if ancestor is paragraph:
+            runs.append(run.text)  # python-docx's run text: w:t, tabs, line breaks, no-break hyphens
+    return "\n".join(line for line in (_words(part) for part in "".join(runs).split("\n")) if line)
+
+
+def _docx_blocks(element, document) -> list[Block]:
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    if element.tag == f"{_W}tbl":
         rows = []
-        for row in item.rows:
+        for row in Table(element, document).rows:
             cells, seen = [], set()
             for cell in row.cells:  # a merged cell comes back once per grid column it spans
                 if id(cell._tc) not in seen:
                     seen.add(id(cell._tc))
-                    cells.append(_words(cell.text))
+                    cells.append(_docx_cell_text(cell._tc))
             if any(cells):
                 rows.append(Block(" | ".join(cells)))
         return rows
-    text = "\n".join(line for line in (_words(part) for part in item.text.split("\n")) if line)
-    return [Block(text, _heading_level(item.style))] if text else []
+    text = _docx_text(element)
+    return [Block(text, _heading_level(Paragraph(element, document).style))] if text else []
+
+
+def _docx_cell_text(cell) -> str:
+    """A table cell's paragraphs (and nested tables' cells) on one line."""
+    parts = []
+    for element in _docx_body_items(cell):
+        if element.tag == f"{_W}p":
+            parts.append(_docx_text(element))
+        else:
+            parts += [_docx_cell_text(nested) for nested in element.iter(f"{_W}tc") if nested.getparent().getparent() is element]
+    return _words(" ".join(parts))
 
 
 def _heading_level(style) -> int | None:

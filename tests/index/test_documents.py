@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from document_files import Bookmark, docx_bytes, encrypted_pdf_bytes, pdf_bytes
+from document_files import Bookmark, docx_bytes, docx_xml_bytes, encrypted_pdf_bytes, pdf_bytes
 from fakes import HashEmbedder, KeywordStance, SentenceSplitter
 
 from service.errors import SourceError
@@ -382,6 +382,42 @@ def test_word_title_from_its_properties(tmp_path):
 
     assert document.title == "Budget 2025"
     assert document.headings[0].section == "Spending"
+
+
+def test_word_text_as_its_reader_sees_it_through_tracked_changes_content_controls_and_fields(tmp_path):
+    """A tracked insertion is read and a tracked deletion or a moved-away run is not (the text with its changes
+    accepted); paragraphs in a content control, and runs in an inline one or a field, are read in their place."""
+    revision = 'w:author="Editor" w:date="2024-05-02T10:00:00Z"'
+    body = (
+        '<w:p><w:r><w:t xml:space="preserve">The budget for 2025 is </w:t></w:r>'
+        f'<w:del w:id="1" {revision}><w:r><w:delText>four</w:delText></w:r></w:del>'
+        f'<w:ins w:id="2" {revision}><w:r><w:t>five</w:t></w:r></w:ins>'
+        '<w:r><w:t xml:space="preserve"> billion euros.</w:t></w:r></w:p>'
+        "<w:sdt><w:sdtContent>"
+        '<w:p><w:pPr><w:pStyle w:val="Heading1"/></w:pPr><w:r><w:t>The order</w:t></w:r></w:p>'
+        "<w:p><w:r><w:t>The minister signed the order on 3 May.</w:t></w:r></w:p>"
+        "</w:sdtContent></w:sdt>"
+        '<w:p><w:r><w:t xml:space="preserve">Signed in </w:t></w:r>'
+        "<w:sdt><w:sdtContent><w:r><w:t>Brussels</w:t></w:r></w:sdtContent></w:sdt>"
+        '<w:r><w:t xml:space="preserve"> by </w:t></w:r>'
+        '<w:fldSimple w:instr=" AUTHOR "><w:r><w:t>Jane Doe</w:t></w:r></w:fldSimple>'
+        f'<w:moveFrom w:id="3" {revision}><w:r><w:t xml:space="preserve"> in May</w:t></w:r></w:moveFrom>'
+        "<w:r><w:t>.</w:t></w:r></w:p>"
+    )
+    path = _write(tmp_path / "order.docx", docx_xml_bytes(body))
+
+    (document,) = read_documents([path])
+
+    assert document.text.split("\n\n") == [
+        "The budget for 2025 is five billion euros.",
+        "The order",
+        "The minister signed the order on 3 May.",
+        "Signed in Brussels by Jane Doe.",
+    ]
+    assert [(p.section, p.text.split("\n\n")[-1]) for p in _check_passages(document)] == [
+        (None, "The budget for 2025 is five billion euros."),
+        ("The order", "Signed in Brussels by Jane Doe."),
+    ]
 
 
 @pytest.mark.parametrize(
