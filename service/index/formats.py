@@ -9,6 +9,7 @@ of these types is a SourceError naming the extra.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import importlib
 import logging
@@ -39,6 +40,23 @@ _PAGE_LABEL = re.compile(r"page\s+\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?", re.IGNOREC
 _BARE_PAGE_NUMBER = re.compile(r"(\d{1,4})(?:\s*(?:of|/)\s*\d{1,4})?|[-–—]\s*(\d{1,4})\s*[-–—]")
 _NUMBER = re.compile(r"(?<!\d)\d{1,4}(?!\d)")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted Word file (or an old .doc) is an OLE container, not a zip
+# Charset labels a browser reads as another encoding (the WHATWG Encoding Standard), by Python's codec name: a
+# page that says Latin-1 or ASCII is read as Windows-1252 (its quotes and dashes, bytes 0x80-0x9f), a <meta> that
+# says UTF-16 can only be in a page that is not UTF-16.
+_BROWSER_ENCODINGS = {
+    "iso8859-1": "cp1252",
+    "ascii": "cp1252",
+    "iso8859-9": "cp1254",
+    "tis-620": "cp874",
+    "iso8859-11": "cp874",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "euc_kr": "cp949",
+    "shift_jis": "cp932",
+    "utf-16": "utf-8",
+    "utf-16-le": "utf-8",
+    "utf-16-be": "utf-8",
+}
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 
 
@@ -327,7 +345,10 @@ def read_html(path: Path) -> Extracted:
     """The main text of a saved web page (menus, banners, footers, comments left out), its headings, and its
     title, date and canonical URL from the page's metadata."""
     trafilatura = _require("trafilatura", path)
-    html = _decode_html(path.read_bytes())
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise Unreadable(NO_TEXT, "the file is empty")
+    html = _decode_html(raw)
     with _quiet("trafilatura"), _quiet("htmldate"):
         try:
             found = trafilatura.bare_extraction(
@@ -350,18 +371,22 @@ def read_html(path: Path) -> Extracted:
 
 
 def _decode_html(raw: bytes) -> str:
-    """The page's text in the charset it declares (a byte-order mark or a <meta> charset), else UTF-8."""
+    """The page's text in the charset it declares (a byte-order mark or a <meta> charset, read as a browser reads
+    the label), else UTF-8."""
     for mark, encoding in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
         if raw.startswith(mark):
             return raw[len(mark) :].decode(encoding, errors="replace")
     declared = _META_CHARSET.search(raw[:4096])
-    if declared:
+    label = declared.group(1).decode("ascii") if declared else None
+    if label:
         with contextlib.suppress(LookupError):
-            return raw.decode(declared.group(1).decode("ascii"), errors="replace")
+            name = codecs.lookup(label).name
+            return raw.decode(_BROWSER_ENCODINGS.get(name, name), errors="replace")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise Unreadable(BROKEN, f"not valid UTF-8 at byte {error.start}, and the page declares no charset") from error
+        declares = f"declares an unknown charset {label!r}" if label else "declares no charset"
+        raise Unreadable(BROKEN, f"not valid UTF-8 at byte {error.start}, and the page {declares}") from error
 
 
 def _xml_blocks(element) -> list[Block]:

@@ -324,6 +324,16 @@ def test_an_all_boilerplate_page_is_left_out_and_named(tmp_path):
     assert "no main text" in left_out[0].message
 
 
+@pytest.mark.parametrize("content", [b"", b" \n\t\n"])
+def test_an_empty_web_page_is_left_out_as_empty(tmp_path, content):
+    _write(tmp_path / "article.html", NEWS_PAGE)
+    bad = _write(tmp_path / "saved.html", content)
+
+    _, _, left_out = read_sources([tmp_path])
+
+    assert [(u.path, u.reason, u.message) for u in left_out] == [(str(bad), "no_text", "the file is empty")]
+
+
 def test_web_page_in_its_declared_charset(tmp_path):
     page = '<html><head><meta charset="windows-1252"></head><body><p>The café in Zürich closed in 1999 — for good.</p></body></html>'
     path = _write(tmp_path / "cafe.html", page.encode("windows-1252"))
@@ -331,6 +341,32 @@ def test_web_page_in_its_declared_charset(tmp_path):
     (document,) = read_documents([path])
 
     assert document.text == "The café in Zürich closed in 1999 — for good."
+
+
+@pytest.mark.parametrize("label", ["iso-8859-1", "ISO_8859-1", "latin1", "us-ascii"])
+def test_web_page_labelled_latin_1_or_ascii_is_read_as_windows_1252_as_browsers_do(tmp_path, label):
+    """Old pages declare iso-8859-1 and use Windows quotes and dashes (bytes 0x80-0x9f): a browser shows them, so
+    the text has them, not C1 control characters."""
+    page = f'<html><head><meta http-equiv="Content-Type" content="text/html; charset={label}"></head><body><article><p>'
+    quote = "The minister said \u201cwe will not raise taxes\u201d \u2014 a promise broken in 2019, caf\u00e9 owners said."
+    path = _write(tmp_path / "quote.html", (page + quote + "</p></article></body></html>").encode("cp1252"))
+
+    (document,) = read_documents([path])
+
+    assert document.text == quote
+
+
+def test_web_page_declaring_an_unknown_charset_is_named_for_it(tmp_path):
+    _write(tmp_path / "good.html", NEWS_PAGE)
+    bad = _write(
+        tmp_path / "odd.html",
+        '<html><head><meta charset="x-klingon"></head><body><p>Caf\u00e9 at noon.</p></body></html>'.encode("latin-1"),
+    )
+
+    _, _, left_out = read_sources([tmp_path])
+
+    assert [(u.path, u.reason) for u in left_out] == [(str(bad), "broken")]
+    assert "declares an unknown charset 'x-klingon'" in left_out[0].message
 
 
 def test_web_page_not_utf8_and_declaring_no_charset_is_left_out(tmp_path):
