@@ -18,8 +18,6 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from service.errors import SourceError
-
 EXTRA = "documents"
 
 NO_TEXT_LAYER = "no_text_layer"
@@ -27,12 +25,14 @@ ENCRYPTED = "encrypted"
 BROKEN = "broken"
 ONLY_BOILERPLATE = "only_boilerplate"
 NO_TEXT = "no_text"
+NEEDS_EXTRA = "needs_extra"
 REASONS = {
     NO_TEXT_LAYER: "no text layer (scanned)",
     ENCRYPTED: "encrypted",
     BROKEN: "broken",
     ONLY_BOILERPLATE: "only boilerplate",
     NO_TEXT: "no text",
+    NEEDS_EXTRA: f"needs the '{EXTRA}' extra",
 }
 
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
@@ -103,9 +103,9 @@ class Extracted:
 def _require(module: str, path: Path):
     try:
         return importlib.import_module(module)
-    except ImportError as error:
-        raise SourceError(
-            str(path), f"reading {path.suffix.lower()} files needs the '{EXTRA}' extra: pip install 'claimcheck[{EXTRA}]' ({error})"
+    except ImportError as error:  # left out like an unreadable file: the folder's other documents still build
+        raise Unreadable(
+            NEEDS_EXTRA, f"reading {path.suffix.lower()} files needs the '{EXTRA}' extra: pip install 'claimcheck[{EXTRA}]' ({error})"
         ) from error
 
 

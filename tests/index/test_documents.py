@@ -257,13 +257,18 @@ def test_a_source_of_only_unreadable_files_fails_naming_them(tmp_path):
 @pytest.mark.parametrize(("name", "module"), [("a.pdf", "pypdf"), ("a.docx", "docx"), ("a.html", "trafilatura")])
 def test_without_the_documents_extra_a_build_from_such_a_file_says_which_extra(tmp_path, monkeypatch, name, module):
     path = _write(tmp_path / name, b"anything")
+    (tmp_path / "notes.md").write_text("# Notes\n\nThe tide turns twice a day.\n", encoding="utf-8")
     monkeypatch.setitem(sys.modules, module, None)  # what an environment without the package gives: ImportError
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(SourceError) as caught:  # the file alone: nothing to build, and why
         read_documents([path])
-
     assert str(path) in str(caught.value)
     assert "pip install 'claimcheck[documents]'" in str(caught.value)
+
+    documents, _, left_out = read_sources([tmp_path])  # in a folder: left out, the folder's other documents read
+    assert [d.doc_id for d in documents] == ["notes.md"]
+    assert [(entry.path, entry.reason) for entry in left_out] == [(str(path), "needs_extra")]
+    assert "pip install 'claimcheck[documents]'" in left_out[0].message
 
 
 def test_the_service_and_the_build_import_without_the_documents_extra():
