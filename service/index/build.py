@@ -115,6 +115,8 @@ def _previous_vectors(out: Path, embedder: Embedder, chunking: ChunkingSettings)
         return {}
     if previous.manifest.get("chunking") != asdict(chunking):
         return {}
+    if previous.manifest["embedding_model"].get("passages", "fp32") != passage_precision(embedder):
+        return {}  # vectors of the other precision: the build was asked for these
     rows_by_doc: dict[str, list[int]] = {}
     for row, passage in enumerate(previous.passages):
         rows_by_doc.setdefault(passage.doc_id, []).append(row)
@@ -123,6 +125,11 @@ def _previous_vectors(out: Path, embedder: Embedder, chunking: ChunkingSettings)
         rows = rows_by_doc.get(doc_id, [])
         reusable[content_hash] = ([previous.passages[r] for r in rows], vectors[rows])
     return reusable
+
+
+def passage_precision(embedder: Embedder) -> str:
+    """How the build's embedder computes passage vectors: "int8" (`--passage-embedding int8`) or "fp32"."""
+    return "int8" if getattr(embedder, "int8", False) else "fp32"
 
 
 def embedding_chunks(embedder: Embedder, texts: list[str]) -> list[np.ndarray]:
@@ -266,6 +273,7 @@ def build_index(
                 "dimension": embedder.dimension,
                 "normalized": True,
                 "metric": "inner_product",
+                "passages": passage_precision(embedder),
             },
             **({"faiss_index": type(ann.index).__name__} if ann is not None else {}),
             "index_type": index_record,

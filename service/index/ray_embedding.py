@@ -26,10 +26,10 @@ class RayUnavailable(ClaimCheckError):
 class _ChunkEmbedder:
     """A Ray Data actor: one embedder, loaded once, embedding a chunk per row."""
 
-    def __init__(self, model_path: str, batch_size: int, max_seq_length: int, streams: int):
+    def __init__(self, model_path: str, batch_size: int, max_seq_length: int, streams: int, int8: bool):
         from service.runtime.embedding import Embedder
 
-        self.embedder = Embedder(model_path, batch_size=batch_size, max_seq_length=max_seq_length, threads=streams)
+        self.embedder = Embedder(model_path, batch_size=batch_size, max_seq_length=max_seq_length, threads=streams, int8=int8)
         self.embedder.warm_up()
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -70,6 +70,7 @@ def embed_with_ray(
                 "batch_size": embedder.batch_size,
                 "max_seq_length": embedder.max_seq_length,
                 "streams": streams,
+                "int8": embedder.int8,
             },
             batch_size=1,
             num_cpus=streams,

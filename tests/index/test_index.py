@@ -766,3 +766,21 @@ def test_manifest_that_misdescribes_the_faiss_file_is_refused(index_copy, embedd
 
     with pytest.raises(BadIndex, match=message):
         ReferenceIndex.load(index_copy, embedder)
+
+
+@pytest.mark.integration
+def test_int8_passage_embedding_is_recorded_close_to_fp32_served_by_fp32_queries_and_not_mixed_on_reuse(tmp_path, real_embedder):
+    sources = _write_sources(tmp_path / "src")
+    int8 = Embedder(int8=True)
+    int8.warm_up()
+    build_index([sources], tmp_path / "fp32", real_embedder, show_progress=False)
+    first = build_index([sources], tmp_path / "int8", int8, show_progress=False)
+    fp32_index, int8_index = ReferenceIndex.load(tmp_path / "fp32", real_embedder), ReferenceIndex.load(tmp_path / "int8", real_embedder)
+    assert json.loads((tmp_path / "int8" / MANIFEST_FILE).read_text())["embedding_model"]["passages"] == "int8"
+    assert fp32_index.manifest["embedding_model"]["passages"] == "fp32"
+    cosines = (fp32_index.vectors() * int8_index.vectors()).sum(axis=1)
+    assert cosines.min() > 0.98 and not np.array_equal(fp32_index.vectors(), int8_index.vectors())
+    assert _top_doc(int8_index, real_embedder, "What pulls on the oceans to make tides?")[0] == "tides.md"
+    assert build_index([sources], tmp_path / "int8", int8, show_progress=False).embedded_passages == 0
+    switched = build_index([sources], tmp_path / "int8", real_embedder, show_progress=False)
+    assert switched.embedded_passages == first.passages  # fp32 asked for: nothing of the int8 build is reused

@@ -28,11 +28,12 @@ def _sources(folder: Path) -> Path:
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_a_local_ray_build_gives_the_vectors_of_the_single_process_build(tmp_path):
+@pytest.mark.parametrize("int8", [False, True], ids=["fp32", "int8"])
+def test_a_local_ray_build_gives_the_vectors_of_the_single_process_build(tmp_path, int8):
     pytest.importorskip("ray.data", reason="--ray is the optional extra .[ray]")
     from service.runtime.embedding import Embedder
 
-    embedder = Embedder()
+    embedder = Embedder(int8=int8)
     embedder.warm_up()
     sources = _sources(tmp_path / "src")
     build_index([sources, Path(__file__).resolve().parents[2] / "index" / "sources"], tmp_path / "plain", embedder, show_progress=False)
