@@ -46,7 +46,7 @@ def _build_index_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
         const="",
         default=None,
         metavar="ADDRESS",
-        help="embed with Ray Data on the Ray cluster at ADDRESS (ray://host:10001, or host:6379 from a cluster node), "
+        help="embed with Ray Data on the Ray cluster at ADDRESS (--ray=ray://host:10001, or --ray=host:6379 from a cluster node), "
         "or on a local Ray without ADDRESS; the same vectors as without; needs pip install -e '.[ray]'",
     )
     parser.add_argument(
