@@ -8,7 +8,10 @@ words, and regular forms of them, that the packaged spaCy pipeline's lemmatizer 
 accents aside) and something else points away from English: a stop word of another language, or an
 unknown word with a letter English does not use. Capitalised words, hashtags and the particles of names
 ("von der Leyen", "de Gaulle") are not counted, so names and new coinages do not count against a
-sentence. Short sentences, names and numbers are given the benefit of the doubt.
+sentence. Short sentences, names and numbers are given the benefit of the doubt. A sentence is read by its
+main language: words in brackets or quotation marks (a translation, a quoted phrase) are set aside when
+at least MIN_MAIN_WORDS words lie outside them ("The Security Council has fifteen members (le Conseil de
+sécurité compte quinze membres)." is English).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ MIN_FOREIGN_WORDS = 2
 MIN_FOREIGN_SHARE = 0.3
 FOREIGN_TO_ENGLISH = 2
 MIN_UNKNOWN_SHARE = 0.5  # no English sentence of FEVER, CT24, COVID-Fact, HealthVer or Climate-FEVER goes over it
+MIN_MAIN_WORDS = 4  # words outside brackets and quotation marks that make them the sentence's main language
+OPENERS = {"(": ")", "[": "]", "“": "”", "«": "»", "„": "“"}
 UNNAMED = "a language other than English"
 # "Charles de Gaulle", "Ursula von der Leyen": a name's particles open with one of the first and go on with either
 NAME_PARTICLES = frozenset({"al", "bin", "da", "de", "del", "della", "di", "dos", "du", "el", "ibn", "la", "le", "van", "von", "zu"})
@@ -50,14 +55,17 @@ def _stop_words(code: str) -> frozenset[str]:
 def foreign_language(span) -> str | None:
     """The language ("German") or script ("Cyrillic script") a spaCy span (a sentence, a paragraph)
     seems to be in when that is not English, else None."""
-    text = span.text
+    aside = _set_aside(span)
+    if sum(t.is_alpha and t.i not in aside for t in span) < MIN_MAIN_WORDS:
+        aside = set()
+    text = "".join(t.text_with_ws for t in span if t.i not in aside)
     if not text.isascii():
         letters = [c for c in text if c.isalpha()]
         other_script = Counter(unicodedata.name(c, "OTHER").split()[0] for c in letters if not _latin(c))
         if letters and other_script.total() > len(letters) / 2:
             script = other_script.most_common(1)[0][0]
             return f"{script if len(script) <= 3 else script.title()} script"
-    skipped = _name_particles(span) | _hashtags(span)
+    skipped = _name_particles(span) | _hashtags(span) | aside
     read = [t for t in span if t.is_alpha and t.i not in skipped]
     tokens = [t.lower_ for t in read]
     words = {w for w in tokens if len(w) > 1}
@@ -70,6 +78,21 @@ def foreign_language(span) -> str | None:
         if foreign > FOREIGN_TO_ENGLISH * len({w for w in english if w not in _stop_words(code)}):
             best, best_count = LATIN_LANGUAGES[code], foreign
     return best or _unknown_words(read, other_stop_words=bool(hits))
+
+
+def _set_aside(span) -> set[int]:
+    """Positions in the doc of the tokens inside brackets or quotation marks, the marks included ("(le Conseil de
+    sécurité compte quinze membres)"); straight double quotes pair up in order, and a mark left open sets nothing aside."""
+    aside: set[int] = set()
+    closing, opened = None, None
+    for token in span:
+        if closing is None:
+            if token.text in OPENERS or token.text == '"':
+                closing, opened = OPENERS.get(token.text, '"'), token.i
+        elif token.text == closing:
+            aside.update(range(opened, token.i + 1))
+            closing = None
+    return aside
 
 
 def _name_particles(span) -> set[int]:

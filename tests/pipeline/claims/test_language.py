@@ -73,3 +73,21 @@ def test_other_languages_are_named(tokenize, text, language):
 )
 def test_sentences_with_too_few_stop_words_to_name_their_language_are_still_not_english(tokenize, text):
     assert foreign_language(tokenize(text)) == UNNAMED
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Security Council has fifteen members (le Conseil de sécurité compte quinze membres).",
+        "NATO was founded in 1949 (die NATO wurde 1949 in Washington gegründet).",
+        "The alliance now has 32 members «la alianza tiene ahora 32 miembros».",
+        "Russia calls it a “специальная военная операция” on state television.",
+    ],
+)
+def test_a_sentence_is_read_by_its_main_language(tokenize, text):
+    assert foreign_language(tokenize(text)) is None
+
+
+def test_an_english_aside_does_not_make_a_foreign_sentence_english(tokenize):
+    assert foreign_language(tokenize("Die NATO wurde 1949 in Washington gegründet (founded in 1949).")) == "German"
+    assert foreign_language(tokenize("(Die NATO wurde 1949 in Washington gegründet.)")) == "German"  # nothing outside: all read
