@@ -1,11 +1,12 @@
 """Evaluate check-worthiness on CheckThat! 2024 English (dev-test by default) and time extraction.
 
 Prints one JSON report: F1 of the positive class, precision, recall and average precision at
-the shipped model's threshold, and the speed of claim extraction (spaCy, standalone rewrites,
-check-worthiness) through the same ClaimExtractor the service uses, over the same sentences
-joined into paragraphs of 8: one paragraph per call (a request alone) and 8 paragraphs per call
-(a micro-batch of requests). Each speed is the best of --rounds passes, in input sentences per
-second; the load average says how busy the machine was meanwhile.
+the shipped model's threshold, of the scores the service serves for each sentence posted alone,
+and the speed of claim extraction (spaCy, standalone rewrites, check-worthiness) through the
+same ClaimExtractor the service uses, over the same sentences joined into paragraphs of 8: one
+paragraph per call (a request alone) and 8 paragraphs per call (a micro-batch of requests). Each
+speed is the best of --rounds passes, in input sentences per second; the load average says how
+busy the machine was meanwhile.
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ from service.training.datasets import CT24_FILES, ct24_sentences, default_data_d
 
 PARAGRAPH_SENTENCES = 8
 PARAGRAPHS_PER_BATCH = 8
+
+
+def served_scores(extractor: ClaimExtractor, sentences: list[str]) -> np.ndarray:
+    """What `POST /v1/claims` gives each sentence posted alone: the highest check-worthiness of its claims
+    (the context head and the rules applied), 0 for a sentence with no claim."""
+    return np.array([max((claim.checkworthiness for claim in e.claims), default=0.0) for e in extractor.extract_many(sentences)])
 
 
 def extraction_speed(extractor: ClaimExtractor, sentences: list[str], rounds: int) -> dict:
@@ -66,7 +73,7 @@ def main() -> None:
     texts, labels = ct24_sentences(args.data_dir, args.split)
     report: dict = {"split": f"CT24 English {args.split}", "cpus": os.cpu_count(), "backend": settings.checkworthiness_backend}
     if not args.speed_only:
-        report |= binary_scores(np.asarray(labels), extractor.scorer.predict(texts), extractor.threshold)
+        report |= binary_scores(np.asarray(labels), served_scores(extractor, texts), extractor.threshold)
     report["extraction"] = extraction_speed(extractor, texts, args.rounds)
     print(json.dumps(report, indent=2))
     if args.save:

@@ -38,6 +38,8 @@ def render(results: Path) -> str:
     sections.append(_precision(reports))
     if "claims" in reports:
         sections.append(_claims(reports["claims"]))
+    if "checkworthiness_head" in reports:
+        sections.append(_transcripts(reports["checkworthiness_head"]))
     if "speed" in reports:
         sections.append(_speed(reports["speed"]))
     if "soak" in reports:
@@ -110,6 +112,27 @@ def _claims(report: dict) -> str:
         f"{_fmt(report.get('average_precision'))} |\n\n"
         f"Extraction (spaCy, standalone rewrites, check-worthiness), sentences per second on {report.get('cpus')} cores, "
         f"best of {extraction.get('rounds')}: {speeds} (1-minute load average {extraction.get('load_average_1min')})."
+    )
+
+
+def _transcripts(report: dict) -> str:
+    folds = report["cross_validation"]
+    rows = "\n".join(
+        f"| {layout} | {len(fold['head'])} | {_fmt(fold['sentence_model_map'])} | {_fmt(fold['head_map'])} | "
+        f"{min(fold['head'].values()):.3f}-{max(fold['head'].values()):.3f} |"
+        for layout, fold in folds.items()
+    )
+    dev_test = report["ct24"]["dev_test"]
+    return (
+        "## Check-worthiness on transcripts (`scripts/train_checkworthiness_head.py`)\n\n"
+        f"CLEF 2019 CheckThat! Task 1 training debates and speeches ({report['sentences']} sentences, {report['checked']} checked "
+        "by FactCheck.org), each posted whole to the extractor as a transcript (`turns`: a speaker's turn a paragraph; `lines`: "
+        "a sentence a line); a sentence's score is the highest of its claims. Mean average precision over debates (the task's "
+        "measure), the context head fitted with each debate left out in turn; per debate in the model card.\n\n"
+        "| posted as | debates | MAP, sentence model | MAP, with the context head | AP range with the head |\n|---|---|---|---|---|\n"
+        f"{rows}\n\n"
+        f"CT24 dev-test with the head (sentences alone, threshold {dev_test['threshold']}): F1 {_fmt(dev_test['f1'])}, "
+        f"average precision {_fmt(dev_test['average_precision'])}."
     )
 
 

@@ -8,7 +8,9 @@ so is a Markdown heading or table cell with no verb and no full stop, question o
 ("Security Council deadlock", "1949"): a title or a value, not a sentence. The same words on a line of their
 own are read, for a headline without a verb can be a claim ("Unemployment at record low"). Neighbouring
 stretches skipped for the same reason are reported as one. Check-worthiness comes from
-service/pipeline/claims/checkworthiness.py, scored on the source span.
+service/pipeline/claims/checkworthiness.py, scored on the source span, and is read again with its context
+beside the scores of the claims around it in the same text by service/pipeline/claims/context_head.py when
+the model ships a head.
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ import bisect
 import re
 from pathlib import Path
 
+import numpy as np
+
 from service.errors import NotLoaded
 from service.pipeline.claims import language
 from service.pipeline.claims.checkworthiness import CheckworthinessModel
+from service.pipeline.claims.context_head import ContextHead
 from service.pipeline.claims.markup import blocks, headings_and_cells, mask, plain, widened
 from service.pipeline.claims.standalone import Context, Derived, standalone_claims
 from service.results import NOT_A_SENTENCE, NOT_ENGLISH, TRUNCATED, Claim, Extraction, Skipped
@@ -45,17 +50,19 @@ class ClaimExtractor:
 
     def __init__(self, model_dir: Path, backend: ClassifierBackend = "onnx-int8", threads: int | None = None):
         self.scorer = CheckworthinessModel(model_dir, backend=backend, threads=threads)
+        self.head: ContextHead | None = None
         self._nlp = None
 
     @property
     def threshold(self) -> float:
-        """The check-worthiness cut-off the scorer was tuned for (on CheckThat! dev)."""
-        return self.scorer.threshold
+        """The check-worthiness cut-off the served scores were tuned for (on CheckThat! 2024 debates held out of training)."""
+        return self.scorer.threshold if self.head is None else self.head.threshold
 
     def warm_up(self) -> None:
         """Load spaCy, the scorer and the stop-word lists (once)."""
         if self._nlp is None:
             self.scorer.warm_up()
+            self.head = ContextHead.load(self.scorer.model_dir)
             language.warm_up()
             self._nlp = load_spacy()
 
@@ -72,6 +79,16 @@ class ClaimExtractor:
 
     def extract_many(self, texts: list[str]) -> list[Extraction]:
         """`extract` for several texts at once: one spaCy stream and one scoring pass for all."""
+        extractions = self.sentence_scored(texts)
+        if self.head is not None:
+            for extraction in extractions:
+                scores = self.head.rescore(np.array([claim.checkworthiness for claim in extraction.claims]))
+                for claim, score in zip(extraction.claims, scores, strict=True):
+                    claim.checkworthiness = round(float(score), 4)
+        return extractions
+
+    def sentence_scored(self, texts: list[str]) -> list[Extraction]:
+        """`extract_many` with every claim scored by the sentence model alone, before the context head."""
         if self._nlp is None:
             raise NotLoaded("ClaimExtractor used before warm_up()")
         extractions = [Extraction() for _ in texts]
