@@ -65,7 +65,7 @@ def sentence_rows(extractor: ClaimExtractor, texts: list[str], spans: list[list[
     """For each text, one row of FEATURES per gold sentence: that of its claim the sentence model scores
     highest (a sentence with no claim, skipped as not English or not a sentence, gets NaN)."""
     rows_by_text = []
-    for extraction, sentence_spans in zip(extractor.sentence_scored(texts), spans, strict=True):
+    for extraction, sentence_spans in zip(extractor.sentence_scored(texts)[0], spans, strict=True):
         scores = np.array([claim.checkworthiness for claim in extraction.claims])
         rows = feature_rows(scores)
         out = np.full((len(sentence_spans), len(FEATURES)), np.nan)
@@ -142,7 +142,7 @@ def ct24_alone(extractor: ClaimExtractor, head: ContextHead | None, data_dir: Pa
     model's, or the head's before Platt scaling when `head` is given); 0 for a sentence with no claim."""
     texts, labels = ct24_sentences(data_dir, split, ids)
     scores = []
-    for extraction in extractor.sentence_scored(texts):
+    for extraction in extractor.sentence_scored(texts)[0]:
         base = np.array([claim.checkworthiness for claim in extraction.claims])
         if len(base) and head is not None:
             base = head.probabilities(base)

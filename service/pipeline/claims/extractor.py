@@ -6,7 +6,8 @@ one claim or more (service/pipeline/claims/standalone.py): `text[start:end] == c
 the standalone text to check. Text in another language (service/pipeline/claims/language.py) is skipped, with the reason, and
 so is a Markdown heading or table cell with no verb and no full stop, question or exclamation mark at its end
 ("Security Council deadlock", "1949"): a title or a value, not a sentence. The same words on a line of their
-own are read, for a headline without a verb can be a claim ("Unemployment at record low"). Neighbouring
+own are read, for a headline without a verb can be a claim ("Unemployment at record low"), but not a caption or
+credit line ("Source: NATO", service/pipeline/claims/rules.py). Neighbouring
 stretches skipped for the same reason are reported as one. Check-worthiness comes from
 service/pipeline/claims/checkworthiness.py, scored on the source span, and is read again with its context
 beside the scores of the claims around it in the same text by service/pipeline/claims/context_head.py when
@@ -26,6 +27,7 @@ from service.pipeline.claims import language
 from service.pipeline.claims.checkworthiness import CheckworthinessModel
 from service.pipeline.claims.context_head import ContextHead
 from service.pipeline.claims.markup import blocks, headings_and_cells, mask, plain, widened
+from service.pipeline.claims.rules import is_label, states_a_rule
 from service.pipeline.claims.standalone import Context, Derived, standalone_claims
 from service.results import NOT_A_SENTENCE, NOT_ENGLISH, TRUNCATED, Claim, Extraction, Skipped
 from service.runtime.onnx_session import ClassifierBackend
@@ -79,16 +81,19 @@ class ClaimExtractor:
 
     def extract_many(self, texts: list[str]) -> list[Extraction]:
         """`extract` for several texts at once: one spaCy stream and one scoring pass for all."""
-        extractions = self.sentence_scored(texts)
-        if self.head is not None:
-            for extraction in extractions:
-                scores = self.head.rescore(np.array([claim.checkworthiness for claim in extraction.claims]))
-                for claim, score in zip(extraction.claims, scores, strict=True):
-                    claim.checkworthiness = round(float(score), 4)
+        extractions, rules = self.sentence_scored(texts)
+        for extraction, states_rules in zip(extractions, rules, strict=True):
+            scores = np.array([claim.checkworthiness for claim in extraction.claims])
+            if self.head is not None:
+                scores = self.head.rescore(scores)
+            for claim, score, rule in zip(extraction.claims, scores, states_rules, strict=True):
+                claim.checkworthiness = round(float(max(score, self.threshold) if rule else score), 4)
         return extractions
 
-    def sentence_scored(self, texts: list[str]) -> list[Extraction]:
-        """`extract_many` with every claim scored by the sentence model alone, before the context head."""
+    def sentence_scored(self, texts: list[str]) -> tuple[list[Extraction], list[list[bool]]]:
+        """`extract_many` with every claim scored by the sentence model alone, before the context head, and
+        whether each claim states a rule of law or procedure (service/pipeline/claims/rules.py), which is
+        served as check-worthy at least at the threshold."""
         if self._nlp is None:
             raise NotLoaded("ClaimExtractor used before warm_up()")
         extractions = [Extraction() for _ in texts]
@@ -103,6 +108,7 @@ class ClaimExtractor:
                 else:
                     english.append((number, start, doc))
         found: list[tuple[int, int, Derived]] = []  # (text number, offset of the block, claim)
+        rules: list[list[bool]] = [[] for _ in texts]
         contexts = [Context() for _ in texts]
         for (number, offset, _), doc in zip(english, self._nlp.pipe(doc for _, _, doc in english), strict=True):
             for sentence in doc.sents:
@@ -119,9 +125,15 @@ class ClaimExtractor:
                 elif _inside(titles_and_cells[number], offset + sentence.start_char, offset + sentence.end_char) and _no_sentence(sentence):
                     start, end = widened(texts[number], offset + sentence.start_char, offset + sentence.end_char)
                     extractions[number].skipped.append(Skipped(start, end, NOT_A_SENTENCE, "a heading or table cell with no verb"))
+                elif is_label(sentence):
+                    start, end = widened(texts[number], offset + sentence.start_char, offset + sentence.end_char)
+                    extractions[number].skipped.append(Skipped(start, end, NOT_A_SENTENCE, "a caption or credit line, not a sentence"))
                 else:
-                    claims = standalone_claims(sentence, contexts[number])
-                    found += [(number, offset, claim) for claim in claims if any(c.isalnum() for c in claim.checked_as)]
+                    claims = [
+                        claim for claim in standalone_claims(sentence, contexts[number]) if any(c.isalnum() for c in claim.checked_as)
+                    ]
+                    found += [(number, offset, claim) for claim in claims]
+                    rules[number] += [states_a_rule(claim.span) for claim in claims]
         if found:
             scores = self.scorer.predict([claim.scored_as or plain(claim.span.text) for _, _, claim in found])
             for (number, offset, derived), score in zip(found, scores, strict=True):
@@ -130,7 +142,7 @@ class ClaimExtractor:
                 extractions[number].claims.append(claim)
         for extraction in extractions:
             extraction.skipped = _merged(sorted(extraction.skipped, key=lambda skipped: skipped.start), extraction.claims)
-        return extractions
+        return extractions, rules
 
 
 def _content(sentence):
