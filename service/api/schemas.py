@@ -147,7 +147,8 @@ class SkippedOut(BaseModel):
     end: int
     reason: SkipReason = Field(
         description="why it was not read for claims: not_english; not_a_sentence, a Markdown heading or table cell with no verb and no"
-        " full stop; truncated, a headline or teaser cut off with an ellipsis"
+        " full stop, or a caption or credit line; truncated, a headline or teaser cut off with an ellipsis; refers_back, a sentence"
+        ' that only points back at another ("That is false.", an unresolved "the latter")'
     )
     message: str
 

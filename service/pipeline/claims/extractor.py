@@ -7,7 +7,8 @@ the standalone text to check. Text in another language (service/pipeline/claims/
 so is a Markdown heading or table cell with no verb and no full stop, question or exclamation mark at its end
 ("Security Council deadlock", "1949"): a title or a value, not a sentence. The same words on a line of their
 own are read, for a headline without a verb can be a claim ("Unemployment at record low"), but not a caption or
-credit line ("Source: NATO", service/pipeline/claims/rules.py). Neighbouring
+credit line ("Source: NATO", service/pipeline/claims/rules.py). A sentence that only refers back ("That is
+false.", "the latter" with nothing to point to) is skipped with the reason (standalone.refers_back). Neighbouring
 stretches skipped for the same reason are reported as one. Check-worthiness comes from
 service/pipeline/claims/checkworthiness.py, scored on the source span, and is read again with its context
 beside the scores of the claims around it in the same text by service/pipeline/claims/context_head.py when
@@ -28,8 +29,8 @@ from service.pipeline.claims.checkworthiness import CheckworthinessModel
 from service.pipeline.claims.context_head import ContextHead
 from service.pipeline.claims.markup import blocks, headings_and_cells, mask, plain, widened
 from service.pipeline.claims.rules import is_label, states_a_rule
-from service.pipeline.claims.standalone import Context, Derived, standalone_claims
-from service.results import NOT_A_SENTENCE, NOT_ENGLISH, TRUNCATED, Claim, Extraction, Skipped
+from service.pipeline.claims.standalone import Context, Derived, refers_back, standalone_claims
+from service.results import NOT_A_SENTENCE, NOT_ENGLISH, REFERS_BACK, TRUNCATED, Claim, Extraction, Skipped
 from service.runtime.onnx_session import ClassifierBackend
 
 _CLOSERS = {'"', "'", "”", "’", ")", "]", "»"}
@@ -125,6 +126,9 @@ class ClaimExtractor:
                 elif _inside(titles_and_cells[number], offset + sentence.start_char, offset + sentence.end_char) and _no_sentence(sentence):
                     start, end = widened(texts[number], offset + sentence.start_char, offset + sentence.end_char)
                     extractions[number].skipped.append(Skipped(start, end, NOT_A_SENTENCE, "a heading or table cell with no verb"))
+                elif (why := refers_back(sentence, contexts[number])) is not None:
+                    start, end = widened(texts[number], offset + sentence.start_char, offset + sentence.end_char)
+                    extractions[number].skipped.append(Skipped(start, end, REFERS_BACK, why))
                 elif is_label(sentence):
                     start, end = widened(texts[number], offset + sentence.start_char, offset + sentence.end_char)
                     extractions[number].skipped.append(Skipped(start, end, NOT_A_SENTENCE, "a caption or credit line, not a sentence"))

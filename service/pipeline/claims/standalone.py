@@ -13,7 +13,12 @@ from and the text it is checked as:
   by the nearest fitting entity named in the last few clauses;
 - a bare "Article 5" in a clause that names nothing else is completed with the text named in the
   last few clauses ("Article 5 of the North Atlantic Treaty"): the reference documents may hold
-  several texts with an Article 5.
+  several texts with an Article 5;
+- "the former" and "the latter" are replaced by the first and the second of the two things the
+  clause before coordinated ("Finland and Sweden applied in 2022. The latter joined in 2024.").
+
+`refers_back` says why a sentence cannot be checked as it stands: a verdict on the sentence before
+("That is false.", "This is not true."), or "the former" / "the latter" with no two things before.
 
 Only the parse decides: where it gives no fitting clause structure or entity, nothing is
 rewritten. A sentence too long to be one claim is cut at punctuation into pieces, not rewritten.
@@ -98,9 +103,12 @@ class Context:
 
     def __init__(self, window: int = 3):
         self._clauses: deque[tuple[Referent | None, list[Referent]]] = deque(maxlen=window)
+        self._pair: tuple[Referent, Referent] | None = None
 
-    def add(self, subject: Referent | None, entities: list[Referent]) -> None:
+    def add(self, subject: Referent | None, entities: list[Referent], pair: tuple[Referent, Referent] | None = None) -> None:
+        """Note a clause: its subject, its entities, and the two things its subject coordinates, if it does."""
         self._clauses.append((subject, entities))
+        self._pair = pair
 
     def pronoun(self, labels: frozenset[str]) -> Referent | None:
         """The subject of the clause just before, when it is an entity of a fitting kind."""
@@ -118,6 +126,11 @@ class Context:
             if fitting:
                 return fitting[0]
         return None
+
+    def pair(self) -> tuple[Referent, Referent] | None:
+        """The two things the clause just before coordinated ("Finland and Sweden", "the UN Charter and the North
+        Atlantic Treaty"): its subject's when it has them, else the last such pair in it."""
+        return self._pair
 
     def document(self) -> Referent | None:
         """The nearest text named in the last clauses ("the North Atlantic Treaty", "the UN Charter")."""
@@ -148,6 +161,8 @@ def standalone_claims(sentence: Span, context: Context) -> list[Derived]:
     if len(sentence) > MAX_CLAIM_TOKENS:
         return [Derived(piece, plain(piece.text)) for piece in _pieces(sentence)]
     relative = _non_restrictive_relative(sentence)
+    if relative is None and (aside := _aside(sentence)) is not None:
+        return _with_aside(sentence, aside, context)
     main = sentence if relative is None else _trimmed(sentence.doc[sentence.start : relative[0]])
     derived = []
     if relative is None or any(pos(token) in ("VERB", "AUX") for token in main):  # "NATO, which ..." alone says nothing
@@ -165,6 +180,76 @@ def standalone_claims(sentence: Span, context: Context) -> list[Derived]:
         said = said[:1].upper() + said[1:]
         derived.append(Derived(clause, said, speaker, scored_as=said))
     return derived
+
+
+@dataclass
+class Aside:
+    """A non-restrictive relative clause or appositive inside a sentence, between two commas."""
+
+    opening: int  # the comma before it
+    closing: int  # the comma after it
+    antecedent: Span
+    claim: str  # what it asserts of its antecedent, as a sentence of its own
+
+
+def _aside(sentence: Span) -> Aside | None:
+    """A relative clause or appositive set off by commas inside the sentence that asserts something checkable of a
+    named antecedent right before it ("Jens Stoltenberg, who was elected secretary general in 2014, said ...",
+    "Mark Rutte, the former Dutch prime minister, became ..."); the sentence goes on after it. "which" must be
+    attached by the parser to the antecedent, as at a sentence's end; an appositive must be a common noun's phrase
+    (not a second name: "the secretary general, Jens Stoltenberg,")."""
+    doc = sentence.doc
+    for token in sentence:
+        if token.i <= sentence.start + 1 or doc[token.i - 1].text != ",":
+            continue
+        if token.lower_ in ("which", "who") and token.dep_ in ("nsubj", "nsubjpass"):
+            verb = token.head
+            if verb.dep_ != "relcl" or verb.i < token.i or pos(verb) not in ("VERB", "AUX"):
+                continue
+            head, end = verb.head, max(t.i for t in verb.subtree) + 1
+            said = f"{doc[token.i + 1 : end].text}"
+        elif token.dep_ == "appos" or (token.dep_ == "det" and token.head.dep_ == "appos" and token.head.left_edge.i == token.i):
+            appositive = token if token.dep_ == "appos" else token.head
+            if pos(appositive) != "NOUN" or appositive.ent_type_:
+                continue
+            head, end = appositive.head, appositive.right_edge.i + 1
+            said = None
+        else:
+            continue
+        if (
+            head.i != token.i - 2
+            or not (pos(head) == "PROPN" or head.ent_type_ in NAMED)
+            or token.lower_ == "which"
+            and head.ent_type_ not in THING
+        ):
+            continue  # the name must end right before the comma
+        if end >= sentence.end - 1 or doc[end].text != "," or not any(not (t.is_punct or t.is_space) for t in doc[end + 1 : sentence.end]):
+            continue
+        while head.dep_ == "pobj" and head.head.lower_ == "of" and pos(head.head.head) in ("NOUN", "PROPN"):
+            head = head.head.head  # "Article 5 of the North Atlantic Treaty, which ...": what the article says
+        antecedent = doc[min(t.i for t in head.subtree if t.i < token.i) : token.i - 1]
+        if said is None:
+            tense = "was" if sentence.root.tag_ == "VBD" and not {"former", "then"} & {t.lower_ for t in doc[token.i : end]} else "is"
+            said = f"{tense} {doc[token.i : end].text}"
+        claim = plain(f"{antecedent.text} {said}").rstrip(",;:") + "."
+        return Aside(token.i - 1, end, antecedent, claim[:1].upper() + claim[1:])
+    return None
+
+
+def _with_aside(sentence: Span, aside: Aside, context: Context) -> list[Derived]:
+    """The claims of a sentence with an aside: the sentence without it, its span the part (before the aside or
+    after it) that holds the main verb, and the aside's own claim, its span the aside's words."""
+    doc = sentence.doc
+    main = _standalone(sentence, sentence.root, context, derived=True, removed=(aside.opening, aside.closing + 1))
+    if not main.checked_as.endswith((".", "!", "?")):
+        main.checked_as = main.checked_as.rstrip(",;:") + "."
+    if main.attribution is not None:  # "Jens Stoltenberg, who was elected ..., said": the speaker without the aside
+        main.attribution = main.attribution.replace(plain(doc[aside.opening : aside.closing].text), "").strip()
+    before, after = _trimmed(doc[sentence.start : aside.opening]), _trimmed(doc[aside.closing + 1 : sentence.end])
+    own = Derived(doc[aside.opening + 1 : aside.closing], aside.claim, scored_as=aside.claim)
+    if sentence.root.i > aside.closing:
+        return [own, Derived(after, main.checked_as, main.attribution, scored_as=main.checked_as)]
+    return [Derived(before, main.checked_as, main.attribution, scored_as=main.checked_as), own]
 
 
 def _non_restrictive_relative(sentence: Span) -> tuple[int, Span, Span] | None:
@@ -199,10 +284,11 @@ def _non_restrictive_relative(sentence: Span) -> tuple[int, Span, Span] | None:
     return None
 
 
-def _standalone(clause: Span, head: Token, context: Context, derived: bool) -> Derived:
+def _standalone(clause: Span, head: Token, context: Context, derived: bool, removed: tuple[int, int] | None = None) -> Derived:
+    """The claim of one clause; the tokens from `removed[0]` to `removed[1]` (an aside) are left out of what it is checked as."""
     doc = clause.doc
     (start, end), root, attribution, person_speaking = (clause.start, clause.end), head, None, None
-    replacements: dict[int, tuple[int, str]] = {}  # first token -> (end token, replacement)
+    replacements: dict[int, tuple[int, str]] = {} if removed is None else {removed[0]: (removed[1], " ")}  # first token -> (end, text)
     if (reported := _reported(clause, head)) is not None and not _a_text(reported[1], context):
         (start, end), speaker, root = reported
         attribution, derived = plain(_pronoun_resolved(speaker, context)), True
@@ -224,6 +310,9 @@ def _standalone(clause: Span, head: Token, context: Context, derived: bool) -> D
             owner_name = _in_place(owner.text, possessive.i == start)
             replacements[possessive.i] = (possessive.i + 1, owner_name + ("'" if owner_name.endswith("s") else "'s"))
     for token in doc[start:end]:
+        if (found := _former_or_latter(token, context)) is not None:
+            replacements[token.i - 1] = (token.i + 1, _in_place(found.text, token.i - 1 == start))
+            referent = found if token == subject else referent
         if (found := _description(token, context)) is not None:
             replacements[token.i - 1] = (token.i + 1, _in_place(found.text, token.i - 1 == start))
             referent = found if token == subject else referent
@@ -233,7 +322,7 @@ def _standalone(clause: Span, head: Token, context: Context, derived: bool) -> D
         replacements[number.i] = (number.i + 1, f"{number.text} of {_as_object(document.text)}")
     # "He made the comments ..." after reported speech means the speaker, not the reported subject
     person_speaking = person_speaking or _speaker_after(clause)
-    context.add(person_speaking or referent, [Referent(e.text, e.label_) for e in clause.ents])
+    context.add(person_speaking or referent, [Referent(e.text, e.label_) for e in clause.ents], _coordinated_pair(doc[start:end], subject))
     checked_as = plain(_render(doc[start:end], replacements)) or plain(clause.text)
     if derived:
         checked_as = _without_stray_quotes(checked_as)
@@ -473,6 +562,70 @@ def _description(token, context: Context) -> Referent | None:
     if children != [det] or det.lower_ != "the" or det.dep_ != "det":
         return None
     return context.description(token.lower_, labels)
+
+
+JUDGEMENTS = {
+    "true",
+    "untrue",
+    "false",
+    "wrong",
+    "right",
+    "correct",
+    "incorrect",
+    "lie",
+    "nonsense",
+    "misleading",
+    "accurate",
+    "inaccurate",
+}
+
+
+def refers_back(sentence: Span, context: Context) -> str | None:
+    """Why `sentence` cannot be checked as it stands, or None: a verdict on what came before ("That is false.",
+    "This is simply not true."), which says nothing of its own, or "the former" / "the latter" that no two
+    things just before resolve."""
+    words = [t for t in sentence if not (t.is_punct or t.is_space)]
+    root = sentence.root
+    subject = next((c for c in root.children if c.dep_ in SUBJECTS), None)
+    if (
+        subject is not None
+        and subject.lower_ in ("that", "this", "it")
+        and lemma(root) == "be"
+        and len(words) <= 6
+        and any(c.dep_ in ("acomp", "attr") and c.lower_ in JUDGEMENTS for c in root.children)
+    ):
+        return "a verdict on what came before, not a claim of its own: the sentence it judges is checked instead"
+    if any(_is_former_or_latter(t) for t in sentence) and context.pair() is None:
+        return '"the former" or "the latter" with no two things just before to point back to'
+    return None
+
+
+def _coordinated_pair(tokens: Span, subject) -> tuple[Referent, Referent] | None:
+    """The two noun phrases coordinated by the subject of `tokens`, else by the last noun that coordinates exactly two."""
+    heads = [t for t in tokens if pos(t) in ("NOUN", "PROPN") and [c.dep_ for c in t.children].count("conj") == 1]
+    head = subject if subject in heads else (heads[-1] if heads else None)
+    if head is None:
+        return None
+    second = next(c for c in head.children if c.dep_ == "conj")
+    if pos(second) not in ("NOUN", "PROPN") or any(c.dep_ == "conj" for c in second.children):
+        return None
+    doc = head.doc
+    first, second_span = _trimmed(doc[head.left_edge.i : head.i + 1]), _trimmed(doc[second.left_edge.i : second.right_edge.i + 1])
+    return Referent(first.text, first.root.ent_type_), Referent(second_span.text, second_span.root.ent_type_)
+
+
+def _is_former_or_latter(token) -> bool:
+    """ "former" or "latter" after "the", standing for a name rather than describing a noun ("the former president")."""
+    if token.lower_ not in ("former", "latter") or token.i == 0 or token.doc[token.i - 1].lower_ != "the":
+        return False
+    return token.dep_ in SUBJECTS | {"dobj", "pobj", "attr", "conj", "ROOT", "appos"} or pos(token) in ("NOUN", "PRON")
+
+
+def _former_or_latter(token, context: Context) -> Referent | None:
+    """What "the former" or "the latter" points back to: the first or the second thing the clause before coordinated."""
+    if not _is_former_or_latter(token) or (pair := context.pair()) is None:
+        return None
+    return pair[0] if token.lower_ == "former" else pair[1]
 
 
 def _entity(token) -> Referent | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.pipeline.claims.extractor import load_spacy
-from service.pipeline.claims.standalone import MAX_CLAIM_TOKENS, Context, standalone_claims
+from service.pipeline.claims.standalone import MAX_CLAIM_TOKENS, Context, refers_back, standalone_claims
 
 
 @pytest.fixture(scope="module")
@@ -202,7 +202,6 @@ def test_a_relative_clause_set_off_by_a_comma_is_a_claim_of_its_own_about_its_an
 @pytest.mark.parametrize(
     "text",
     [
-        "NATO, which has 32 members, met in Vilnius.",  # not at the end: the sentence is read whole
         "I like the book, which is long.",  # no named antecedent
         "The summit ended early, which surprised everyone.",  # the whole clause, not a name, is what "which" points to
     ],
@@ -245,3 +244,90 @@ def test_he_after_a_reporting_clause_put_last_is_its_speaker(nlp):
         " Wednesday. He made the comments in Brussels."
     )
     assert derive(nlp, text)[-1][1] == "Jens Stoltenberg made the comments in Brussels."
+
+
+def test_the_former_and_the_latter_stand_for_the_two_things_named_before(nlp):
+    assert derive(nlp, "Finland and Sweden applied in 2022. The latter joined in 2024.")[1][1] == "Sweden joined in 2024."
+    charters = "The UN Charter and the North Atlantic Treaty were both signed in the 1940s. The former was signed in San Francisco."
+    assert derive(nlp, charters)[1][1] == "The UN Charter was signed in San Francisco."
+    assert derive(nlp, "Mark Rutte is the former Dutch prime minister.")[0][1] == "Mark Rutte is the former Dutch prime minister."
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("Some say NATO has 40 members. That is false.", "a verdict"),
+        ("Some say NATO has 40 members. That's simply not true.", "a verdict"),
+        ("NATO met in Vilnius. The latter was a success.", '"the former" or "the latter"'),
+    ],
+)
+def test_sentences_that_only_refer_back_say_why(nlp, text, why):
+    context, sentences = Context(), list(nlp(text).sents)
+    standalone_claims(sentences[0], context)
+    assert refers_back(sentences[0], Context()) is None
+    assert refers_back(sentences[1], context).startswith(why)
+
+
+@pytest.mark.parametrize(
+    "text", ["It is true that NATO has 32 members.", "That treaty is false to its own words.", "The former president spoke."]
+)
+def test_sentences_that_say_something_of_their_own_are_not_referring_back(nlp, text):
+    assert refers_back(next(iter(nlp(text).sents)), Context()) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "claims"),
+    [
+        (
+            "Article 5 of the North Atlantic Treaty, which stipulates that an attack on one is an attack on all, was invoked in 2001.",
+            [
+                (
+                    "which stipulates that an attack on one is an attack on all",
+                    "Article 5 of the North Atlantic Treaty stipulates that an attack on one is an attack on all.",
+                ),
+                ("was invoked in 2001", "Article 5 of the North Atlantic Treaty was invoked in 2001."),
+            ],
+        ),
+        (
+            "Jens Stoltenberg, who was elected secretary general in 2014, said the alliance would grow.",
+            [
+                ("who was elected secretary general in 2014", "Jens Stoltenberg was elected secretary general in 2014."),
+                ("said the alliance would grow", "The alliance would grow."),
+            ],
+        ),
+        (
+            "Mark Rutte, the former Dutch prime minister, became secretary general in 2024.",
+            [
+                ("the former Dutch prime minister", "Mark Rutte is the former Dutch prime minister."),
+                ("became secretary general in 2024", "Mark Rutte became secretary general in 2024."),
+            ],
+        ),
+        (
+            "NATO, which has 32 members, met in Vilnius.",
+            [("which has 32 members", "NATO has 32 members."), ("met in Vilnius", "NATO met in Vilnius.")],
+        ),
+        (
+            "NATO, an alliance of 32 countries, was founded in 1949.",
+            [("an alliance of 32 countries", "NATO is an alliance of 32 countries."), ("was founded in 1949", "NATO was founded in 1949.")],
+        ),
+    ],
+)
+def test_an_aside_inside_a_sentence_is_a_claim_of_its_own_beside_the_main_clause(nlp, text, claims):
+    assert [(span, checked) for span, checked, _ in derive(nlp, text)] == claims
+
+
+def test_the_speaker_of_reported_speech_is_named_without_the_aside(nlp):
+    text = "Jens Stoltenberg, who was elected secretary general in 2014, said the alliance would grow."
+    assert [attribution for _, _, attribution in derive(nlp, text)] == [None, "Jens Stoltenberg"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The secretary general, Jens Stoltenberg, said the alliance would grow.",  # a second name, not a description
+        "Russia invaded Ukraine, which shocked Europe, in February 2022.",  # "which" may be what happened
+        "The man, who was tired, went home.",  # no named antecedent
+    ],
+)
+def test_asides_that_assert_nothing_checkable_of_a_name_stay_in_their_sentence(nlp, text):
+    assert all(not span.startswith(("who", "which", "Jens")) for span, _, _ in derive(nlp, text))
