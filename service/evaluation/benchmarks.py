@@ -40,6 +40,8 @@ def render(results: Path) -> str:
         sections.append(_claims(reports["claims"]))
     if "checkworthiness_head" in reports:
         sections.append(_transcripts(reports["checkworthiness_head"]))
+    if "language_id" in reports:
+        sections.append(_language_id(reports["language_id"]))
     if "speed" in reports:
         sections.append(_speed(reports["speed"]))
     if "soak" in reports:
@@ -133,6 +135,30 @@ def _transcripts(report: dict) -> str:
         f"{rows}\n\n"
         f"CT24 dev-test with the head (sentences alone, threshold {dev_test['threshold']}): F1 {_fmt(dev_test['f1'])}, "
         f"average precision {_fmt(dev_test['average_precision'])}."
+    )
+
+
+def _language_id(report: dict) -> str:
+    sets = list(report["english_sentences"])
+    rows = "\n".join(
+        f"| {name} | " + " | ".join(_fmt(found["english_taken_for_foreign"][s], 4) for s in sets) + f" | {_fmt(found['foreign_found'])} | "
+        f"{found['mixed_read_as_english']} | {found['ms_per_sentence']} | {found.get('load_seconds', '')} |"
+        for name, found in report["detectors"].items()
+    )
+    sizes = ", ".join(f"{name} {count}" for name, count in report["english_sentences"].items())
+    lingua = (
+        f"lingua-language-detector {report['lingua_version']}, {report['lingua_installed_mb']} MB installed. "
+        if "lingua_version" in report
+        else ""
+    )
+    return (
+        "## Language identification (`scripts/compare_language_id.py`)\n\n"
+        f"English sentences taken for another language ({sizes}), other-language sentences found (spaCy's example sentences, "
+        f"{report['foreign_sentences']} in 21 languages), English sentences with a translation or quotation inside read as English, "
+        f"and the time per sentence on one core; load: building the detector with its models (a later lingua detector reuses "
+        f"the models an earlier one loaded). {lingua}The service keeps its own check.\n\n"
+        f"| detector | {' | '.join(sets)} | foreign found | mixed read as English | ms a sentence | load s |\n"
+        f"|---|{'---|' * len(sets)}---|---|---|---|\n{rows}"
     )
 
 

@@ -18,3 +18,11 @@ def test_the_speed_section_shows_the_limit_over_the_naive_pipeline_when_the_run_
     del speed["limit_over_naive"]  # a report saved before the bench measured it
     (tmp_path / "speed.json").write_text(json.dumps(speed), encoding="utf-8")
     assert "the model-only limit over the naive pipeline" not in render(tmp_path)
+
+
+def test_the_transcript_and_language_sections_show_their_reports():
+    page = render(DOCS / "results")
+    head = json.loads((DOCS / "results" / "checkworthiness_head.json").read_text(encoding="utf-8"))
+    turns = head["cross_validation"]["turns"]
+    assert f"| turns | 19 | {turns['sentence_model_map']:.3f} | {turns['head_map']:.3f} |" in page
+    assert "| claimcheck (language.py) | 0.0000 |" in page
