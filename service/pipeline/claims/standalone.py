@@ -564,6 +564,7 @@ def _description(token, context: Context) -> Referent | None:
     return context.description(token.lower_, labels)
 
 
+ASIDES = {"intj", "npadvmod", "parataxis", "discourse", "cc"}  # "Well", a name addressed, "you know", "And"
 JUDGEMENTS = {
     "true",
     "untrue",
@@ -584,9 +585,12 @@ def refers_back(sentence: Span, context: Context) -> str | None:
     """Why `sentence` cannot be checked as it stands, or None: a verdict on what came before ("That is false.",
     "This is simply not true."), which says nothing of its own, or "the former" / "the latter" that no two
     things just before resolve."""
-    words = [t for t in sentence if not (t.is_punct or t.is_space)]
     root = sentence.root
-    subject = next((c for c in root.children if c.dep_ in SUBJECTS), None)
+    subjects = [c for c in root.children if c.dep_ in SUBJECTS]
+    subject = subjects[-1] if subjects else None  # "Donald, that's not true": the name addressed parses as a subject too
+    addressed = [c for c in subjects[:-1] if c.right_edge.i + 1 < len(c.doc) and c.doc[c.right_edge.i + 1].text == ","]
+    asides = {t.i for c in root.children if c.dep_ in ASIDES or c in addressed for t in c.subtree}  # "Well, Donald, you know, ..."
+    words = [t for t in sentence if not (t.is_punct or t.is_space or t.i in asides)]
     if (
         subject is not None
         and subject.lower_ in ("that", "this", "it")

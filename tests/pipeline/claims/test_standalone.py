@@ -258,6 +258,7 @@ def test_the_former_and_the_latter_stand_for_the_two_things_named_before(nlp):
     [
         ("Some say NATO has 40 members. That is false.", "a verdict"),
         ("Some say NATO has 40 members. That's simply not true.", "a verdict"),
+        ("Some say NATO has 40 members. Well, Donald, you know, that's not true.", "a verdict"),
         ("NATO met in Vilnius. The latter was a success.", '"the former" or "the latter"'),
     ],
 )
