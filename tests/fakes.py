@@ -29,7 +29,8 @@ class HashEmbedder:
     dimension = 64
     batch_size = 16
 
-    def __init__(self) -> None:
+    def __init__(self, int8: bool = False) -> None:
+        self.int8 = int8  # recorded like the real embedder's; the fake's vectors are the same either way
         self.encoded: list[str] = []  # every text encoded, for tests that count model work
 
     def warm_up(self) -> None:
