@@ -218,15 +218,16 @@ def decide(
     """The verdict on `claim` from its evidence, with the evidence ordered best first: by the
     head when there is one and some evidence, else by the rule (`verdict_passages`, `strong_stance`).
     Passages that may not decide (`counts`) count as neutral; the evidence keeps the stance the model
-    read. A verdict other than not_enough_info below `min_confidence` is withheld: the answer is then
-    not_enough_info, with the probability the head or the rule gives that."""
+    read. A verdict other than not_enough_info below `min_confidence`, or without a passage that may decide read as
+    taking its side (`settled_by`: supports for supported, refutes for refuted, both for conflicting), is withheld:
+    the answer is then not_enough_info, with the probability the head or the rule gives that."""
     read = counted(evidence, min_relevance, min_claim_similarity)
     if head is not None and read:
         probabilities = head.probabilities(read)
         verdict = max(probabilities, key=probabilities.get)
     else:
         verdict, probabilities = rule_probabilities(read, verdict_passages, strong_stance)
-    if verdict != "not_enough_info" and probabilities[verdict] < min_confidence:
+    if verdict != "not_enough_info" and (probabilities[verdict] < min_confidence or not settled_by(verdict, read)):
         verdict = "not_enough_info"
     probability = probabilities.get(verdict, 0.0)
     order = sorted(
@@ -240,6 +241,15 @@ def decide(
         confidence=round(probability, 4),
         evidence=[evidence[i] for i in order],
     )
+
+
+SIDES = {"supported": ("supports",), "refuted": ("refutes",), "conflicting": ("supports", "refutes")}
+
+
+def settled_by(verdict: str, read: list[Evidence]) -> bool:
+    """Whether `read` (the evidence as it counts) holds, for each side `verdict` takes, a passage read as taking it:
+    a head sums weak leanings, but a fact-checker is shown the sentence that settles the claim, or no verdict."""
+    return all(any(e.stance == side for e in read) for side in SIDES[verdict])
 
 
 def rule_verdict(

@@ -53,7 +53,12 @@ def test_the_alliance_is_nato_not_the_magazine_named_before_it(checked):
     assert "Politico" not in claim["checked_as"] and "NATO" in claim["checked_as"]
 
 
-def test_every_verdict_rests_on_a_sentence_that_addresses_its_claim(checked, client):
+@pytest.mark.parametrize("top_k", [None, 3, 1])
+def test_every_verdict_rests_on_a_sentence_that_addresses_its_claim(client, top_k):
+    """With fewer passages shown too: a head that sums weak leanings read "refuted" from three neutral passages."""
+    response = client.post("/v1/check", json={"text": ARTICLE, **({"top_k": top_k} if top_k else {})})
+    assert response.status_code == 200, response.text
+    checked = response.json()
     floor = client.app.state.pipeline.operating_point[0]
     given = [c for c in checked["claims"] if c["verdict"] != "not_enough_info"]
     assert given  # the Article 5 claim at least

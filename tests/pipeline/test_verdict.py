@@ -290,3 +290,31 @@ def test_an_operating_point_out_of_range_or_misspelt_is_refused(tmp_path):
     assert replace(head, operating_point={"min_claim_similarity": 0.45, "min_verdict_confidence": 0.0}).problem() is None
     assert "unknown" in replace(head, operating_point={"min_claim_similarity_": 0.45}).problem()
     assert "out of range" in replace(head, operating_point={"min_verdict_confidence": 2.0}).problem()
+
+
+class LeaningHead:
+    """A head that answers fixed probabilities, whatever the evidence: it stands for one that sums weak leanings."""
+
+    def __init__(self, probabilities: dict[str, float]):
+        self.fixed = probabilities
+
+    def probabilities(self, evidence: list[Evidence]) -> dict[str, float]:
+        return dict(self.fixed)
+
+
+@pytest.mark.parametrize(
+    ("verdict", "stances", "given"),
+    [
+        ("refuted", [(0.1, 0.4), (0.2, 0.35)], False),  # every passage leans, none is read as refuting: the seed article's case
+        ("refuted", [(0.1, 0.4), (0.1, 0.7)], True),
+        ("supported", [(0.1, 0.7)], False),  # a refuting passage does not settle a claim as supported
+        ("supported", [(0.6, 0.1)], True),
+        ("conflicting", [(0.8, 0.1), (0.45, 0.2)], False),
+        ("conflicting", [(0.8, 0.1), (0.1, 0.8)], True),
+    ],
+)
+def test_a_verdict_needs_a_passage_read_as_taking_its_side(verdict, stances, given):
+    head = LeaningHead({v: (0.7 if v == verdict else 0.1) for v in ("supported", "refuted", "conflicting", "not_enough_info")})
+    result = decide("c", None, None, ranked(*stances), head=head)
+    assert result.verdict == (verdict if given else "not_enough_info")
+    assert result.confidence == (0.7 if given else 0.1)
