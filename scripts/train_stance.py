@@ -66,8 +66,9 @@ def main() -> None:
     parser.add_argument(
         "--teacher",
         type=Path,
-        default=None,
-        help="distil: learn this stance model's probabilities (mixed with the gold label, --teacher-weight) on the training pairs",
+        nargs="+",
+        default=(),
+        help="distil: learn these stance models' averaged probabilities (mixed with the gold label: --teacher-weight) on the pairs",
     )
     parser.add_argument("--teacher-weight", type=float, default=TrainingConfig.teacher_weight, help="the teacher's share of the target")
     parser.add_argument("--seed", type=int, default=TrainingConfig.seed, help="shuffles, the curated subset, initial weights")
@@ -134,7 +135,7 @@ def main() -> None:
         pooling=args.pooling,
         max_train_pairs=args.max_train_pairs,
         checkpoint_dir=args.checkpoint_dir,
-        teacher_dir=args.teacher,
+        teacher_dirs=tuple(args.teacher),
         teacher_weight=args.teacher_weight,
         seed=args.seed,
     )

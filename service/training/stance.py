@@ -65,7 +65,7 @@ class TrainingConfig:
     pooling: str = "first"  # "first": transformers' own head on the first token; "mean": service/runtime/mean_pooled.py
     max_train_pairs: int | None = None  # a curated subset for CPU runs (curated_subset)
     checkpoint_dir: Path | None = None  # resume a killed run from here (service/training/fine_tuning.py)
-    teacher_dir: Path | None = None  # distillation: a stronger stance model whose probabilities the model learns
+    teacher_dirs: tuple[Path, ...] = ()  # distillation: stance models whose averaged probabilities the model learns
     teacher_weight: float = 0.7  # with a teacher: its share of each pair's target, the gold label's the rest
 
 
@@ -244,7 +244,7 @@ def train(config: TrainingConfig, train_pairs: list[StancePair]):
             )
     label_ids = [STANCE_LABELS.index(p.stance) for p in train_pairs]
     targets = None
-    if config.teacher_dir is not None:
+    if config.teacher_dirs:
         gold = torch.nn.functional.one_hot(torch.tensor(label_ids), len(STANCE_LABELS)).float()
         targets = config.teacher_weight * torch.tensor(teacher_probabilities(config, train_pairs)) + (1 - config.teacher_weight) * gold
     lengths = [len(p.premise) + len(p.hypothesis) for p in train_pairs]
@@ -270,8 +270,8 @@ def train(config: TrainingConfig, train_pairs: list[StancePair]):
 
 
 def teacher_probabilities(config: TrainingConfig, pairs: list[StancePair]) -> list[list[float]]:
-    """The teacher's (`config.teacher_dir`) stance probabilities for each pair, in STANCE_LABELS order, read as the
-    service reads (int8); kept in `config.checkpoint_dir` when given, so a resumed run does not read them again."""
+    """The teachers' (`config.teacher_dirs`) stance probabilities for each pair, averaged, in STANCE_LABELS order, read
+    as the service reads (int8); kept in `config.checkpoint_dir` when given, so a resumed run does not read them again."""
     import hashlib
 
     import numpy as np
@@ -279,21 +279,23 @@ def teacher_probabilities(config: TrainingConfig, pairs: list[StancePair]) -> li
 
     from service.pipeline.stance import StanceClassifier
 
-    key = hashlib.sha256(json.dumps([str(config.teacher_dir), config.max_length, [(p.premise, p.hypothesis) for p in pairs]]).encode())
+    teachers = [str(teacher) for teacher in config.teacher_dirs]
+    key = hashlib.sha256(json.dumps([teachers, config.max_length, [(p.premise, p.hypothesis) for p in pairs]]).encode())
     cache = config.checkpoint_dir / f"teacher-{key.hexdigest()[:16]}.npy" if config.checkpoint_dir is not None else None
     if cache is not None and cache.is_file():
         return np.load(cache).tolist()
-    teacher = StanceClassifier(config.teacher_dir, max_length=config.max_length)
-    teacher.warm_up()
-    probabilities = []
+    probabilities = np.zeros((len(pairs), len(STANCE_LABELS)), dtype=np.float32)
     step = 256
-    for start in tqdm(range(0, len(pairs), step), desc="teacher", unit="chunk"):
-        read = teacher.predict([(p.premise, p.hypothesis) for p in pairs[start : start + step]])
-        probabilities += [[row[label] for label in STANCE_LABELS] for row in read]
+    for directory in config.teacher_dirs:
+        teacher = StanceClassifier(directory, max_length=config.max_length)
+        teacher.warm_up()
+        for start in tqdm(range(0, len(pairs), step), desc=f"teacher {Path(directory).name}", unit="chunk"):
+            read = teacher.predict([(p.premise, p.hypothesis) for p in pairs[start : start + step]])
+            probabilities[start : start + len(read)] += [[row[label] / len(teachers) for label in STANCE_LABELS] for row in read]
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        np.save(cache, np.asarray(probabilities, dtype=np.float32))
-    return probabilities
+        np.save(cache, probabilities)
+    return probabilities.tolist()
 
 
 def evaluate_pairs(model, tokenizer, pairs: list[StancePair], max_length: int) -> dict:

@@ -177,7 +177,7 @@ def test_distillation_targets_mix_the_teachers_reading_with_the_gold_label_and_a
         ),
         StancePair("The Security Council shall consist of fifteen Members.", "The Security Council has ten members.", "refutes", "fever"),
     ]
-    config = TrainingConfig(tmp_path, tmp_path / "out", teacher_dir=MODEL_DIR, checkpoint_dir=tmp_path / "ckpt", max_steps=1)
+    config = TrainingConfig(tmp_path, tmp_path / "out", teacher_dirs=(MODEL_DIR, MODEL_DIR), checkpoint_dir=tmp_path / "ckpt", max_steps=1)
     read = stance.teacher_probabilities(config, pairs)
     assert len(read) == 2 and all(abs(sum(row) - 1) < 1e-3 for row in read)
     assert read[0][0] > 0.5  # the shipped reader: supports
