@@ -148,8 +148,11 @@ def _tables(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
 
 def widened(text: str, start: int, end: int) -> tuple[int, int]:
     """`start`-`end` with each end moved out of a character entity of `text` it falls inside ("&quot;"):
-    `mask` puts an entity's character at one of its ends, so a span of the masked text may cut one."""
+    `mask` puts an entity's character at one of its ends, so a span of the masked text may cut one. An entity
+    `mask` left as it is ("&A1;", unknown; "AT&amp;T", inside a word) reads as text, and a span may end inside it."""
     for match in _ENTITY.finditer(text, max(0, start - 40), min(len(text), end + 40)):
+        if _decoded(text, match) is None:
+            continue
         if match.start() < start < match.end():
             start = match.start()
         if match.start() < end < match.end():
