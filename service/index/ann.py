@@ -60,6 +60,11 @@ def ivf_lists(count: int) -> int:
     return max(1, 4 * math.isqrt(count))
 
 
+def ivf_nprobe(lists: int) -> int:
+    """The IVF lists a search probes: a 16th of them, at least IVF_MIN_NPROBE (FAISS and Milvus builds alike)."""
+    return min(lists, max(IVF_MIN_NPROBE, lists // IVF_PROBED_SHARE))
+
+
 def new_faiss_index(factory: str, dimension: int, count: int):
     """An empty inner-product index for `factory`, checked to be trainable on `count` vectors; raises IndexTypeError."""
     import faiss
@@ -123,7 +128,7 @@ def default_search_params(index) -> dict[str, int]:
     benchmark's data), efSearch for HNSW, nothing for Flat."""
     ivf = _ivf(index)
     if ivf is not None:
-        return {"nprobe": min(ivf.nlist, max(IVF_MIN_NPROBE, ivf.nlist // IVF_PROBED_SHARE))}
+        return {"nprobe": ivf_nprobe(ivf.nlist)}
     if _hnsw(index) is not None:
         return {"efSearch": HNSW_EF_SEARCH}
     return {}

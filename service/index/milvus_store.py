@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from service.index.ann import AUTO, FLAT_MAX_VECTORS, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, IVF_MIN_NPROBE, IVF_PROBED_SHARE, ivf_lists
+from service.index.ann import AUTO, FLAT_MAX_VECTORS, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, ivf_lists, ivf_nprobe
 from service.index.vector_store import MILVUS, VectorStoreError
 
 ROW_FIELD = "row"
@@ -36,9 +36,14 @@ def collection_name(build_id: str) -> str:
     return "claimcheck_" + "".join(c if c.isalnum() else "_" for c in build_id)
 
 
+def is_server(uri: str) -> bool:
+    """Whether `uri` names a Milvus server (http(s)://host:port) rather than a Milvus Lite file."""
+    return uri.startswith(("http://", "https://"))
+
+
 def resolve_uri(uri: str) -> str:
     """A server URI as given; a Milvus Lite file as an absolute path (the service may start in another folder)."""
-    if uri.startswith(("http://", "https://")):
+    if is_server(uri):
         return uri
     if not uri.endswith(".db"):
         raise VectorStoreError(f"milvus:{uri}: a Milvus Lite file name must end in .db (or give http(s)://host:port of a server)")
@@ -52,12 +57,12 @@ def connect(uri: str):
         from pymilvus import MilvusClient
     except ImportError as error:
         raise VectorStoreError("the Milvus vector store needs the optional extra: pip install -e '.[milvus]'") from error
-    if not uri.startswith(("http://", "https://")):
+    if not is_server(uri):
         Path(uri).parent.mkdir(parents=True, exist_ok=True)  # a new Milvus Lite file's folder, as a build's --out
     try:
         return MilvusClient(uri, grpc_options=GRPC_OPTIONS)
     except Exception as error:  # pymilvus raises its own exception types, and grpc's, for one cause: no connection
-        if uri.startswith(("http://", "https://")):
+        if is_server(uri):
             raise VectorStoreError(f"cannot connect to the Milvus server at {uri}: {error}") from error
         raise VectorStoreError(
             f"cannot open the Milvus Lite file {uri}: Milvus Lite lets one process at a time open a file, and another one "
@@ -81,7 +86,7 @@ def index_and_search_params(index_type: str, count: int) -> tuple[dict, dict]:
         return {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION}, {"ef": HNSW_EF_SEARCH}
     if index_type.startswith("IVF"):
         lists = ivf_lists(count)
-        return {"nlist": lists}, {"nprobe": min(lists, max(IVF_MIN_NPROBE, lists // IVF_PROBED_SHARE))}
+        return {"nlist": lists}, {"nprobe": ivf_nprobe(lists)}
     return {}, {}
 
 
