@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 from service.training.datasets import default_data_dir
 from service.training.hard_neutrals import EVAL_CAP, SET_ALIASES, SET_SOURCES, TRAIN_CAP, parse_sets, save_split_pairs_with_hard_neutrals
+from service.training.reading_pairs import READING_SETS, add_reading_pairs
 from service.training.stance import TrainingConfig, base_description, run, save_split_pairs, seed_warning
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,6 +30,22 @@ def hard_neutral_sets(text: str) -> tuple[str, ...]:
         return parse_sets(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from error
+
+
+def named_number(kind):
+    """An argparse type: NAME=NUMBER, the number of type `kind` (int or float) and not negative."""
+
+    def parse(text: str) -> tuple[str, int | float]:
+        name, _, number = text.partition("=")
+        try:
+            value = kind(number)
+        except ValueError:
+            value = -1
+        if not name or value < 0:
+            raise argparse.ArgumentTypeError(f"expected NAME={kind.__name__.upper()} (not negative), got {text!r}")
+        return name, value
+
+    return parse
 
 
 def non_negative_int(text: str) -> int:
@@ -106,7 +124,28 @@ def main() -> None:
         default=EVAL_CAP,
         help="at most this many dev and this many test pairs per hard neutral set",
     )
+    parser.add_argument(
+        "--reading-pairs",
+        type=named_number(int),
+        nargs="+",
+        default=(),
+        metavar="SET=CLAIMS",
+        help=f"with --write-pairs: add to train the unlabelled pairs the service reads for up to CLAIMS train claims of each set"
+        f" ({', '.join(READING_SETS)}), for distillation (service/training/reading_pairs.py)",
+    )
+    parser.add_argument(
+        "--share",
+        type=named_number(float),
+        nargs="+",
+        default=None,
+        metavar="SOURCE=FRACTION",
+        help="with --max-train-pairs: each pair source's share of the subset, replacing the default shares (unnamed sources: none)",
+    )
     args = parser.parse_args()
+    if args.reading_pairs and args.write_pairs is None:
+        parser.error("--reading-pairs adds pairs to the files --write-pairs saves: write them, then train with --pairs --teacher")
+    if args.share and args.max_train_pairs is None:
+        parser.error("--share sets the shares of the curated subset: give --max-train-pairs")
     if (args.hard_neutral_sets or args.hard_neutral_train_sets) and args.write_pairs is None:
         parser.error("--hard-neutral-sets adds pairs to the files --write-pairs saves: write them, then train with --pairs")
     if args.hard_neutral_train_sets and set(args.hard_neutral_train_sets) - set(args.hard_neutral_sets):
@@ -138,6 +177,7 @@ def main() -> None:
         teacher_dirs=tuple(args.teacher),
         teacher_weight=args.teacher_weight,
         seed=args.seed,
+        curated_shares=dict(args.share) if args.share else None,
     )
     if args.write_pairs is not None and args.hard_neutral_sets:
         written = save_split_pairs_with_hard_neutrals(
@@ -148,12 +188,15 @@ def main() -> None:
             args.hard_neutral_cap,
             args.hard_neutral_eval_cap,
         )
+    elif args.write_pairs is not None:
+        written = save_split_pairs(config, args.write_pairs)
+    if args.write_pairs is not None:
         for split, counts in written.items():
             print(f"{split}: {sum(counts.values())} pairs, {dict(counts)}")
-        return
-    if args.write_pairs is not None:
-        for split, counts in save_split_pairs(config, args.write_pairs).items():
-            print(f"{split}: {sum(counts.values())} pairs, {dict(counts)}")
+        if args.reading_pairs:
+            with tempfile.TemporaryDirectory() as scratch:
+                added = add_reading_pairs(args.write_pairs, args.data_dir, dict(args.reading_pairs), Path(scratch))
+            print(f"train: reading pairs added, {added}")
         return
     report = run(config)
     print(json.dumps(report, indent=2))

@@ -25,6 +25,7 @@ from service.training.datasets import (
     snli_pairs,
 )
 from service.training.fine_tuning import fine_tune, hardware_description, length_grouped_batches, training_device
+from service.training.reading_pairs import UNLABELLED
 from service.training.scoring import classification_report
 
 STANCE_LABELS = ("supports", "refutes", "neutral")
@@ -67,6 +68,7 @@ class TrainingConfig:
     checkpoint_dir: Path | None = None  # resume a killed run from here (service/training/fine_tuning.py)
     teacher_dirs: tuple[Path, ...] = ()  # distillation: stance models whose averaged probabilities the model learns
     teacher_weight: float = 0.7  # with a teacher: its share of each pair's target, the gold label's the rest
+    curated_shares: dict[str, float] | None = None  # with max_train_pairs: each source's share (default CURATED_SHARES)
 
 
 @dataclass
@@ -194,15 +196,15 @@ CURATED_SHARES = {"snli": 0.30, "fever": 0.22, "fever-retrieved": 0.15, "climate
 SENTENCE_CHARS = 400  # a premise up to this long is a sentence or two, not a passage
 
 
-def curated_subset(pairs: list[StancePair], total: int, rng: random.Random) -> list[StancePair]:
-    """About `total` pairs for a CPU run, balanced across the sets in CURATED_SHARES (a set
-    with fewer pairs gives what it has), sentence-level pairs (premise up to SENTENCE_CHARS) taken
-    before longer ones within each set; sets not named there are left out."""
+def curated_subset(pairs: list[StancePair], total: int, rng: random.Random, shares: dict[str, float] | None = None) -> list[StancePair]:
+    """About `total` pairs for a CPU run, balanced across the sources in `shares` (default
+    CURATED_SHARES; a source with fewer pairs gives what it has), sentence-level pairs (premise up
+    to SENTENCE_CHARS) taken before longer ones within each source; sources not named are left out."""
     by_source: dict[str, list[StancePair]] = {}
     for pair in pairs:
         by_source.setdefault(pair.source, []).append(pair)
     chosen = []
-    for source, share in CURATED_SHARES.items():
+    for source, share in (shares or CURATED_SHARES).items():
         candidates = by_source.get(source, [])
         short = [p for p in candidates if len(p.premise) <= SENTENCE_CHARS]
         long = [p for p in candidates if len(p.premise) > SENTENCE_CHARS]
@@ -242,11 +244,16 @@ def train(config: TrainingConfig, train_pairs: list[StancePair]):
                 id2label=dict(enumerate(STANCE_LABELS)),
                 label2id={label: i for i, label in enumerate(STANCE_LABELS)},
             )
-    label_ids = [STANCE_LABELS.index(p.stance) for p in train_pairs]
+    unlabelled = torch.tensor([p.stance == UNLABELLED for p in train_pairs])
+    if unlabelled.any() and not config.teacher_dirs:
+        raise ValueError(f"{int(unlabelled.sum())} training pairs are unlabelled (reading pairs): only a teacher (--teacher) labels them")
+    label_ids = [STANCE_LABELS.index(p.stance) if p.stance != UNLABELLED else 0 for p in train_pairs]
     targets = None
     if config.teacher_dirs:
         gold = torch.nn.functional.one_hot(torch.tensor(label_ids), len(STANCE_LABELS)).float()
-        targets = config.teacher_weight * torch.tensor(teacher_probabilities(config, train_pairs)) + (1 - config.teacher_weight) * gold
+        taught = torch.tensor(teacher_probabilities(config, train_pairs))
+        targets = config.teacher_weight * taught + (1 - config.teacher_weight) * gold
+        targets[unlabelled] = taught[unlabelled]  # no gold label to mix in
     lengths = [len(p.premise) + len(p.hypothesis) for p in train_pairs]
     batches = [b for _ in range(config.epochs) for b in length_grouped_batches(lengths, config.batch_size, rng)]
     batches = batches[: config.max_steps]
@@ -379,7 +386,7 @@ def run(config: TrainingConfig) -> dict:
     pairs_of_split = split_pairs(config)
     train_pairs = collect_pairs(config, "train", pairs_of_split["train"])
     if config.max_train_pairs is not None:
-        train_pairs = curated_subset(train_pairs, config.max_train_pairs, random.Random(config.seed))
+        train_pairs = curated_subset(train_pairs, config.max_train_pairs, random.Random(config.seed), config.curated_shares)
     print(json.dumps({"train_pairs": len(train_pairs), "by_source": Counter(p.source for p in train_pairs)}))
     model, tokenizer, steps, epochs_trained = train(config, train_pairs)
     save_fp16(model, tokenizer, config.output_dir)

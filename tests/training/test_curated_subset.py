@@ -33,3 +33,8 @@ def test_a_set_with_fewer_pairs_than_its_share_gives_what_it_has_and_the_choice_
     assert Counter(p.source for p in chosen)["snli"] == 2
     assert chosen == curated_subset(few, 1000, random.Random(0))
     assert chosen != curated_subset(few, 1000, random.Random(1))
+
+
+def test_shares_given_replace_the_default_ones():
+    chosen = curated_subset(pairs(), 1000, random.Random(0), {"unlisted": 0.1, "snli": 0.2})
+    assert Counter(p.source for p in chosen) == {"unlisted": 100, "snli": 200}

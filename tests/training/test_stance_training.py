@@ -195,3 +195,34 @@ def test_distillation_targets_mix_the_teachers_reading_with_the_gold_label_and_a
     gold = torch.eye(3)[[0, 1]]
     expected = config.teacher_weight * torch.tensor(read) + (1 - config.teacher_weight) * gold
     assert torch.allclose(seen["labels"], expected[seen["batch"]])
+
+
+def test_an_unlabelled_reading_pair_learns_the_teachers_reading_alone_and_needs_a_teacher(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    import torch
+
+    from service.training import stance
+    from service.training.datasets import StancePair
+    from service.training.reading_pairs import UNLABELLED
+    from service.training.stance import TrainingConfig
+
+    pairs = [
+        StancePair("The Security Council shall consist of fifteen Members.", "The Security Council has ten members.", "refutes", "fever"),
+        StancePair("The Treaty shall remain in force.", "The Security Council has ten members.", UNLABELLED, "reading-fever"),
+    ]
+    config = TrainingConfig(tmp_path, tmp_path / "out", init_from=MODEL_DIR, max_steps=1)
+    with pytest.raises(ValueError, match="only a teacher"):
+        stance.train(config, pairs)
+    config = replace(config, teacher_dirs=(MODEL_DIR,), checkpoint_dir=tmp_path / "ckpt")
+    read = torch.tensor(stance.teacher_probabilities(config, pairs))
+    seen = {}
+
+    def record(model, batches, inputs_of, *args, **kwargs):
+        seen["labels"] = inputs_of(list(range(len(pairs))))["labels"]
+        return 0
+
+    monkeypatch.setattr(stance, "fine_tune", record)
+    stance.train(config, pairs)
+    assert torch.allclose(seen["labels"][0], config.teacher_weight * read[0] + (1 - config.teacher_weight) * torch.eye(3)[1])
+    assert torch.allclose(seen["labels"][1], read[1])  # no gold label mixed in
