@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 from service.training.datasets import default_data_dir
@@ -32,20 +34,24 @@ def hard_neutral_sets(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(str(error)) from error
 
 
-def named_number(kind):
-    """An argparse type: NAME=NUMBER, the number of type `kind` (int or float) and not negative."""
+def reading_claims(text: str) -> tuple[str, int]:
+    """An argparse type: SET=CLAIMS, a reading set (service/training/reading_pairs.py) and a count above zero."""
+    name, _, number = text.partition("=")
+    if name not in READING_SETS or not number.isdigit() or int(number) == 0:
+        raise argparse.ArgumentTypeError(f"expected SET=CLAIMS with SET one of {', '.join(READING_SETS)} and CLAIMS above 0, got {text!r}")
+    return name, int(number)
 
-    def parse(text: str) -> tuple[str, int | float]:
-        name, _, number = text.partition("=")
-        try:
-            value = kind(number)
-        except ValueError:
-            value = -1
-        if not name or value < 0:
-            raise argparse.ArgumentTypeError(f"expected NAME={kind.__name__.upper()} (not negative), got {text!r}")
-        return name, value
 
-    return parse
+def source_share(text: str) -> tuple[str, float]:
+    """An argparse type: SOURCE=FRACTION, a pair source and its share of the curated subset (above 0, at most 1)."""
+    name, _, number = text.partition("=")
+    try:
+        share = float(number)
+    except ValueError:
+        share = math.nan
+    if not name or not 0 < share <= 1:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected SOURCE=FRACTION with FRACTION above 0 and at most 1, got {text!r}")
+    return name, share
 
 
 def non_negative_int(text: str) -> int:
@@ -86,9 +92,11 @@ def main() -> None:
         type=Path,
         nargs="+",
         default=(),
-        help="distil: learn these stance models' averaged probabilities (mixed with the gold label: --teacher-weight) on the pairs",
+        help="distil: learn these stance models' averaged probabilities, mixed with a labelled pair's gold label (--teacher-weight)",
     )
-    parser.add_argument("--teacher-weight", type=float, default=TrainingConfig.teacher_weight, help="the teacher's share of the target")
+    parser.add_argument(
+        "--teacher-weight", type=float, default=TrainingConfig.teacher_weight, help="the teacher's share of a labelled pair's target"
+    )
     parser.add_argument("--seed", type=int, default=TrainingConfig.seed, help="shuffles, the curated subset, initial weights")
     parser.add_argument("--pairs", type=Path, default=None, help="train on the pair files --write-pairs saved instead of collecting them")
     parser.add_argument(
@@ -126,7 +134,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--reading-pairs",
-        type=named_number(int),
+        type=reading_claims,
         nargs="+",
         default=(),
         metavar="SET=CLAIMS",
@@ -135,17 +143,22 @@ def main() -> None:
     )
     parser.add_argument(
         "--share",
-        type=named_number(float),
+        type=source_share,
         nargs="+",
         default=None,
         metavar="SOURCE=FRACTION",
         help="with --max-train-pairs: each pair source's share of the subset, replacing the default shares (unnamed sources: none)",
     )
     args = parser.parse_args()
+    if len(dict(args.reading_pairs)) < len(args.reading_pairs):
+        parser.error("--reading-pairs names each set once")
     if args.reading_pairs and args.write_pairs is None:
         parser.error("--reading-pairs adds pairs to the files --write-pairs saves: write them, then train with --pairs --teacher")
     if args.share and args.max_train_pairs is None:
         parser.error("--share sets the shares of the curated subset: give --max-train-pairs")
+    shares = dict(args.share or ())
+    if args.share and (len(shares) < len(args.share) or sum(shares.values()) > 1 + 1e-9):
+        parser.error("--share names each source once, and the shares add up to at most 1")
     if (args.hard_neutral_sets or args.hard_neutral_train_sets) and args.write_pairs is None:
         parser.error("--hard-neutral-sets adds pairs to the files --write-pairs saves: write them, then train with --pairs")
     if args.hard_neutral_train_sets and set(args.hard_neutral_train_sets) - set(args.hard_neutral_sets):
@@ -177,7 +190,7 @@ def main() -> None:
         teacher_dirs=tuple(args.teacher),
         teacher_weight=args.teacher_weight,
         seed=args.seed,
-        curated_shares=dict(args.share) if args.share else None,
+        curated_shares=shares or None,
     )
     if args.write_pairs is not None and args.hard_neutral_sets:
         written = save_split_pairs_with_hard_neutrals(
@@ -191,12 +204,12 @@ def main() -> None:
     elif args.write_pairs is not None:
         written = save_split_pairs(config, args.write_pairs)
     if args.write_pairs is not None:
-        for split, counts in written.items():
-            print(f"{split}: {sum(counts.values())} pairs, {dict(counts)}")
         if args.reading_pairs:
             with tempfile.TemporaryDirectory() as scratch:
                 added = add_reading_pairs(args.write_pairs, args.data_dir, dict(args.reading_pairs), Path(scratch))
-            print(f"train: reading pairs added, {added}")
+            written["train"] += Counter(added)
+        for split, counts in written.items():
+            print(f"{split}: {sum(counts.values())} pairs, {dict(counts)}")
         return
     report = run(config)
     print(json.dumps(report, indent=2))

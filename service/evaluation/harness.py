@@ -127,18 +127,24 @@ def dumped_evidence(row: dict, voters: int) -> list[Evidence]:
     ]
 
 
-def evaluate_claims(
-    name: str, split: str, claims: list[ClaimExample], corpus: list[dict], index_dir: Path, top_k: int, dump: Path | None = None
-) -> dict:
-    """Index `corpus`, verify every claim through the pipeline, and score the verdicts; with
-    `dump`, also write each claim's gold label, verdict and evidence scores there (JSONL)."""
+def index_corpus(corpus: list[dict], index_dir: Path, embedder, name: str):
+    """Build the index of `corpus` (documents as the build script reads them) in `index_dir`,
+    through a `NAME-corpus.jsonl` file beside it; returns the build's summary."""
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     corpus_file = index_dir.parent / f"{name}-corpus.jsonl"
     with open(corpus_file, "w", encoding="utf-8") as handle:
         for row in corpus:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return build_index([corpus_file], index_dir, embedder)
+
+
+def evaluate_claims(
+    name: str, split: str, claims: list[ClaimExample], corpus: list[dict], index_dir: Path, top_k: int, dump: Path | None = None
+) -> dict:
+    """Index `corpus`, verify every claim through the pipeline, and score the verdicts; with
+    `dump`, also write each claim's gold label, verdict and evidence scores there (JSONL)."""
     pipeline = Pipeline(Settings(index_dir=index_dir))
-    build = build_index([corpus_file], index_dir, pipeline.embedder)
+    build = index_corpus(corpus, index_dir, pipeline.embedder, name)
     results, seconds = verify_all(pipeline, [c.claim for c in claims], top_k)
     if dump is not None:
         rows = [{"claim": c.claim, "gold": c.verdict, "gold_ids": c.evidence_ids} for c in claims]

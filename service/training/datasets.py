@@ -81,9 +81,12 @@ class ClaimExample:
     evidence_texts: list[str] = field(default_factory=list)
 
 
+UNLABELLED = "unlabelled"  # a StancePair's stance when only a teacher can say it (distillation)
+
+
 @dataclass
 class StancePair:
-    """One (evidence, claim) pair with its stance label, for training the cross-encoder."""
+    """One (evidence, claim) pair with its stance label (or UNLABELLED), for training the cross-encoder."""
 
     premise: str
     hypothesis: str

@@ -47,6 +47,7 @@ from service.evaluation.near_topic import (
     split_sentences,
 )
 from service.training.datasets import (
+    UNLABELLED,
     StancePair,
     detokenize_fever,
     read_fnc1,
@@ -506,7 +507,8 @@ def save_split_pairs_with_hard_neutrals(
     sets (collected and mined as `save_split_pairs` does, or read from `config.pairs_dir` when
     given, less any hard neutral pairs that folder holds), plus, in dev and test, up to `eval_cap`
     pairs of each of `sets`, and in train up to `train_cap` pairs of each of `train_sets` (default:
-    `sets`; none, for a baseline measured on the same dev and test pairs). `pairs.json` records the
+    `sets`; none, for a baseline measured on the same dev and test pairs). Reading pairs are not
+    copied (`--reading-pairs` adds them again). `pairs.json` records the
     sets and caps beside the usual settings. `embedder`: the project's Embedder unless given (it
     mines FEVER's neutrals and ranks the treaty passages). Returns the pair counts by source."""
     from service.runtime.embedding import Embedder
@@ -531,7 +533,7 @@ def save_split_pairs_with_hard_neutrals(
         embedder.warm_up()
     counts = {}
     for split in SPLITS:
-        pairs = [pair for pair in base[split] if pair.source not in HARD_NEUTRAL_SOURCES]
+        pairs = [pair for pair in base[split] if pair.source not in HARD_NEUTRAL_SOURCES and pair.stance != UNLABELLED]
         chosen = train_sets if split == "train" else tuple(sets)
         pairs += hard_neutral_pairs(config.data_dir, split, chosen, train_cap if split == "train" else eval_cap, embedder)
         write_pairs(pairs, directory / f"{split}.jsonl.gz")

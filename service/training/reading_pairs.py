@@ -11,15 +11,13 @@ probabilities for it and nothing else.
 
 from __future__ import annotations
 
-import hashlib
 import json
+from collections import Counter
 from pathlib import Path
 
-from service.training.datasets import StancePair
+from service.training.datasets import UNLABELLED, StancePair
 
-UNLABELLED = "unlabelled"  # a pair's stance when only a teacher can say it
 READING_SETS = ("fever", "climate-fever", "covidfact")
-ORDER_SALT = "claimcheck-reading-pairs-v1"
 
 
 def reading_source(name: str) -> str:
@@ -27,38 +25,38 @@ def reading_source(name: str) -> str:
     return f"reading-{name}"
 
 
-def reading_pairs(name: str, data_dir: Path, split: str, claims_limit: int, index_dir: Path, top_k: int = 5) -> list[StancePair]:
-    """The distinct (passage or sentence, claim) pairs the service reads for up to `claims_limit`
-    claims of `split` of set `name` (a fixed, hash-ordered choice), above the relevance floor."""
+def reading_pairs(name: str, data_dir: Path, claims_limit: int, index_dir: Path) -> list[StancePair]:
+    """The pairs the service reads for up to `claims_limit` train claims of set `name` (a fixed,
+    hash-ordered choice; claim texts that also occur in the set's dev or test split are skipped)."""
     from service.evaluation.harness import load_dataset
+    from service.training.hard_neutrals import order_key
 
-    _, claims, corpus = load_dataset(name, data_dir, split)
-    texts = sorted({c.claim for c in claims}, key=lambda text: hashlib.sha256((ORDER_SALT + text).encode()).hexdigest())[:claims_limit]
-    return readings(texts, corpus, index_dir, reading_source(name), top_k)
+    held_out = {c.claim for split in ("dev", "test") for c in load_dataset(name, data_dir, split)[1]}
+    _, claims, corpus = load_dataset(name, data_dir, "train")
+    texts = sorted({c.claim for c in claims} - held_out, key=lambda text: order_key("reading", name, text))[:claims_limit]
+    return readings(texts, corpus, index_dir, reading_source(name))
 
 
-def readings(claims: list[str], corpus: list[dict], index_dir: Path, source: str, top_k: int = 5) -> list[StancePair]:
+def readings(claims: list[str], corpus: list[dict], index_dir: Path, source: str) -> list[StancePair]:
     """Index `corpus` (documents as the build script reads them) in `index_dir` and return the
-    distinct pairs the service reads for `claims` over it, above the relevance floor, unlabelled."""
+    distinct pairs the service reads for `claims` over it (the service's top_k, sentence passages
+    and relevance floor), each UNLABELLED."""
     from service.config import Settings
-    from service.index.build import build_index
+    from service.evaluation.harness import index_corpus
     from service.index.reference import ReferenceIndex
     from service.pipeline.retrieval import retrieve
     from service.pipeline.stance import stance_readings
     from service.runtime.embedding import Embedder
 
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
-    corpus_file = index_dir.parent / f"{source}-corpus.jsonl"
-    corpus_file.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in corpus), encoding="utf-8")
-    settings = Settings(index_dir=index_dir)
+    settings = Settings()
     embedder = Embedder()
     embedder.warm_up()
-    build_index([corpus_file], index_dir, embedder)
+    index_corpus(corpus, index_dir, embedder, source)
     index = ReferenceIndex.load(index_dir, embedder)
     pairs, seen = [], set()
     for start in range(0, len(claims), 256):
         batch = claims[start : start + 256]
-        hits = retrieve(embedder, [(index, batch, top_k)])
+        hits = retrieve(embedder, [(index, batch, settings.default_top_k)])
         for reading in stance_readings(batch, hits, settings.sentence_passages):
             if round(hits[reading.claim][reading.hit].score, 4) < settings.min_relevance or reading.pair in seen:
                 continue
@@ -69,9 +67,11 @@ def readings(claims: list[str], corpus: list[dict], index_dir: Path, source: str
 
 
 def add_reading_pairs(directory: Path, data_dir: Path, claims_per_set: dict[str, int], scratch: Path) -> dict[str, int]:
-    """Add the reading pairs of each set's `train` claims (up to its count in `claims_per_set`) to
-    the train pairs in `directory` (written by `--write-pairs`), replacing any it held, and record
-    them in its `pairs.json`; dev and test keep their labelled pairs only. Returns pairs per set."""
+    """Add the reading pairs of each set's train claims (up to its count in `claims_per_set`) to
+    the train pairs in `directory` (written by `--write-pairs`), replacing any it held and leaving
+    out those a labelled train pair already asks; record them in its `pairs.json` with the reading
+    settings. Dev and test keep their labelled pairs only. Returns the pairs added per source."""
+    from service.config import Settings
     from service.training.stance import PAIRS_SETTINGS, read_pairs, write_pairs
 
     unknown = set(claims_per_set) - set(READING_SETS)
@@ -81,13 +81,22 @@ def add_reading_pairs(directory: Path, data_dir: Path, claims_per_set: dict[str,
     if not settings_file.is_file():
         raise ValueError(f"{directory} has no {PAIRS_SETTINGS}: write the pairs with --write-pairs first")
     train = [pair for pair in read_pairs(directory / "train.jsonl.gz") if pair.stance != UNLABELLED]
+    labelled = {(pair.premise, pair.hypothesis) for pair in train}
     added = {}
     for name, limit in claims_per_set.items():
-        pairs = reading_pairs(name, data_dir, "train", limit, scratch / name / "index")
+        pairs = [p for p in reading_pairs(name, data_dir, limit, scratch / name / "index") if (p.premise, p.hypothesis) not in labelled]
         added[reading_source(name)] = len(pairs)
         train += pairs
     write_pairs(train, directory / "train.jsonl.gz")
+    service = Settings()
     settings = json.loads(settings_file.read_text())
-    settings["reading_pairs"] = {"claims_per_set": claims_per_set, "pairs": added}
+    settings["pairs"]["train"] = Counter(pair.source for pair in train)
+    settings["reading_pairs"] = {
+        "claims_per_set": claims_per_set,
+        "pairs": added,
+        "top_k": service.default_top_k,
+        "sentence_passages": service.sentence_passages,
+        "min_relevance": service.min_relevance,
+    }
     settings_file.write_text(json.dumps(settings, indent=2) + "\n")
     return added

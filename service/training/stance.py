@@ -6,6 +6,7 @@ import gzip
 import json
 import math
 import random
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -16,6 +17,7 @@ from service.pipeline.verdict import HEAD_FILE
 from service.runtime.embedding import Embedder
 from service.training.datasets import (
     STANCE_OF_VERDICT,
+    UNLABELLED,
     StancePair,
     climate_fever_pairs,
     covidfact_claims,
@@ -25,7 +27,6 @@ from service.training.datasets import (
     snli_pairs,
 )
 from service.training.fine_tuning import fine_tune, hardware_description, length_grouped_batches, training_device
-from service.training.reading_pairs import UNLABELLED
 from service.training.scoring import classification_report
 
 STANCE_LABELS = ("supports", "refutes", "neutral")
@@ -67,7 +68,7 @@ class TrainingConfig:
     max_train_pairs: int | None = None  # a curated subset for CPU runs (curated_subset)
     checkpoint_dir: Path | None = None  # resume a killed run from here (service/training/fine_tuning.py)
     teacher_dirs: tuple[Path, ...] = ()  # distillation: stance models whose averaged probabilities the model learns
-    teacher_weight: float = 0.7  # with a teacher: its share of each pair's target, the gold label's the rest
+    teacher_weight: float = 0.7  # with a teacher: its share of a labelled pair's target, the gold label's the rest
     curated_shares: dict[str, float] | None = None  # with max_train_pairs: each source's share (default CURATED_SHARES)
 
 
@@ -150,13 +151,28 @@ def write_pairs(pairs: list[StancePair], path: Path) -> None:
 
 def save_split_pairs(config: TrainingConfig, directory: Path) -> dict[str, Counter]:
     """Collect every split's pairs into `directory` (`train.jsonl.gz`...), with the mining
-    settings in `pairs.json`; returns the pair counts by source."""
+    settings in `pairs.json`; returns the pair counts by source. From `config.pairs_dir`, its
+    labelled pairs are copied with its settings (reading pairs are added again by `--reading-pairs`)."""
+    settings = {"hard_neutrals": config.hard_neutrals}
+    if config.pairs_dir is not None:
+        settings = source_pair_settings(config.pairs_dir)
     counts = {}
     for split, pairs in split_pairs(config).items():
+        pairs = [pair for pair in pairs if pair.stance != UNLABELLED]
         write_pairs(pairs, directory / f"{split}.jsonl.gz")
         counts[split] = Counter(p.source for p in pairs)
-    (directory / PAIRS_SETTINGS).write_text(json.dumps({"hard_neutrals": config.hard_neutrals, "pairs": counts}, indent=2) + "\n")
+    (directory / PAIRS_SETTINGS).write_text(json.dumps({**settings, "pairs": counts}, indent=2) + "\n")
     return counts
+
+
+def source_pair_settings(pairs_dir: Path) -> dict:
+    """The `pairs.json` settings of a pairs folder that new pair files are made from, less its
+    counts and its reading pairs (which are not copied)."""
+    settings_file = pairs_dir / PAIRS_SETTINGS
+    if not settings_file.is_file():
+        raise ValueError(f"{pairs_dir} has no {PAIRS_SETTINGS}: write the pairs with --write-pairs")
+    settings = json.loads(settings_file.read_text())
+    return {key: value for key, value in settings.items() if key not in ("pairs", "reading_pairs")}
 
 
 def read_pairs(path: Path) -> list[StancePair]:
@@ -204,7 +220,7 @@ def curated_subset(pairs: list[StancePair], total: int, rng: random.Random, shar
     for pair in pairs:
         by_source.setdefault(pair.source, []).append(pair)
     chosen = []
-    for source, share in (shares or CURATED_SHARES).items():
+    for source, share in (CURATED_SHARES if shares is None else shares).items():
         candidates = by_source.get(source, [])
         short = [p for p in candidates if len(p.premise) <= SENTENCE_CHARS]
         long = [p for p in candidates if len(p.premise) > SENTENCE_CHARS]
@@ -213,6 +229,17 @@ def curated_subset(pairs: list[StancePair], total: int, rng: random.Random, shar
         chosen += (short + long)[: int(share * total)]
     rng.shuffle(chosen)
     return chosen
+
+
+def check_shares(shares: dict[str, float] | None, available: Counter) -> None:
+    """Refuse a curated subset whose `shares` name a source the train pairs lack; warn about the
+    sources present that it leaves out."""
+    named = CURATED_SHARES if shares is None else shares
+    missing = sorted(source for source in named if not available[source])
+    if shares is not None and missing:
+        raise ValueError(f"--share names {missing}, which the train pairs lack; they have {sorted(available)}")
+    if left_out := sorted(set(available) - set(named)):
+        print(f"warning: the curated subset leaves out {left_out} (name them with --share to train on them)", file=sys.stderr)
 
 
 def train(config: TrainingConfig, train_pairs: list[StancePair]):
@@ -286,7 +313,7 @@ def teacher_probabilities(config: TrainingConfig, pairs: list[StancePair]) -> li
 
     from service.pipeline.stance import StanceClassifier
 
-    teachers = [str(teacher) for teacher in config.teacher_dirs]
+    teachers = [model_fingerprint(Path(teacher)) for teacher in config.teacher_dirs]
     key = hashlib.sha256(json.dumps([teachers, config.max_length, [(p.premise, p.hypothesis) for p in pairs]]).encode())
     cache = config.checkpoint_dir / f"teacher-{key.hexdigest()[:16]}.npy" if config.checkpoint_dir is not None else None
     if cache is not None and cache.is_file():
@@ -305,13 +332,26 @@ def teacher_probabilities(config: TrainingConfig, pairs: list[StancePair]) -> li
     return probabilities.tolist()
 
 
-def evaluate_pairs(model, tokenizer, pairs: list[StancePair], max_length: int) -> dict:
-    """Accuracy and macro-F1 of the model on `pairs`, through the service's own StanceClassifier."""
-    from service.pipeline.stance import StanceClassifier
+def model_fingerprint(model_dir: Path) -> list:
+    """What identifies a model folder's weights for a cache of its readings: its resolved path and
+    the name, size and modification time of each of its files."""
+    files = sorted(path for path in model_dir.iterdir() if path.is_file()) if model_dir.is_dir() else []
+    return [str(model_dir.resolve()), [(path.name, path.stat().st_size, path.stat().st_mtime_ns) for path in files]]
 
-    probabilities = StanceClassifier.from_model(model, tokenizer, max_length).predict([(p.premise, p.hypothesis) for p in pairs])
-    report = classification_report([p.stance for p in pairs], [max(probs, key=probs.get) for probs in probabilities], STANCE_LABELS)
-    return {"pairs": len(pairs), "accuracy": report["accuracy"], "macro_f1": report["macro_f1"]}
+
+def scores_by_source(pairs: list[StancePair], probabilities, grouped=lambda source: source.split("-retrieved")[0]) -> dict[str, dict]:
+    """Accuracy and macro-F1 of readings (one row of STANCE_LABELS probabilities per pair) on each
+    set of `pairs` (FEVER's retrieved neutrals count as FEVER); a hard neutral set's accuracy is
+    the share it reads as neutral."""
+    by_source: dict[str, list[int]] = {}
+    for number, pair in enumerate(pairs):
+        by_source.setdefault(grouped(pair.source), []).append(number)
+    scores = {}
+    for source, numbers in sorted(by_source.items()):
+        guess = [max(range(len(STANCE_LABELS)), key=lambda i, row=probabilities[n]: row[i]) for n in numbers]
+        report = classification_report([pairs[n].stance for n in numbers], [STANCE_LABELS[g] for g in guess], STANCE_LABELS)
+        scores[source] = {"pairs": len(numbers), "accuracy": report["accuracy"], "macro_f1": report["macro_f1"]}
+    return scores
 
 
 def seed_check(model, tokenizer) -> dict | None:
@@ -348,11 +388,12 @@ def seed_check(model, tokenizer) -> dict | None:
 
 
 def evaluate_split(model, tokenizer, config: TrainingConfig, split: str, pairs: list[StancePair]) -> dict[str, dict]:
-    """`evaluate_pairs` for each set of a held-out split (FEVER's retrieved neutrals count as FEVER)."""
-    by_source: dict[str, list[StancePair]] = {}
-    for pair in collect_pairs(config, split, pairs):
-        by_source.setdefault(pair.source.split("-retrieved")[0], []).append(pair)
-    return {source: evaluate_pairs(model, tokenizer, group, config.max_length) for source, group in by_source.items()}
+    """`scores_by_source` of the model's readings of a held-out split."""
+    from service.pipeline.stance import StanceClassifier
+
+    chosen = collect_pairs(config, split, pairs)
+    read = StanceClassifier.from_model(model, tokenizer, config.max_length).predict([(p.premise, p.hypothesis) for p in chosen])
+    return scores_by_source(chosen, [[row[label] for label in STANCE_LABELS] for row in read])
 
 
 def save_fp16(model, tokenizer, output_dir: Path) -> None:
@@ -386,6 +427,7 @@ def run(config: TrainingConfig) -> dict:
     pairs_of_split = split_pairs(config)
     train_pairs = collect_pairs(config, "train", pairs_of_split["train"])
     if config.max_train_pairs is not None:
+        check_shares(config.curated_shares, Counter(p.source for p in train_pairs))
         train_pairs = curated_subset(train_pairs, config.max_train_pairs, random.Random(config.seed), config.curated_shares)
     print(json.dumps({"train_pairs": len(train_pairs), "by_source": Counter(p.source for p in train_pairs)}))
     model, tokenizer, steps, epochs_trained = train(config, train_pairs)

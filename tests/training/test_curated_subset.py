@@ -38,3 +38,51 @@ def test_a_set_with_fewer_pairs_than_its_share_gives_what_it_has_and_the_choice_
 def test_shares_given_replace_the_default_ones():
     chosen = curated_subset(pairs(), 1000, random.Random(0), {"unlisted": 0.1, "snli": 0.2})
     assert Counter(p.source for p in chosen) == {"unlisted": 100, "snli": 200}
+
+
+def test_shares_naming_a_source_the_pairs_lack_are_refused_and_sources_left_out_are_named(capsys):
+    import pytest
+
+    from service.training.stance import check_shares
+
+    available = Counter({"snli": 5, "reading-fever": 3})
+    with pytest.raises(ValueError, match=r"\['reading-fevr'\], which the train pairs lack"):
+        check_shares({"snli": 0.5, "reading-fevr": 0.5}, available)
+    check_shares({"snli": 0.5, "reading-fever": 0.5}, available)
+    assert capsys.readouterr().err == ""
+    check_shares(None, available)  # the default shares: a warning, not an error, for what they leave out
+    assert "leaves out ['reading-fever']" in capsys.readouterr().err
+
+
+def test_the_script_refuses_bad_shares_and_reading_sets_before_reading_any_pairs(tmp_path):
+    import subprocess
+    import sys
+
+    def refusal(*options: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "scripts/train_stance.py", "--pairs", str(tmp_path), *options], capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 2, done.stderr
+        return done.stderr
+
+    assert "FRACTION above 0" in refusal("--max-train-pairs", "10", "--share", "snli=nan")
+    assert "FRACTION above 0" in refusal("--max-train-pairs", "10", "--share", "snli=1.5")
+    assert "add up to at most 1" in refusal("--max-train-pairs", "10", "--share", "snli=0.6", "fever=0.6")
+    assert "each source once" in refusal("--max-train-pairs", "10", "--share", "snli=0.2", "snli=0.3")
+    assert "give --max-train-pairs" in refusal("--share", "snli=0.2")
+    assert "SET one of fever" in refusal("--write-pairs", str(tmp_path / "out"), "--reading-pairs", "snli=10")
+    assert "CLAIMS above 0" in refusal("--write-pairs", str(tmp_path / "out"), "--reading-pairs", "fever=0")
+    assert "each set once" in refusal("--write-pairs", str(tmp_path / "out"), "--reading-pairs", "fever=1", "fever=2")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_model_folder_changed_in_place_has_a_new_fingerprint(tmp_path):
+    import os
+
+    from service.training.stance import model_fingerprint
+
+    (tmp_path / "model.safetensors").write_bytes(b"weights")
+    before = model_fingerprint(tmp_path)
+    assert model_fingerprint(tmp_path) == before
+    os.utime(tmp_path / "model.safetensors", ns=(1, 1))
+    assert model_fingerprint(tmp_path) != before

@@ -26,10 +26,12 @@ CORPUS = [
 
 @pytest.mark.integration
 def test_each_claim_gets_its_retrieved_passages_and_their_sentences_once_unlabelled_and_nothing_under_the_floor(tmp_path):
+    from service.index.reference import ReferenceIndex
+    from service.pipeline.retrieval import retrieve
     from service.runtime.embedding import Embedder
 
     claims = ["An attack on one NATO member is an attack on all.", "The Security Council has fifteen members."]
-    pairs = readings(claims, CORPUS, tmp_path / "index", "reading-test", top_k=3)
+    pairs = readings(claims, CORPUS, tmp_path / "index", "reading-test")
     assert pairs and all(p.stance == UNLABELLED and p.source == "reading-test" for p in pairs)
     assert len({(p.premise, p.hypothesis) for p in pairs}) == len(pairs)
     texts = {doc["text"] for doc in CORPUS}
@@ -41,31 +43,63 @@ def test_each_claim_gets_its_retrieved_passages_and_their_sentences_once_unlabel
     assert {(article, claims[0]), (first, claims[0]), ("Each" + second, claims[0])} <= {(p.premise, p.hypothesis) for p in pairs}
     embedder = Embedder()
     embedder.warm_up()
-    bread = embedder.encode([CORPUS[2]["text"]])[0]
-    below = [c for c, v in zip(claims, embedder.encode(claims), strict=True) if float(v @ bread) < MIN_RELEVANCE]
-    assert below  # the recipe is off-topic for at least one claim, and never read for it
-    assert not [p for p in pairs if p.premise == CORPUS[2]["text"] and p.hypothesis in below]
+    hits = retrieve(embedder, [(ReferenceIndex.load(tmp_path / "index", embedder), claims, 3)])
+    for claim, claim_hits in zip(claims, hits, strict=True):  # every passage is retrieved for every claim (top 3 of 3)
+        for hit in claim_hits:
+            read = (hit.passage.text, claim) in {(p.premise, p.hypothesis) for p in pairs}
+            assert read == (round(hit.score, 4) >= MIN_RELEVANCE), (claim, hit.passage.text, hit.score)
+    assert any(round(hit.score, 4) < MIN_RELEVANCE for claim_hits in hits for hit in claim_hits)  # the recipe, off-topic
 
 
-def test_added_reading_pairs_replace_earlier_ones_in_train_only_and_are_recorded(tmp_path, monkeypatch):
+def write_folder(folder, train_pairs):
     labelled = StancePair("The Treaty shall remain in force.", "The Treaty is in force.", "supports", "fever")
     for split in ("train", "dev", "test"):
-        write_pairs([labelled, StancePair("old", "old claim", UNLABELLED, "reading-fever")], tmp_path / f"{split}.jsonl.gz")
-    (tmp_path / "pairs.json").write_text(json.dumps({"hard_neutrals": 2, "pairs": {}}))
+        pairs = train_pairs if split == "train" else [labelled, StancePair("old", "old claim", UNLABELLED, "reading-fever")]
+        write_pairs(pairs, folder / f"{split}.jsonl.gz")
+    (folder / "pairs.json").write_text(json.dumps({"hard_neutrals": 2, "hard_neutral_sets": {"sets": ["treaty"]}, "pairs": {}}))
+    return labelled
+
+
+def test_added_reading_pairs_replace_earlier_ones_in_train_only_skip_labelled_ones_and_are_recorded(tmp_path, monkeypatch):
+    labelled = write_folder(tmp_path, [])
+    write_folder(tmp_path, [labelled, StancePair("old", "old claim", UNLABELLED, "reading-fever")])
     asked = []
 
-    def fake(name, data_dir, split, limit, index_dir, top_k=5):
-        asked.append((name, split, limit))
-        return [StancePair(f"{name} passage", "a claim", UNLABELLED, f"reading-{name}")]
+    def fake(name, data_dir, limit, index_dir):
+        asked.append((name, limit))
+        return [
+            StancePair(f"{name} passage", "a claim", UNLABELLED, f"reading-{name}"),
+            StancePair(labelled.premise, labelled.hypothesis, UNLABELLED, f"reading-{name}"),  # a labelled pair asks it already
+        ]
 
     monkeypatch.setattr(reading_pairs, "reading_pairs", fake)
     assert add_reading_pairs(tmp_path, tmp_path, {"covidfact": 7}, tmp_path / "scratch") == {"reading-covidfact": 1}
-    assert asked == [("covidfact", "train", 7)]
+    assert asked == [("covidfact", 7)]
     assert [p.premise for p in read_pairs(tmp_path / "train.jsonl.gz")] == ["The Treaty shall remain in force.", "covidfact passage"]
-    assert len(read_pairs(tmp_path / "dev.jsonl.gz")) == 2  # dev and test are not touched
-    assert json.loads((tmp_path / "pairs.json").read_text())["reading_pairs"] == {
-        "claims_per_set": {"covidfact": 7},
-        "pairs": {"reading-covidfact": 1},
-    }
+    for split in ("dev", "test"):
+        assert len(read_pairs(tmp_path / f"{split}.jsonl.gz")) == 2  # not touched
+    settings = json.loads((tmp_path / "pairs.json").read_text())
+    assert settings["hard_neutrals"] == 2 and settings["hard_neutral_sets"] == {"sets": ["treaty"]}
+    assert settings["pairs"]["train"] == {"fever": 1, "reading-covidfact": 1}
+    assert settings["reading_pairs"]["claims_per_set"] == {"covidfact": 7}
+    assert settings["reading_pairs"]["pairs"] == {"reading-covidfact": 1}
+    assert settings["reading_pairs"]["min_relevance"] == MIN_RELEVANCE
     with pytest.raises(ValueError, match="no reading pairs for"):
         add_reading_pairs(tmp_path, tmp_path, {"snli": 3}, tmp_path / "scratch")
+    (tmp_path / "pairs.json").unlink()
+    with pytest.raises(ValueError, match="has no pairs.json"):
+        add_reading_pairs(tmp_path, tmp_path, {"covidfact": 7}, tmp_path / "scratch")
+
+
+def test_pair_files_made_from_a_folder_keep_its_settings_and_leave_its_reading_pairs_out(tmp_path):
+    from service.training.stance import TrainingConfig, save_split_pairs
+
+    source, copy = tmp_path / "source", tmp_path / "copy"
+    source.mkdir()
+    labelled = write_folder(source, [])
+    write_folder(source, [labelled, StancePair("old", "old claim", UNLABELLED, "reading-fever")])
+    counts = save_split_pairs(TrainingConfig(tmp_path, tmp_path / "out", pairs_dir=source), copy)
+    assert counts["train"] == {"fever": 1}
+    assert read_pairs(copy / "train.jsonl.gz") == [labelled]
+    settings = json.loads((copy / "pairs.json").read_text())
+    assert settings["hard_neutrals"] == 2 and settings["hard_neutral_sets"] == {"sets": ["treaty"]}  # the folder's, not the defaults
