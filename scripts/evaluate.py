@@ -30,9 +30,8 @@ from service.evaluation.harness import (
     evaluate_default_index_set,
     evaluate_healthver_pairs,
     load_custom,
-    load_dataset,
 )
-from service.training.datasets import default_data_dir
+from service.training.datasets import default_data_dir, load_dataset
 
 OWN_SETS = ("near-topic", "treaty-settled")  # over the default index of index/sources/
 

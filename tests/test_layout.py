@@ -53,3 +53,13 @@ def test_the_readmes_layout_names_what_is_in_the_tree():
     assert sorted(name for name in names if name.rstrip("/").split("/")[-1] not in files) == []
     packages = {str(path.parent.relative_to(REPO)) for path in SERVICE.rglob("__init__.py")} - {"service"}
     assert sorted(package for package in packages if package.split("/")[-1] not in {n.rstrip("/").split("/")[-1] for n in names}) == []
+
+
+def test_training_reads_no_evaluation_code_but_the_near_topic_split_rule():
+    found = {
+        str(path.relative_to(REPO)): sorted(m for m in imported_modules(path) if m.startswith("service.evaluation"))
+        for path in (SERVICE / "training").rglob("*.py")
+    }
+    assert {path: modules for path, modules in found.items() if modules} == {
+        "service/training/hard_neutrals.py": ["service.evaluation.near_topic"]
+    }

@@ -249,3 +249,34 @@ def read_fnc1(data_dir: Path) -> tuple[dict[str, str], list[dict]]:
     with open(folder / "competition_test_stances.csv", encoding="utf-8", newline="") as handle:
         stances = list(csv.DictReader(handle))
     return bodies, stances
+
+
+def load_dataset(name: str, data_dir: Path, split: str) -> tuple[str, list[ClaimExample], list[dict]]:
+    """Claims of one split of a built-in set and the passage pool to index."""
+    if name == "fever":
+        claims, corpus = fever_claims(data_dir), fever_corpus(data_dir)
+    elif name == "climate-fever":
+        claims = climate_fever_claims(data_dir)
+        corpus = [
+            {"id": row["id"], "text": row["text"], "title": row["article"]}
+            for row in read_jsonl(data_dir / "climate-fever" / "corpus_evidence_sentences.jsonl")
+        ]
+    elif name == "covidfact":
+        claims = covidfact_claims(data_dir)
+        corpus = list(read_jsonl(data_dir / "covidfact" / "corpus_evidence_sentences.jsonl"))
+    else:
+        raise ValueError(f"unknown data set {name!r}")
+    return name, [c for c in claims if c.split == split], corpus
+
+
+def index_corpus(corpus: list[dict], index_dir: Path, embedder, name: str):
+    """Build the index of `corpus` (documents as the build script reads them) in `index_dir`,
+    through a `NAME-corpus.jsonl` file beside it; returns the build's summary."""
+    from service.index.build import build_index
+
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    corpus_file = index_dir.parent / f"{name}-corpus.jsonl"
+    with open(corpus_file, "w", encoding="utf-8") as handle:
+        for row in corpus:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return build_index([corpus_file], index_dir, embedder)

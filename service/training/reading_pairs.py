@@ -28,7 +28,7 @@ def reading_source(name: str) -> str:
 def reading_pairs(name: str, data_dir: Path, claims_limit: int, index_dir: Path) -> list[StancePair]:
     """The pairs the service reads for up to `claims_limit` train claims of set `name` (a fixed,
     hash-ordered choice; claim texts that also occur in the set's dev or test split are skipped)."""
-    from service.evaluation.harness import load_dataset
+    from service.training.datasets import load_dataset
     from service.training.hard_neutrals import order_key
 
     held_out = {c.claim for split in ("dev", "test") for c in load_dataset(name, data_dir, split)[1]}
@@ -42,11 +42,11 @@ def readings(claims: list[str], corpus: list[dict], index_dir: Path, source: str
     distinct pairs the service reads for `claims` over it (the service's top_k, sentence passages
     and relevance floor), each UNLABELLED."""
     from service.config import Settings
-    from service.evaluation.harness import index_corpus
     from service.index.reference import ReferenceIndex
     from service.pipeline.retrieval import retrieve
     from service.pipeline.stance import stance_readings
     from service.runtime.embedding import Embedder
+    from service.training.datasets import index_corpus
 
     settings = Settings()
     embedder = Embedder()
