@@ -434,7 +434,7 @@ def run(config: TrainingConfig) -> dict:
     save_fp16(model, tokenizer, config.output_dir)
     evaluation = {split: evaluate_split(model, tokenizer, config, split, pairs_of_split[split]) for split in ("dev", "test")}
     report = {
-        "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(config).items()},
+        "config": config_record(config),
         "train_pairs": len(train_pairs),
         "train_pairs_by_source": dict(Counter(p.source for p in train_pairs)),
         "train_pairs_by_stance": dict(Counter(p.stance for p in train_pairs)),
@@ -451,6 +451,17 @@ def run(config: TrainingConfig) -> dict:
     (config.output_dir / HEAD_FILE).unlink(missing_ok=True)  # fitted on another model's stance probabilities
     write_model_card(report, config.output_dir)
     return report
+
+
+def config_record(config: TrainingConfig) -> dict:
+    """A run's settings as its report keeps them (JSON: paths as text, the teachers' folders too)."""
+
+    def plain(value):
+        if isinstance(value, Path):
+            return str(value)
+        return [plain(item) for item in value] if isinstance(value, (tuple, list)) else value
+
+    return {name: plain(value) for name, value in vars(config).items()}
 
 
 def model_record(model_dir: Path) -> dict | None:

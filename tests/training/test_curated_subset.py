@@ -86,3 +86,15 @@ def test_a_model_folder_changed_in_place_has_a_new_fingerprint(tmp_path):
     assert model_fingerprint(tmp_path) == before
     os.utime(tmp_path / "model.safetensors", ns=(1, 1))
     assert model_fingerprint(tmp_path) != before
+
+
+def test_a_distillation_runs_settings_are_kept_as_json_teachers_included(tmp_path):
+    import json
+    from pathlib import Path
+
+    from service.training.stance import TrainingConfig, config_record
+
+    config = TrainingConfig(tmp_path, tmp_path / "out", teacher_dirs=(Path("a/teacher"), Path("b")), curated_shares={"snli": 0.5})
+    record = json.loads(json.dumps(config_record(config)))
+    assert record["teacher_dirs"] == ["a/teacher", "b"] and record["output_dir"] == str(tmp_path / "out")
+    assert record["curated_shares"] == {"snli": 0.5}
