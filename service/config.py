@@ -73,6 +73,11 @@ class Settings(BaseSettings):
         description="a supported, refuted or conflicting verdict less probable than this is withheld (not_enough_info instead);"
         " default: the verdict head's operating point, chosen on dev",
     )
+    negation_check: bool = Field(
+        True,
+        description="re-read the deciding sentence of a claim with one negation without it; a reading that does not flip side counts"
+        " as neutral (service/pipeline/polarity.py)",
+    )
     strong_stance: float = Field(
         STRONG_STANCE, ge=0.0, le=1.0, description="without a verdict head, the stance probability from which evidence counts as strong"
     )

@@ -119,6 +119,12 @@ class EvidenceOut(BaseModel):
         " whether what decides addresses the claim; when neither it nor the passage's retrieval_score reaches"
         " CLAIMCHECK_MIN_CLAIM_SIMILARITY the passage counts as neutral; null for passages below the relevance floor",
     )
+    negation_consistent: bool | None = Field(
+        None,
+        description='for a claim with one negation ("not", "never", "n\'t") and a passage that takes a side: whether the deciding'
+        " sentence takes the other side when the claim is read without its negation; false: its stance rests on the word, not on"
+        " what the sentence says, and the passage counts as neutral; null: not checked",
+    )
 
 
 class ClaimResultOut(BaseModel):

@@ -50,6 +50,7 @@ def dumped(evidence: Evidence) -> dict:
         "retrieval_rank": evidence.retrieval_rank,
         "retrieval_score": evidence.retrieval_score,
         "claim_similarity": evidence.claim_similarity,
+        "negation_consistent": evidence.negation_consistent,
         "stance_probs": evidence.stance_probs,
         "sentence": evidence.sentence.text if evidence.sentence else None,
     }
@@ -100,6 +101,7 @@ def dumped_evidence(row: dict, voters: int) -> list[Evidence]:
             max(probs, key=probs.get),
             probs,
             claim_similarity=e.get("claim_similarity"),
+            negation_consistent=e.get("negation_consistent"),
         )
         for e in row["evidence"]
         for probs in [e["stance_probs"]]

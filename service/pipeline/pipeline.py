@@ -17,7 +17,16 @@ from service.index.reference import ReferenceIndex, SearchHit
 from service.pipeline.claims.extractor import ClaimExtractor
 from service.pipeline.inputs import require_claims, require_text
 from service.pipeline.retrieval import retrieve
-from service.pipeline.stance import Decisive, Reading, StanceClassifier, most_decisive, reread, stance_readings
+from service.pipeline.stance import (
+    Decisive,
+    Reading,
+    StanceClassifier,
+    most_decisive,
+    negation_consistency,
+    reread,
+    reread_keys,
+    stance_readings,
+)
 from service.pipeline.verdict import VerdictHead, decide, load_verdict_head
 from service.results import Claim, ClaimResult, Evidence, EvidenceSentence, Extraction, Skipped
 from service.runtime.batching import MicroBatcher
@@ -218,13 +227,15 @@ class Pipeline:
         if self.rereader is not None:
             best = reread(self.rereader, best, hits, self.settings.rereader_passages, self.settings.min_relevance)
         similarity = self._claim_similarities(claim_vectors, hits, best)
+        negation = self._negation_checks(claims, hits, best) if self.settings.negation_check else {}
         answers, number = [], 0
         for work in works:
             results = []
             for claim in work.claims:
                 evidence = [
-                    self._evidence(work.index, hit, rank + 1, *best[(number, rank)], similarity.get((number, rank)))
+                    self._evidence(work.index, hit, rank + 1, *best[key], similarity.get(key), negation.get(key))
                     for rank, hit in enumerate(hits[number])
+                    for key in [(number, rank)]
                 ]
                 result = decide(
                     claim,
@@ -261,9 +272,28 @@ class Pipeline:
             similarity |= {key: round(float(claim_vectors[key[0]] @ vectors[n]), 4) for n, key in enumerate(sentences)}
         return similarity
 
+    def _negation_checks(self, claims: list[str], hits: list[list[SearchHit]], best: Decisive) -> dict[tuple[int, int], bool]:
+        """The negation check of every passage about its claim (polarity.py), each by the reader that read it."""
+        keys = [
+            (claim, rank)
+            for claim, claim_hits in enumerate(hits)
+            for rank, hit in enumerate(claim_hits)
+            if round(hit.score, 4) >= self.settings.min_relevance
+        ]
+        reread = set()
+        if self.rereader is not None:
+            reread = reread_keys(hits, self.settings.rereader_passages, self.settings.min_relevance)
+        return negation_consistency(claims, best, keys, {key: self.rereader if key in reread else self.stance for key in keys})
+
     @staticmethod
     def _evidence(
-        index: ReferenceIndex, hit: SearchHit, rank: int, reading: Reading, probs: dict[str, float], claim_similarity: float | None
+        index: ReferenceIndex,
+        hit: SearchHit,
+        rank: int,
+        reading: Reading,
+        probs: dict[str, float],
+        claim_similarity: float | None,
+        negation_consistent: bool | None = None,
     ) -> Evidence:
         passage = hit.passage
         document = index.documents[passage.doc_id]
@@ -285,6 +315,7 @@ class Pipeline:
             page=passage.page,
             sentence=sentence,
             claim_similarity=claim_similarity,
+            negation_consistent=negation_consistent,
         )
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from service.errors import NotLoaded
 from service.index.passages import sentence_spans
 from service.index.reference import SearchHit
+from service.pipeline.polarity import OTHER_SIDE, affirmative, flips
 from service.pipeline.verdict import decisiveness
 from service.results import STANCES
 from service.runtime.onnx_session import ClassifierBackend
@@ -155,10 +156,34 @@ def reread(
     rests on, and its probabilities replace the first reader's there. The other passages keep the
     first reader's: they inform the verdict little, and reading them all would cost the stronger
     model's time on every passage."""
-    chosen = [
+    chosen = sorted(reread_keys(hits, passages, min_relevance))
+    probabilities = rereader.predict([best[key][0].pair for key in chosen])
+    return {**best, **{key: (best[key][0], probs) for key, probs in zip(chosen, probabilities, strict=True)}}
+
+
+def reread_keys(hits: list[list[SearchHit]], passages: int, min_relevance: float) -> set[tuple[int, int]]:
+    """The (claim, passage rank) readings `reread` gives to the second reader."""
+    return {
         (claim, rank)
         for claim, claim_hits in enumerate(hits)
         for rank in [rank for rank, hit in enumerate(claim_hits) if hit.score >= min_relevance][:passages]
-    ]
-    probabilities = rereader.predict([best[key][0].pair for key in chosen])
-    return {**best, **{key: (best[key][0], probs) for key, probs in zip(chosen, probabilities, strict=True)}}
+    }
+
+
+def negation_consistency(
+    claims: list[str],
+    best: Decisive,
+    keys: list[tuple[int, int]],
+    readers: dict[tuple[int, int], StanceClassifier],
+) -> dict[tuple[int, int], bool]:
+    """The negation check (service/pipeline/polarity.py) of each reading in `keys` that takes a side, for
+    claims with one negation: its text read again with the affirmative claim, by the reader that gave
+    its probabilities (`readers`), all of one reader's readings in one batch."""
+    affirmatives = {number: affirmative(claim) for number, claim in enumerate(claims)}
+    checked = [key for key in keys if affirmatives[key[0]] is not None and max(best[key][1], key=best[key][1].get) in OTHER_SIDE]
+    result = {}
+    for reader in {id(readers[key]): readers[key] for key in checked}.values():
+        mine = [key for key in checked if readers[key] is reader]
+        flipped = reader.predict([(best[key][0].pair[0], affirmatives[key[0]]) for key in mine])
+        result |= {key: flips(best[key][1], probs) for key, probs in zip(mine, flipped, strict=True)}
+    return result

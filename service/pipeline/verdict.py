@@ -183,8 +183,10 @@ def counts(evidence: Evidence, min_relevance: float = MIN_RELEVANCE, min_claim_s
     `min_relevance`), and it addresses the claim: the sentence that gave it its stance, or the passage
     itself, is at least `min_claim_similarity` close to the claim (cosine). A passage on the claim's
     topic whose words say something else ("support for Ukraine" against the UN Charter's article on
-    armaments) falls below; a sentence that uses a pronoun for the claim's subject is carried by its passage."""
-    if evidence.retrieval_score < min_relevance:
+    armaments) falls below; a sentence that uses a pronoun for the claim's subject is carried by its passage.
+    A reading of a negated claim that does not flip without the negation (`negation_consistent` False,
+    service/pipeline/polarity.py) rests on the word "not" and does not count either."""
+    if evidence.retrieval_score < min_relevance or evidence.negation_consistent is False:
         return False
     similarity = evidence.claim_similarity
     return similarity is None or max(similarity, evidence.retrieval_score) >= min_claim_similarity

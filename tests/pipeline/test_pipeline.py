@@ -52,6 +52,49 @@ def test_a_negated_claim_is_refuted(fake_pipeline):
     [result] = fake_pipeline.verify(["The council has not fifteen members."], top_k=3).results
     assert result.verdict == "refuted"
     assert result.evidence[0].stance == "refutes"
+    assert result.evidence[0].negation_consistent is True  # without "not", the same sentence supports the claim
+
+
+class NegationCue(KeywordStance):
+    """A reader that learnt "not" means refutes: any claim with it is refuted, whatever the passage says."""
+
+    @staticmethod
+    def _read(passage, claim):
+        if "not" in claim.split():
+            return {"supports": 0.02, "refutes": 0.9, "neutral": 0.08}
+        return {"supports": 0.05, "refutes": 0.05, "neutral": 0.9}
+
+
+def test_a_refutation_that_rests_on_the_word_not_gives_no_verdict(fake_pipeline, monkeypatch):
+    cue = NegationCue()
+    monkeypatch.setattr(fake_pipeline, "stance", cue)
+    claim = "The council has not fifteen members."
+    [result] = fake_pipeline.verify([claim], top_k=3).results
+    assert result.verdict == "not_enough_info"
+    above_floor = [e for e in result.evidence if e.retrieval_score >= fake_pipeline.settings.min_relevance]
+    assert above_floor and all(e.negation_consistent is False and e.stance == "refutes" for e in above_floor)
+    assert "The council has fifteen members." in {claim for _, claim in cue.pairs}  # the affirmative, read once more
+    monkeypatch.setattr(fake_pipeline.settings, "negation_check", False)
+    [unchecked] = fake_pipeline.verify([claim], top_k=3).results
+    assert unchecked.verdict == "refuted" and unchecked.evidence[0].negation_consistent is None
+
+
+def test_a_claim_without_a_negation_costs_no_extra_reading(fake_pipeline, monkeypatch):
+    reader = KeywordStance()
+    monkeypatch.setattr(fake_pipeline, "stance", reader)
+    [result] = fake_pipeline.verify(["The council has fifteen members."], top_k=3).results
+    assert all(claim == "The council has fifteen members." for _, claim in reader.pairs)
+    assert all(e.negation_consistent is None for e in result.evidence)
+
+
+def test_the_rereader_checks_the_readings_it_gave(fake_pipeline, monkeypatch):
+    rereader = KeywordStance()
+    monkeypatch.setattr(fake_pipeline, "stance", NegationCue())
+    monkeypatch.setattr(fake_pipeline, "rereader", rereader)
+    monkeypatch.setattr(fake_pipeline.settings, "rereader_passages", 1)
+    [result] = fake_pipeline.verify(["The council has not fifteen members."], top_k=3).results
+    assert result.verdict == "refuted" and result.evidence[0].negation_consistent is True
+    assert "The council has fifteen members." in {claim for _, claim in rereader.pairs}
 
 
 def test_a_claim_no_passage_addresses_gets_not_enough_info(fake_pipeline):

@@ -318,3 +318,15 @@ def test_a_verdict_needs_a_passage_read_as_taking_its_side(verdict, stances, giv
     result = decide("c", None, None, ranked(*stances), head=head)
     assert result.verdict == (verdict if given else "not_enough_info")
     assert result.confidence == (0.7 if given else 0.1)
+
+
+def test_a_reading_of_a_negated_claim_that_does_not_flip_without_the_negation_counts_as_neutral():
+    from service.pipeline.verdict import counts
+
+    refuting = evidence(0.02, 0.9)
+    assert counts(refuting) and counts(replace(refuting, negation_consistent=True))
+    unsettled = replace(refuting, negation_consistent=False)
+    assert not counts(unsettled)
+    result = decide("c", None, None, [unsettled, evidence(0.1, 0.1, retrieval=0.4)])
+    assert result.verdict == "not_enough_info"
+    assert result.evidence[-1].stance == "refutes"  # listed after the passages that count, with what the reader read
