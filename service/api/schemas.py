@@ -121,9 +121,9 @@ class EvidenceOut(BaseModel):
     )
     negation_consistent: bool | None = Field(
         None,
-        description='for a claim with one negation ("not", "never", "n\'t") and a passage that takes a side: whether the deciding'
-        " sentence takes the other side when the claim is read without its negation; false: its stance rests on the word, not on"
-        " what the sentence says, and the passage counts as neutral; null: not checked",
+        description="with CLAIMCHECK_NEGATION_CHECK on, for a claim with one negation (not, never, n't) and a passage that takes a"
+        " side: whether the deciding sentence takes the other side when the claim is read without its negation; false: its stance"
+        " rests on the word, not on what the sentence says, and the passage counts as neutral; null: not checked",
     )
 
 

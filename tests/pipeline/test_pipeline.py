@@ -48,7 +48,8 @@ def test_a_claim_the_passage_states_is_supported_by_it(fake_pipeline):
     assert DOCUMENTS[1]["text"][best.sentence.start : best.sentence.end] == best.sentence.text
 
 
-def test_a_negated_claim_is_refuted(fake_pipeline):
+def test_a_negated_claim_is_refuted(fake_pipeline, monkeypatch):
+    monkeypatch.setattr(fake_pipeline.settings, "negation_check", True)
     [result] = fake_pipeline.verify(["The council has not fifteen members."], top_k=3).results
     assert result.verdict == "refuted"
     assert result.evidence[0].stance == "refutes"
@@ -68,6 +69,7 @@ class NegationCue(KeywordStance):
 def test_a_refutation_that_rests_on_the_word_not_gives_no_verdict(fake_pipeline, monkeypatch):
     cue = NegationCue()
     monkeypatch.setattr(fake_pipeline, "stance", cue)
+    monkeypatch.setattr(fake_pipeline.settings, "negation_check", True)
     claim = "The council has not fifteen members."
     [result] = fake_pipeline.verify([claim], top_k=3).results
     assert result.verdict == "not_enough_info"
@@ -82,6 +84,7 @@ def test_a_refutation_that_rests_on_the_word_not_gives_no_verdict(fake_pipeline,
 def test_a_claim_without_a_negation_costs_no_extra_reading(fake_pipeline, monkeypatch):
     reader = KeywordStance()
     monkeypatch.setattr(fake_pipeline, "stance", reader)
+    monkeypatch.setattr(fake_pipeline.settings, "negation_check", True)
     [result] = fake_pipeline.verify(["The council has fifteen members."], top_k=3).results
     assert all(claim == "The council has fifteen members." for _, claim in reader.pairs)
     assert all(e.negation_consistent is None for e in result.evidence)
@@ -92,6 +95,7 @@ def test_the_rereader_checks_the_readings_it_gave(fake_pipeline, monkeypatch):
     monkeypatch.setattr(fake_pipeline, "stance", NegationCue())
     monkeypatch.setattr(fake_pipeline, "rereader", rereader)
     monkeypatch.setattr(fake_pipeline.settings, "rereader_passages", 1)
+    monkeypatch.setattr(fake_pipeline.settings, "negation_check", True)
     [result] = fake_pipeline.verify(["The council has not fifteen members."], top_k=3).results
     assert result.verdict == "refuted" and result.evidence[0].negation_consistent is True
     assert "The council has fifteen members." in {claim for _, claim in rereader.pairs}

@@ -183,8 +183,8 @@ def test_the_shipped_head_fits_the_service_defaults_and_reads_clear_evidence_pla
     assert decide("c", None, None, ranked((0.97, 0.01), *quiet), head=head).verdict == "supported"
     assert decide("c", None, None, ranked((0.01, 0.97), *quiet), head=head).verdict == "refuted"
     assert decide("c", None, None, ranked((0.03, 0.03), *quiet), head=head).verdict == "not_enough_info"
-    confidences = [decide("c", None, None, ranked((s, 0.01), *quiet), head=head).confidence for s in np.linspace(0.6, 0.99, 5)]
-    assert confidences == sorted(confidences)  # surer support, surer verdict
+    supported = [head.probabilities(ranked((s, 0.01), *quiet))["supported"] for s in np.linspace(0.6, 0.99, 5)]
+    assert supported == sorted(supported)  # surer support, a likelier supported verdict
 
 
 def test_a_head_fitted_on_other_readings_weights_or_runtime_is_flagged(caplog, tmp_path):
