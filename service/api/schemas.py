@@ -121,7 +121,7 @@ class EvidenceOut(BaseModel):
     )
     negation_consistent: bool | None = Field(
         None,
-        description="with CLAIMCHECK_NEGATION_CHECK on, for a claim with one negation (not, never, n't) and a passage that takes a"
+        description="with CLAIMCHECK_NEGATION_CHECK on, for a claim with one negation (not, never, cannot, n't) and a passage that takes a"
         " side: whether the deciding sentence takes the other side when the claim is read without its negation; false: its stance"
         " rests on the word, not on what the sentence says, and the passage counts as neutral; null: not checked",
     )

@@ -280,10 +280,10 @@ class Pipeline:
             for rank, hit in enumerate(claim_hits)
             if round(hit.score, 4) >= self.settings.min_relevance
         ]
-        reread = set()
+        by_rereader = set()
         if self.rereader is not None:
-            reread = reread_keys(hits, self.settings.rereader_passages, self.settings.min_relevance)
-        return negation_consistency(claims, best, keys, {key: self.rereader if key in reread else self.stance for key in keys})
+            by_rereader = reread_keys(hits, self.settings.rereader_passages, self.settings.min_relevance)
+        return negation_consistency(claims, best, keys, {key: self.rereader if key in by_rereader else self.stance for key in keys})
 
     @staticmethod
     def _evidence(

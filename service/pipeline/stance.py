@@ -162,11 +162,12 @@ def reread(
 
 
 def reread_keys(hits: list[list[SearchHit]], passages: int, min_relevance: float) -> set[tuple[int, int]]:
-    """The (claim, passage rank) readings `reread` gives to the second reader."""
+    """The (claim, passage rank) readings `reread` gives to the second reader: each claim's `passages` best-ranked
+    passages at or above the relevance floor, as `Evidence.retrieval_score` (rounded to 4 places) reads it."""
     return {
         (claim, rank)
         for claim, claim_hits in enumerate(hits)
-        for rank in [rank for rank, hit in enumerate(claim_hits) if hit.score >= min_relevance][:passages]
+        for rank in [rank for rank, hit in enumerate(claim_hits) if round(hit.score, 4) >= min_relevance][:passages]
     }
 
 

@@ -42,3 +42,13 @@ def test_a_custom_set_is_indexed_verified_scored_and_dumped(tmp_path):
     assert rows[1]["verdict"] == "not_enough_info"  # nothing in the pool is about the moon
     assert report["accuracy"] == pytest.approx(sum(row["verdict"] == row["gold"] for row in rows) / 2)
     assert all(len(row["evidence"]) == 2 for row in rows)
+
+
+def test_a_dump_keeps_what_the_verdict_reads_the_negation_check_included():
+    from service.evaluation.harness import dumped, dumped_evidence
+    from service.results import Evidence
+
+    probs = {"supports": 0.02, "refutes": 0.9, "neutral": 0.08}
+    evidence = Evidence("d", None, None, "text", 0, 4, 0.6, 1, "refutes", probs, claim_similarity=0.5, negation_consistent=False)
+    [back] = dumped_evidence({"sentence_passages": 1, "evidence": [dumped(evidence)]}, 1)
+    assert (back.stance_probs, back.claim_similarity, back.negation_consistent) == (probs, 0.5, False)

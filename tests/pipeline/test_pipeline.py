@@ -90,15 +90,21 @@ def test_a_claim_without_a_negation_costs_no_extra_reading(fake_pipeline, monkey
     assert all(e.negation_consistent is None for e in result.evidence)
 
 
-def test_the_rereader_checks_the_readings_it_gave(fake_pipeline, monkeypatch):
-    rereader = KeywordStance()
-    monkeypatch.setattr(fake_pipeline, "stance", NegationCue())
+def test_each_reading_is_checked_by_the_reader_that_gave_it(fake_pipeline, monkeypatch):
+    first, rereader = NegationCue(), KeywordStance()
+    monkeypatch.setattr(fake_pipeline, "stance", first)
     monkeypatch.setattr(fake_pipeline, "rereader", rereader)
     monkeypatch.setattr(fake_pipeline.settings, "rereader_passages", 1)
+    monkeypatch.setattr(fake_pipeline.settings, "min_relevance", -1.0)  # every passage is about the claim: two the first reader read
     monkeypatch.setattr(fake_pipeline.settings, "negation_check", True)
-    [result] = fake_pipeline.verify(["The council has not fifteen members."], top_k=3).results
-    assert result.verdict == "refuted" and result.evidence[0].negation_consistent is True
-    assert "The council has fifteen members." in {claim for _, claim in rereader.pairs}
+    claim, affirmative = "The council has not fifteen members.", "The council has fifteen members."
+    [result] = fake_pipeline.verify([claim], top_k=3).results
+    by_rank = {e.retrieval_rank: e for e in result.evidence}
+    assert by_rank[1].negation_consistent is True  # the rereader's reading flips without "not"
+    assert by_rank[2].negation_consistent is False and by_rank[3].negation_consistent is False  # the first reader's does not
+    assert [passage for passage, read in rereader.pairs if read == affirmative] == [by_rank[1].text]
+    assert {passage for passage, read in first.pairs if read == affirmative} == {by_rank[2].text, by_rank[3].text}
+    assert result.verdict == "refuted"
 
 
 def test_a_claim_no_passage_addresses_gets_not_enough_info(fake_pipeline):

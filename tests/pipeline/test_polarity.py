@@ -21,6 +21,8 @@ from service.pipeline.polarity import affirmative, flips
         ("Not all birds fly.", "All birds fly."),
         ("He is not.", "He is."),
         ("Won't they sign?", "Will they sign?"),
+        ("HE WON'T GO.", "HE WILL GO."),
+        ('"Not all birds fly," he said.', '"All birds fly," he said.'),
     ],
 )
 def test_the_one_negation_of_a_claim_is_dropped(claim, expected):
@@ -37,6 +39,9 @@ def test_the_one_negation_of_a_claim_is_dropped(claim, expected):
         "Not only France but also Germany signed it.",  # "not only": no negation of the claim
         "Whether or not it passes, the vote is on Monday.",
         "Notably, Nottingham is a city.",  # words that only begin with "not"
+        "The charity is a not-for-profit organisation.",  # a negation inside a hyphenated word is part of the word
+        "It was a never-ending story.",
+        "Not.",  # nothing left to read
     ],
 )
 def test_a_claim_without_exactly_one_negation_it_can_drop_is_not_checked(claim):

@@ -140,6 +140,7 @@ def test_the_cascade_with_the_shipped_model_in_both_roles_changes_no_verdict(pip
         "The Security Council has fifteen members.",
         "The moon is made of cheese.",
     ]
+    monkeypatch.setattr(pipeline.settings, "negation_check", True)  # its readings too are checked by the reader that gave them
     alone = pipeline.verify(claims, top_k=5).results
     reread_pairs = []
 
@@ -155,4 +156,4 @@ def test_the_cascade_with_the_shipped_model_in_both_roles_changes_no_verdict(pip
     rereads = [pair for pair in reread_pairs if pair[1] in claims]
     assert 0 < len(rereads) <= pipeline.settings.rereader_passages * len(claims)
     assert {claim for _, claim in rereads} <= set(claims[:3])  # the off-topic claim has no passage above the floor
-    assert {claim for _, claim in reread_pairs} - set(claims) <= {affirmative(REFUTED_CLAIM)}  # the negation check of its readings
+    assert {claim for _, claim in reread_pairs} - set(claims) == {affirmative(REFUTED_CLAIM)}  # the negation check of its readings
