@@ -56,6 +56,20 @@ def dumped(evidence: Evidence) -> dict:
     }
 
 
+def verdict_settings(pipeline: Pipeline) -> dict:
+    """What a report's verdicts were read with: the stance model and runtime, the head or the rule, the operating
+    point, the negation check and the cascade's second reader."""
+    similarity, confidence = pipeline.operating_point
+    return {
+        "stance_model": str(pipeline.stance.model_dir.name),
+        "stance_backend": pipeline.stance.backend,
+        "verdict_logic": "head" if pipeline.verdict_head else "rule",
+        "operating_point": {"min_claim_similarity": similarity, "min_verdict_confidence": confidence},
+        "negation_check": pipeline.settings.negation_check,
+        "rereader": str(pipeline.rereader.model_dir.name) if pipeline.rereader is not None else None,
+    }
+
+
 def verify_all(pipeline: Pipeline, claims: list[str], top_k: int) -> tuple[list, float]:
     """Every claim verified through the service's code path, 32 at a time, and the seconds it took;
     loads the pipeline's models and index first and stops its worker after."""
@@ -142,9 +156,7 @@ def evaluate_claims(
         **decisive_precision(gold, guess),
         "claims_per_second": round(len(claims) / seconds, 2) if seconds else None,
         "top_k": top_k,
-        "stance_model": str(pipeline.stance.model_dir.name),
-        "stance_backend": pipeline.stance.backend,
-        "verdict_logic": "head" if pipeline.verdict_head else "rule",
+        **verdict_settings(pipeline),
     }
     return report
 
@@ -210,7 +222,5 @@ def evaluate_default_index_set(
         "passage_pool": {"index": "index/sources", "documents": build.documents, "passages": build.passages},
         "claims_per_second": round(len(claims) / seconds, 2) if seconds else None,
         "top_k": top_k,
-        "stance_model": str(pipeline.stance.model_dir.name),
-        "stance_backend": pipeline.stance.backend,
-        "verdict_logic": "head" if pipeline.verdict_head else "rule",
+        **verdict_settings(pipeline),
     }

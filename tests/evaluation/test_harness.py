@@ -42,6 +42,8 @@ def test_a_custom_set_is_indexed_verified_scored_and_dumped(tmp_path):
     assert rows[1]["verdict"] == "not_enough_info"  # nothing in the pool is about the moon
     assert report["accuracy"] == pytest.approx(sum(row["verdict"] == row["gold"] for row in rows) / 2)
     assert all(len(row["evidence"]) == 2 for row in rows)
+    assert (report["verdict_logic"], report["negation_check"], report["rereader"]) == ("head", False, None)
+    assert set(report["operating_point"]) == {"min_claim_similarity", "min_verdict_confidence"}  # what the verdicts were read with
 
 
 def test_a_dump_keeps_what_the_verdict_reads_the_negation_check_included():
