@@ -21,6 +21,7 @@ from service.pipeline.stance import (
     Decisive,
     Reading,
     StanceClassifier,
+    about_their_claims,
     most_decisive,
     negation_consistency,
     reread,
@@ -259,12 +260,7 @@ class Pipeline:
         similarity of the claim and the reading that gave the passage its stance: its sentence, embedded
         here (one pass for all), or, read whole, the passage itself, whose similarity retrieval measured:
         whether what decides addresses the claim, not only its topic."""
-        keys = [
-            (claim, rank)
-            for claim, claim_hits in enumerate(hits)
-            for rank, hit in enumerate(claim_hits)
-            if round(hit.score, 4) >= self.settings.min_relevance  # as Evidence.retrieval_score reads it
-        ]
+        keys = about_their_claims(hits, self.settings.min_relevance)
         similarity = {key: round(hits[key[0]][key[1]].score, 4) for key in keys if best[key][0].span is None}
         sentences = [key for key in keys if key not in similarity]
         if sentences:
@@ -274,12 +270,7 @@ class Pipeline:
 
     def _negation_checks(self, claims: list[str], hits: list[list[SearchHit]], best: Decisive) -> dict[tuple[int, int], bool]:
         """The negation check of every passage about its claim (polarity.py), each by the reader that read it."""
-        keys = [
-            (claim, rank)
-            for claim, claim_hits in enumerate(hits)
-            for rank, hit in enumerate(claim_hits)
-            if round(hit.score, 4) >= self.settings.min_relevance
-        ]
+        keys = about_their_claims(hits, self.settings.min_relevance)
         by_rereader = set()
         if self.rereader is not None:
             by_rereader = reread_keys(hits, self.settings.rereader_passages, self.settings.min_relevance)

@@ -4,11 +4,11 @@ Stance readers learn that a "not" in the claim goes with `refutes`. "Ukraine wou
 of NATO during the upcoming summit in Washington" was read as refuted by "The United States is hosting
 the 2024 NATO Summit, July 9-11, 2024, in Washington, D.C.", and "Barack Obama was not born in Kenya" by
 "Barack Obama was born in Honolulu, Hawaii", which the same reader also reads as refuting "Barack Obama
-was born in Kenya". If a sentence refutes "X is not
-Y", it supports "X is Y", and the other way round. So for a claim with one negation (`affirmative` drops
-it), the deciding reading of each passage that takes a side is read once more with the affirmative; a
-reading that does not then take the other side (`flips`) rests on the word, not on what the sentence
-says, and the passage counts as neutral for the verdict (`Evidence.negation_consistent`).
+was born in Kenya". If a sentence refutes "X is not Y", it supports "X is Y", and the other way round.
+So for a claim with one negation (`affirmative` drops it), the deciding reading of each passage that takes
+a side is read once more with the affirmative; a reading that does not then take the other side (`flips`)
+rests on the word, not on what the sentence says, and the passage counts as neutral for the verdict
+(`Evidence.negation_consistent`).
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import groupby, islice
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -161,14 +163,21 @@ def reread(
     return {**best, **{key: (best[key][0], probs) for key, probs in zip(chosen, probabilities, strict=True)}}
 
 
-def reread_keys(hits: list[list[SearchHit]], passages: int, min_relevance: float) -> set[tuple[int, int]]:
-    """The (claim, passage rank) readings `reread` gives to the second reader: each claim's `passages` best-ranked
-    passages at or above the relevance floor, as `Evidence.retrieval_score` (rounded to 4 places) reads it."""
-    return {
+def about_their_claims(hits: list[list[SearchHit]], min_relevance: float) -> list[tuple[int, int]]:
+    """The (claim, passage rank) of every passage about its claim, in rank order: at or above the relevance floor,
+    as `Evidence.retrieval_score` (rounded to 4 places) reads it."""
+    return [
         (claim, rank)
         for claim, claim_hits in enumerate(hits)
-        for rank in [rank for rank, hit in enumerate(claim_hits) if round(hit.score, 4) >= min_relevance][:passages]
-    }
+        for rank, hit in enumerate(claim_hits)
+        if round(hit.score, 4) >= min_relevance
+    ]
+
+
+def reread_keys(hits: list[list[SearchHit]], passages: int, min_relevance: float) -> set[tuple[int, int]]:
+    """The (claim, passage rank) readings `reread` gives to the second reader: each claim's `passages` best-ranked
+    passages about it."""
+    return {key for _, keys in groupby(about_their_claims(hits, min_relevance), key=itemgetter(0)) for key in islice(keys, passages)}
 
 
 def negation_consistency(
