@@ -37,6 +37,32 @@ class _ChunkEmbedder:
         return {"chunk": batch["chunk"], "vectors": np.array(vectors, dtype=object)}
 
 
+LOCAL_START_ATTEMPTS = 3
+
+
+def start_ray(ray, address: str | None) -> None:
+    """`ray.init` for a build: connect to the cluster at `address`, or start a local Ray when it is None or empty.
+
+    A new local node that registers too slowly (Ray waits 30 s, a fixed limit; a cold start on a loaded 2-core
+    machine can take longer) is shut down and started again, up to `LOCAL_START_ATTEMPTS` times; any other
+    failure is a `RayUnavailable` at once."""
+    where = address or "a new local Ray"
+    attempts = 1 if address else LOCAL_START_ATTEMPTS
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(address=address or None, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+            return
+        except (ConnectionError, RuntimeError, ValueError) as error:
+            raise RayUnavailable(f"cannot reach the Ray cluster at {where}: {error}") from error
+        except Exception as error:  # Ray raises a bare Exception when its new node misses the startup deadline
+            if "timed out during startup" not in str(error):
+                raise
+            ray.shutdown()
+            if attempt == attempts:
+                raise RayUnavailable(f"{where} did not start after {attempts} tries: {error}") from error
+            logging.getLogger(__name__).warning("%s was slow to start (try %d of %d); starting it again", where, attempt, attempts)
+
+
 def embed_with_ray(
     embedder,
     texts: list[str],
@@ -55,10 +81,7 @@ def embed_with_ray(
     ray.data.DataContext.get_current().enable_progress_bars = False
     started_here = not ray.is_initialized()
     if started_here:
-        try:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
-        except (ConnectionError, RuntimeError, ValueError) as error:
-            raise RayUnavailable(f"cannot reach the Ray cluster at {address or 'a new local Ray'}: {error}") from error
+        start_ray(ray, address)
     try:
         streams = embedder.streams
         workers = max(1, int(ray.cluster_resources().get("CPU", 1)) // streams)

@@ -66,3 +66,48 @@ def test_ray_without_the_extra_says_which_extra_and_leaves_the_old_index(tmp_pat
         build_index([sources], out, embedder, show_progress=False, ray="")
     monkeypatch.undo()
     assert ReferenceIndex.load(out, embedder).build_id == first.build_id
+
+
+class _SlowStartingRay:
+    """A stand-in for the `ray` module whose `init` fails `failures` times the way a slow new node does."""
+
+    def __init__(self, failures: int, error: Exception | None = None):
+        self.failures, self.error = failures, error or Exception("The current node timed out during startup.")
+        self.inits = self.shutdowns = 0
+
+    def init(self, **kwargs):
+        self.inits += 1
+        if self.inits <= self.failures:
+            raise self.error
+
+    def shutdown(self):
+        self.shutdowns += 1
+
+
+@pytest.mark.unit
+def test_a_local_ray_that_starts_too_slowly_is_started_again():
+    from service.index.ray_embedding import start_ray
+
+    ray = _SlowStartingRay(failures=1)
+    start_ray(ray, None)
+    assert (ray.inits, ray.shutdowns) == (2, 1)
+
+
+@pytest.mark.unit
+def test_a_local_ray_that_never_starts_is_a_clear_error():
+    from service.index.ray_embedding import LOCAL_START_ATTEMPTS, start_ray
+
+    ray = _SlowStartingRay(failures=99)
+    with pytest.raises(RayUnavailable, match=f"did not start after {LOCAL_START_ATTEMPTS} tries"):
+        start_ray(ray, "")
+    assert ray.inits == ray.shutdowns == LOCAL_START_ATTEMPTS
+
+
+@pytest.mark.unit
+def test_an_unreachable_cluster_is_not_retried():
+    from service.index.ray_embedding import start_ray
+
+    ray = _SlowStartingRay(failures=99, error=ConnectionError("no GCS at 10.0.0.9:6379"))
+    with pytest.raises(RayUnavailable, match="cannot reach the Ray cluster at 10.0.0.9:6379"):
+        start_ray(ray, "10.0.0.9:6379")
+    assert ray.inits == 1
