@@ -12,6 +12,7 @@ from pathlib import Path
 
 from service.training.datasets import default_data_dir
 from service.training.hard_neutrals import EVAL_CAP, SET_ALIASES, SET_SOURCES, TRAIN_CAP, parse_sets, save_split_pairs_with_hard_neutrals
+from service.training.negated_pairs import add_negated_pairs
 from service.training.reading_pairs import READING_SETS, add_reading_pairs
 from service.training.stance import TrainingConfig, base_description, run, save_split_pairs, seed_warning
 
@@ -52,6 +53,14 @@ def source_share(text: str) -> tuple[str, float]:
     if not name or not 0 < share <= 1:  # also refuses nan
         raise argparse.ArgumentTypeError(f"expected SOURCE=FRACTION with FRACTION above 0 and at most 1, got {text!r}")
     return name, share
+
+
+def share_of_pairs(text: str) -> float:
+    """An argparse type: a share above 0 and at most 1."""
+    share = float(text)
+    if not 0 < share <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a share in (0, 1]")
+    return share
 
 
 def non_negative_int(text: str) -> int:
@@ -142,6 +151,14 @@ def main() -> None:
         f" ({', '.join(READING_SETS)}), for distillation (service/training/reading_pairs.py)",
     )
     parser.add_argument(
+        "--negated-pairs",
+        type=share_of_pairs,
+        default=None,
+        metavar="SHARE",
+        help="with --write-pairs: add to train, for about this share of the labelled train pairs, the pair with the claim"
+        " negated and the label turned (service/training/negated_pairs.py; measured in docs/training.md)",
+    )
+    parser.add_argument(
         "--share",
         type=source_share,
         nargs="+",
@@ -154,6 +171,8 @@ def main() -> None:
         parser.error("--reading-pairs names each set once")
     if args.reading_pairs and args.write_pairs is None:
         parser.error("--reading-pairs adds pairs to the files --write-pairs saves: write them, then train with --pairs --teacher")
+    if args.negated_pairs is not None and args.write_pairs is None:
+        parser.error("--negated-pairs adds pairs to the files --write-pairs saves: write them, then train with --pairs")
     if args.share and args.max_train_pairs is None:
         parser.error("--share sets the shares of the curated subset: give --max-train-pairs")
     shares = dict(args.share or ())
@@ -208,6 +227,8 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as scratch:
                 added = add_reading_pairs(args.write_pairs, args.data_dir, dict(args.reading_pairs), Path(scratch))
             written["train"] += Counter(added)
+        if args.negated_pairs is not None:
+            written["train"] += Counter(add_negated_pairs(args.write_pairs, args.negated_pairs, args.seed))
         for split, counts in written.items():
             print(f"{split}: {sum(counts.values())} pairs, {dict(counts)}")
         return

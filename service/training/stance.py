@@ -27,6 +27,7 @@ from service.training.datasets import (
     snli_pairs,
 )
 from service.training.fine_tuning import fine_tune, hardware_description, length_grouped_batches, training_device
+from service.training.negated_pairs import is_negated_source
 from service.training.scoring import classification_report
 
 STANCE_LABELS = ("supports", "refutes", "neutral")
@@ -281,6 +282,8 @@ def train(config: TrainingConfig, train_pairs: list[StancePair]):
         taught = torch.tensor(teacher_probabilities(config, train_pairs))
         targets = config.teacher_weight * taught + (1 - config.teacher_weight) * gold
         targets[unlabelled] = taught[unlabelled]  # no gold label to mix in
+        negated = torch.tensor([is_negated_source(p.source) for p in train_pairs])
+        targets[negated] = gold[negated]  # the teachers read a "not" as refutes, what these pairs unteach
     lengths = [len(p.premise) + len(p.hypothesis) for p in train_pairs]
     batches = [b for _ in range(config.epochs) for b in length_grouped_batches(lengths, config.batch_size, rng)]
     batches = batches[: config.max_steps]
