@@ -133,7 +133,7 @@ def _readings(claims: list[str], index, embedder, top_k: int) -> list:
 
     settings = Settings()
     hits = retrieve(embedder, [(index, claims, top_k)])
-    return stance_readings(claims, hits, settings.sentence_passages)
+    return stance_readings(claims, hits, settings.sentence_passages, settings.whole_reading_limit)
 
 
 def _model_only(claims: list[str], index_dir: Path, top_k: int) -> dict:

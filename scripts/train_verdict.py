@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from service.config import Settings
-from service.evaluation.harness import dump_sentence_passages, dumped_evidence
+from service.evaluation.harness import dump_reading, dumped_evidence
 from service.pipeline.verdict import VerdictHead, weights_fingerprint
 from service.training.datasets import read_jsonl
 from service.training.verdict import REGULARISATION, cross_validated, fit_head
@@ -36,13 +36,14 @@ def main() -> int:
     sets, read = {}, set()
     for dump in args.dumps:
         rows = list(read_jsonl(dump))
-        read |= {dump_sentence_passages(row) for row in rows}
+        read |= {dump_reading(row) for row in rows}
         sets[dump.stem] = [(row["gold"], dumped_evidence(row, 0)) for row in rows]
     if len(read) != 1:
         parser.error(
-            f"the dumps read different numbers of passages sentence by sentence ({sorted(read)}); dump them all with the same settings"
+            f"the dumps read their passages in different ways (sentence_passages, max_sentences_read_whole: {sorted(read, key=str)});"
+            " dump them all with the same settings"
         )
-    sentence_passages = read.pop()
+    sentence_passages, max_sentences_read_whole = read.pop()
     if sentence_passages != settings.sentence_passages:
         print(
             f"note: the dumps read {sentence_passages} passage(s) sentence by sentence; the service reads {settings.sentence_passages}",
@@ -52,7 +53,12 @@ def main() -> int:
     head = fit_head(
         [example for examples in sets.values() for example in examples], sentence_passages, c=args.c, min_relevance=settings.min_relevance
     )
-    head = replace(head, stance_weights=weights_fingerprint(args.model_dir), stance_backend=args.backend)
+    head = replace(
+        head,
+        stance_weights=weights_fingerprint(args.model_dir),
+        stance_backend=args.backend,
+        max_sentences_read_whole=max_sentences_read_whole,
+    )
     previous = VerdictHead.load(args.model_dir)
     if previous is not None and previous.operating_point:  # kept, not silently dropped: choose it again for this head
         head = replace(head, operating_point=previous.operating_point)

@@ -11,6 +11,7 @@ from service.runtime.onnx_session import ClassifierBackend
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VERDICT_PASSAGES = 1  # best-retrieved passages read sentence by sentence (and, without a verdict head, that vote)
+MAX_SENTENCES_READ_WHOLE = 3  # longer passages are read sentence by sentence only (docs/how-it-works.md)
 STRONG_STANCE = 0.5  # without a verdict head, the stance probability from which evidence counts as strong
 MIN_RELEVANCE = 0.25  # retrieval score below which a passage counts as neutral for the verdict
 MIN_CLAIM_SIMILARITY = -1.0  # without a verdict head's operating point: every deciding sentence may decide (cosine >= -1)
@@ -50,6 +51,12 @@ class Settings(BaseSettings):
         "onnx-int8", description="how the check-worthiness model runs: onnx-int8 (fastest), onnx or torch; its threshold was fitted in int8"
     )
     sentence_evidence: bool = True
+    max_sentences_read_whole: int | None = Field(
+        MAX_SENTENCES_READ_WHOLE,
+        ge=1,
+        description="a passage of more sentences than this is read sentence by sentence only, whatever its rank, so that its"
+        " stance comes from one sentence; none: every passage is also read whole",
+    )
     verdict_passages: int = Field(
         VERDICT_PASSAGES,
         ge=1,
@@ -87,6 +94,12 @@ class Settings(BaseSettings):
     batch_window_ms: float = Field(2.0, ge=0, description="how long the model worker waits for concurrent requests to join a batch")
     torch_threads: int | None = Field(None, ge=1)
     cors_origins: list[str] = []
+
+    @property
+    def whole_reading_limit(self) -> int | None:
+        """Passages of more sentences than this are read sentence by sentence only; None: every passage is read
+        whole (so too with `sentence_evidence` off, which reads passages whole only)."""
+        return self.max_sentences_read_whole if self.sentence_evidence else None
 
     @property
     def sentence_passages(self) -> int:

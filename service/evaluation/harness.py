@@ -42,6 +42,11 @@ def dump_sentence_passages(row: dict) -> int:
     return row.get("sentence_passages", 3)  # dumps older than the field read 3
 
 
+def dump_reading(row: dict) -> tuple[int, int | None]:
+    """How a `--dump` row's claim had its passages read: `sentence_passages` and `max_sentences_read_whole`."""
+    return dump_sentence_passages(row), row.get("max_sentences_read_whole")
+
+
 def dumped(evidence: Evidence) -> dict:
     """One evidence passage as a `--dump` row keeps it: what the verdict stage reads, and where it is."""
     return {
@@ -66,6 +71,7 @@ def verdict_settings(pipeline: Pipeline) -> dict:
         "verdict_logic": "head" if pipeline.verdict_head else "rule",
         "operating_point": {"min_claim_similarity": similarity, "min_verdict_confidence": confidence},
         "negation_check": pipeline.settings.negation_check,
+        "max_sentences_read_whole": pipeline.settings.whole_reading_limit,
         "rereader": str(pipeline.rereader.model_dir.name) if pipeline.rereader is not None else None,
     }
 
@@ -84,11 +90,13 @@ def verify_all(pipeline: Pipeline, claims: list[str], top_k: int) -> tuple[list,
         pipeline.close()
 
 
-def write_dump(path: Path, rows: list[dict], results: list, sentence_passages: int) -> None:
-    """A `--dump` file: each claim's row with its verdict, confidence and evidence as the verdict stage read it."""
+def write_dump(path: Path, rows: list[dict], results: list, settings: Settings) -> None:
+    """A `--dump` file: each claim's row with its verdict, confidence and evidence as the verdict stage read it, and how
+    its passages were read (`settings`)."""
+    reading = {"sentence_passages": settings.sentence_passages, "max_sentences_read_whole": settings.whole_reading_limit}
     with open(path, "w", encoding="utf-8") as handle:
         for row, result in zip(rows, results, strict=True):
-            dumped_row = {**row, "verdict": result.verdict, "confidence": result.confidence, "sentence_passages": sentence_passages}
+            dumped_row = {**row, "verdict": result.verdict, "confidence": result.confidence, **reading}
             handle.write(json.dumps({**dumped_row, "evidence": [dumped(e) for e in result.evidence]}, ensure_ascii=False) + "\n")
 
 
@@ -132,7 +140,7 @@ def evaluate_claims(
     results, seconds = verify_all(pipeline, [c.claim for c in claims], top_k)
     if dump is not None:
         rows = [{"claim": c.claim, "gold": c.verdict, "gold_ids": c.evidence_ids} for c in claims]
-        write_dump(dump, rows, results, pipeline.settings.sentence_passages)
+        write_dump(dump, rows, results, pipeline.settings)
     gold = [c.verdict for c in claims]
     guess = [r.verdict for r in results]
     correct = [g == p for g, p in zip(gold, guess, strict=True)]
@@ -204,7 +212,7 @@ def evaluate_default_index_set(
     build = build_index([REPO_ROOT / "index" / "sources"], index_dir, pipeline.embedder)
     results, seconds = verify_all(pipeline, [c["claim"] for c in claims], top_k)
     if dump is not None:
-        write_dump(dump, claims, results, pipeline.settings.sentence_passages)
+        write_dump(dump, claims, results, pipeline.settings)
     if name == "near-topic":
         scores = near_topic.near_topic_report(claims, results)
     else:

@@ -223,7 +223,7 @@ class Pipeline:
         claims = [claim for work in works for claim in work.claims]
         claim_vectors = self.embedder.encode(claims)  # for retrieval, and for how close each deciding sentence is
         hits = retrieve(self.embedder, [(work.index, work.claims, work.top_k) for work in works], vectors=claim_vectors)
-        readings = stance_readings(claims, hits, self.settings.sentence_passages)
+        readings = stance_readings(claims, hits, self.settings.sentence_passages, self.settings.whole_reading_limit)
         best = most_decisive(readings, self.stance.predict([reading.pair for reading in readings]))
         if self.rereader is not None:
             best = reread(self.rereader, best, hits, self.settings.rereader_passages, self.settings.min_relevance)

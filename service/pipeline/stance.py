@@ -110,18 +110,23 @@ class Reading:
     pair: tuple[str, str]  # (passage or sentence text, claim) as the stance model reads it
 
 
-def stance_readings(claims: list[str], hits: list[list[SearchHit]], sentence_passages: int) -> list[Reading]:
+def stance_readings(
+    claims: list[str], hits: list[list[SearchHit]], sentence_passages: int, max_sentences_read_whole: int | None = None
+) -> list[Reading]:
     """Every reading the verdict needs: each passage whole and, for the `sentence_passages`
     best-retrieved passages of a claim (`verdict_passages`) when they have several
-    sentences, each sentence alone; the reading that takes a side most strongly gives the
-    passage its stance and its highlighted sentence."""
+    sentences, each sentence alone; a passage of more than `max_sentences_read_whole`
+    sentences is read sentence by sentence only, whatever its rank. The reading that takes
+    a side most strongly gives the passage its stance and its highlighted sentence."""
     readings = []
     for number, (claim, claim_hits) in enumerate(zip(claims, hits, strict=True)):
         for rank, hit in enumerate(claim_hits):
             text = hit.passage.text
-            readings.append(Reading(number, rank, None, (text, claim)))
-            spans = cached_sentence_spans(text) if rank < sentence_passages else ()
-            if len(spans) > 1:
+            spans = cached_sentence_spans(text)
+            too_long = max_sentences_read_whole is not None and len(spans) > max_sentences_read_whole
+            if not too_long:
+                readings.append(Reading(number, rank, None, (text, claim)))
+            if len(spans) > 1 and (too_long or rank < sentence_passages):
                 readings += [Reading(number, rank, span, (text[span[0] : span[1]], claim)) for span in spans]
     return readings
 

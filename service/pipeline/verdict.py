@@ -80,6 +80,7 @@ class VerdictHead:
     stance_backend: str | None = None  # the runtime those outputs came from
     min_relevance: float | None = None  # the relevance floor (`counted`) its training claims were read with
     operating_point: dict[str, float] | None = None  # min_claim_similarity and min_verdict_confidence chosen on dev
+    max_sentences_read_whole: int | None = None  # longer passages were read sentence by sentence only when it was fitted
 
     def probabilities(self, evidence: list[Evidence]) -> dict[str, float]:
         """Probability of each verdict given the evidence (at least one passage)."""
@@ -113,6 +114,7 @@ class VerdictHead:
                 data.get("stance_backend"),
                 _optional_float(data.get("min_relevance")),
                 {name: float(value) for name, value in data["operating_point"].items()} if data.get("operating_point") else None,
+                data.get("max_sentences_read_whole"),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise NotLoaded(f"{path} is not a verdict head ({error!r}); refit it with scripts/train_verdict.py") from error
@@ -148,6 +150,7 @@ class VerdictHead:
             "method": "multinomial logistic regression on the support and refutation probabilities of the best-retrieved passages",
             "labels": list(self.labels),
             "sentence_passages": self.sentence_passages,
+            "max_sentences_read_whole": self.max_sentences_read_whole,
             "stance_weights": self.stance_weights,
             "stance_backend": self.stance_backend,
             "min_relevance": self.min_relevance,
@@ -290,6 +293,12 @@ def load_verdict_head(settings: Settings) -> VerdictHead | None:
             "the verdict head was fitted on claims whose %d best passage(s) were read sentence by sentence; the service reads %d",
             head.sentence_passages,
             settings.sentence_passages,
+        )
+    if settings.whole_reading_limit != head.max_sentences_read_whole:
+        logger.warning(
+            "the verdict head was fitted with CLAIMCHECK_MAX_SENTENCES_READ_WHOLE=%s and the service reads passages with %s",
+            head.max_sentences_read_whole,
+            settings.whole_reading_limit,
         )
     if head.stance_backend is not None and (head.stance_backend == "onnx-int8") != (settings.stance_backend == "onnx-int8"):
         logger.warning(

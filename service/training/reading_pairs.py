@@ -57,7 +57,7 @@ def readings(claims: list[str], corpus: list[dict], index_dir: Path, source: str
     for start in range(0, len(claims), 256):
         batch = claims[start : start + 256]
         hits = retrieve(embedder, [(index, batch, settings.default_top_k)])
-        for reading in stance_readings(batch, hits, settings.sentence_passages):
+        for reading in stance_readings(batch, hits, settings.sentence_passages, settings.whole_reading_limit):
             if round(hits[reading.claim][reading.hit].score, 4) < settings.min_relevance or reading.pair in seen:
                 continue
             seen.add(reading.pair)
@@ -96,6 +96,7 @@ def add_reading_pairs(directory: Path, data_dir: Path, claims_per_set: dict[str,
         "pairs": added,
         "top_k": service.default_top_k,
         "sentence_passages": service.sentence_passages,
+        "max_sentences_read_whole": service.whole_reading_limit,
         "min_relevance": service.min_relevance,
     }
     settings_file.write_text(json.dumps(settings, indent=2) + "\n")

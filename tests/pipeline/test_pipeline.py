@@ -196,3 +196,17 @@ def test_a_passage_that_does_not_address_the_claim_gives_no_verdict(fake_pipelin
     [withheld] = fake_pipeline.verify([claim], top_k=3).results
     assert withheld.verdict == "not_enough_info"
     assert withheld.evidence[0].stance == "supports"  # the evidence keeps what the reader read
+
+
+def test_a_long_passage_is_read_by_its_sentences_only(fake_pipeline, monkeypatch):
+    claim = "The council has fifteen members each."  # only the whole two-sentence passage has all its words
+    monkeypatch.setattr(fake_pipeline.settings, "max_sentences_read_whole", 1)
+    [result] = fake_pipeline.verify([claim], top_k=3).results
+    assert result.verdict == "not_enough_info"
+    charter = next(e for e in result.evidence if e.doc_id == "charter")
+    assert charter.sentence is not None  # its stance comes from one of its sentences
+    [short] = fake_pipeline.verify(["The council has fifteen members."], top_k=3).results
+    assert short.verdict == "supported" and short.evidence[0].sentence.text == "The council has fifteen members."
+    monkeypatch.setattr(fake_pipeline.settings, "sentence_evidence", False)  # passages whole only, whatever their length
+    [whole] = fake_pipeline.verify([claim], top_k=3).results
+    assert whole.verdict == "supported" and whole.evidence[0].sentence is None

@@ -195,6 +195,10 @@ def test_a_head_fitted_on_other_readings_weights_or_runtime_is_flagged(caplog, t
     assert caplog.text == ""  # the shipped head fits the shipped model as the service runs it
     for settings, warning in (
         (Settings(verdict_passages=3), "read sentence by sentence"),
+        (
+            Settings(max_sentences_read_whole=None),
+            "fitted with CLAIMCHECK_MAX_SENTENCES_READ_WHOLE=3 and the service reads passages with None",
+        ),
         (Settings(stance_backend="onnx"), "fitted on onnx-int8 stance outputs and the stance model runs on onnx"),
         (Settings(min_relevance=0.4), "fitted with CLAIMCHECK_MIN_RELEVANCE=0.25 and the service runs with 0.4"),
     ):
