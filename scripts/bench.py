@@ -138,7 +138,8 @@ def _readings(claims: list[str], index, embedder, top_k: int) -> list:
 
 def _model_only(claims: list[str], index_dir: Path, top_k: int) -> dict:
     """Bare forward passes for the verify work: one embedding per claim and the stance pairs
-    the service reads for it (each passage whole, and the sentences of the best-retrieved `verdict_passages`)."""
+    the service reads for it (each passage whole, and the sentences of the best-retrieved `verdict_passages`;
+    long passages by their sentences only)."""
     from service.config import Settings
     from service.index.reference import ReferenceIndex
     from service.pipeline.stance import StanceClassifier

@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from service.config import Settings
-from service.evaluation.harness import dumped_evidence
+from service.evaluation.harness import dump_reading, dumped_evidence
 from service.pipeline.verdict import VerdictHead
 from service.training.verdict import operating_point_scores
 
@@ -46,6 +46,11 @@ def main() -> int:
         rows = [json.loads(line) for line in path.open(encoding="utf-8")]
         if any(e.get("claim_similarity") is None and e["retrieval_score"] >= head.min_relevance for row in rows for e in row["evidence"]):
             parser.error(f"{path} has no claim_similarity: dump it again with this version of scripts/evaluate.py")
+        if {dump_reading(row) for row in rows} - {(head.sentence_passages, head.max_sentences_read_whole)}:
+            parser.error(
+                f"{path} read its passages otherwise than the head's dumps (sentence_passages {head.sentence_passages},"
+                f" max_sentences_read_whole {head.max_sentences_read_whole}): dump it again with the head's settings"
+            )
         sets[name] = [(row.get("gold") or row.get("label") or NEAR_TOPIC_GOLD[name], dumped_evidence(row, 0)) for row in rows]
     if "near-topic" not in sets:
         parser.error(f"{args.dumps} has no near-topic-dev.jsonl: the near-topic wrong-verdict rate is what qualifies a point")

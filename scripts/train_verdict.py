@@ -49,6 +49,12 @@ def main() -> int:
             f"note: the dumps read {sentence_passages} passage(s) sentence by sentence; the service reads {settings.sentence_passages}",
             file=sys.stderr,
         )
+    if max_sentences_read_whole != settings.whole_reading_limit:
+        print(
+            f"note: the dumps read passages of more than {max_sentences_read_whole} sentences by sentence only;"
+            f" the service does from {settings.whole_reading_limit}",
+            file=sys.stderr,
+        )
     report = {"dev_out_of_fold": cross_validated(sets, sentence_passages, c=args.c, min_relevance=settings.min_relevance)}
     head = fit_head(
         [example for examples in sets.values() for example in examples], sentence_passages, c=args.c, min_relevance=settings.min_relevance

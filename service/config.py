@@ -55,7 +55,7 @@ class Settings(BaseSettings):
         MAX_SENTENCES_READ_WHOLE,
         ge=1,
         description="a passage of more sentences than this is read sentence by sentence only, whatever its rank, so that its"
-        " stance comes from one sentence; none: every passage is also read whole",
+        " stance comes from one sentence; a large value (1000) reads every passage whole too",
     )
     verdict_passages: int = Field(
         VERDICT_PASSAGES,

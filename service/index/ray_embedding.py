@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -44,11 +47,13 @@ def start_ray(ray, address: str | None) -> None:
     """`ray.init` for a build: connect to the cluster at `address`, or start a local Ray when it is None or empty.
 
     A new local node that registers too slowly (Ray waits 30 s, a fixed limit; a cold start on a loaded 2-core
-    machine can take longer) is shut down and started again, up to `LOCAL_START_ATTEMPTS` times; any other
-    failure is a `RayUnavailable` at once."""
+    machine can take longer) is started again, up to `LOCAL_START_ATTEMPTS` times, after the processes the slow
+    try started are stopped (Ray leaves them running: the failed node was never registered for `ray.shutdown`).
+    A cluster that cannot be reached, or a local Ray that never starts, is a `RayUnavailable`."""
     where = address or "a new local Ray"
     attempts = 1 if address else LOCAL_START_ATTEMPTS
     for attempt in range(1, attempts + 1):
+        before = _child_processes()
         try:
             ray.init(address=address or None, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
             return
@@ -58,9 +63,32 @@ def start_ray(ray, address: str | None) -> None:
             if "timed out during startup" not in str(error):
                 raise
             ray.shutdown()
+            _stop(_child_processes() - before)
             if attempt == attempts:
                 raise RayUnavailable(f"{where} did not start after {attempts} tries: {error}") from error
-            logging.getLogger(__name__).warning("%s was slow to start (try %d of %d); starting it again", where, attempt, attempts)
+            logging.getLogger("claimcheck").warning("%s was slow to start (try %d of %d); starting it again", where, attempt, attempts)
+
+
+def _child_processes() -> set[int]:
+    """The process ids of this process's children (read from Linux's /proc; none elsewhere)."""
+    me, children = str(os.getpid()), set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (name)": state, parent pid, ...
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 1 and fields[1] == me:
+            children.add(int(stat.parent.name))
+    return children
+
+
+def _stop(processes: set[int]) -> None:
+    """Terminate these processes, those already gone aside."""
+    for pid in processes:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
 
 
 def embed_with_ray(

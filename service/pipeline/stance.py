@@ -116,14 +116,15 @@ def stance_readings(
     """Every reading the verdict needs: each passage whole and, for the `sentence_passages`
     best-retrieved passages of a claim (`verdict_passages`) when they have several
     sentences, each sentence alone; a passage of more than `max_sentences_read_whole`
-    sentences is read sentence by sentence only, whatever its rank. The reading that takes
-    a side most strongly gives the passage its stance and its highlighted sentence."""
+    sentences (at least one) is read sentence by sentence only, whatever its rank, so every
+    passage gets a reading. The reading that takes a side most strongly gives the passage its
+    stance and its highlighted sentence."""
     readings = []
     for number, (claim, claim_hits) in enumerate(zip(claims, hits, strict=True)):
         for rank, hit in enumerate(claim_hits):
             text = hit.passage.text
             spans = cached_sentence_spans(text)
-            too_long = max_sentences_read_whole is not None and len(spans) > max_sentences_read_whole
+            too_long = max_sentences_read_whole is not None and len(spans) > max(max_sentences_read_whole, 1)
             if not too_long:
                 readings.append(Reading(number, rank, None, (text, claim)))
             if len(spans) > 1 and (too_long or rank < sentence_passages):

@@ -21,7 +21,8 @@ independent events, the four verdicts have probabilities
 which sum to one. Evidence counts as strong only from `strong_stance` up: the verdict is the
 most probable one once weaker support or refutation is set to zero, and its confidence is its
 probability under the unfloored s and r (uncalibrated). `verdict_passages` also sets how many of
-the best-retrieved passages are read sentence by sentence (service/pipeline/stance.py).
+the best-retrieved passages are read sentence by sentence, besides every passage of more than
+`max_sentences_read_whole` sentences (service/pipeline/stance.py).
 
 How these settings were chosen, with the figures: docs/how-it-works.md, "Measurements behind the design".
 """
@@ -114,7 +115,7 @@ class VerdictHead:
                 data.get("stance_backend"),
                 _optional_float(data.get("min_relevance")),
                 {name: float(value) for name, value in data["operating_point"].items()} if data.get("operating_point") else None,
-                data.get("max_sentences_read_whole"),
+                _optional_int(data.get("max_sentences_read_whole")),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise NotLoaded(f"{path} is not a verdict head ({error!r}); refit it with scripts/train_verdict.py") from error
@@ -164,6 +165,12 @@ class VerdictHead:
 
 def _optional_float(value) -> float | None:
     return None if value is None else float(value)
+
+
+def _optional_int(value) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ValueError(f"{value!r} is not a whole number")
+    return value
 
 
 def verdict_probabilities(support: float, refute: float) -> dict[str, float]:

@@ -27,7 +27,7 @@ from service.training.datasets import (
     snli_pairs,
 )
 from service.training.fine_tuning import fine_tune, hardware_description, length_grouped_batches, training_device
-from service.training.negated_pairs import is_negated_source
+from service.training.negated_pairs import is_negated_source, negated_source
 from service.training.scoring import classification_report
 
 STANCE_LABELS = ("supports", "refutes", "neutral")
@@ -153,13 +153,14 @@ def write_pairs(pairs: list[StancePair], path: Path) -> None:
 def save_split_pairs(config: TrainingConfig, directory: Path) -> dict[str, Counter]:
     """Collect every split's pairs into `directory` (`train.jsonl.gz`...), with the mining
     settings in `pairs.json`; returns the pair counts by source. From `config.pairs_dir`, its
-    labelled pairs are copied with its settings (reading pairs are added again by `--reading-pairs`)."""
+    labelled pairs are copied with its settings (reading pairs are added again by `--reading-pairs`,
+    negated pairs by `--negated-pairs`)."""
     settings = {"hard_neutrals": config.hard_neutrals}
     if config.pairs_dir is not None:
         settings = source_pair_settings(config.pairs_dir)
     counts = {}
     for split, pairs in split_pairs(config).items():
-        pairs = [pair for pair in pairs if pair.stance != UNLABELLED]
+        pairs = [pair for pair in pairs if pair.stance != UNLABELLED and not is_negated_source(pair.source)]
         write_pairs(pairs, directory / f"{split}.jsonl.gz")
         counts[split] = Counter(p.source for p in pairs)
     (directory / PAIRS_SETTINGS).write_text(json.dumps({**settings, "pairs": counts}, indent=2) + "\n")
@@ -168,12 +169,12 @@ def save_split_pairs(config: TrainingConfig, directory: Path) -> dict[str, Count
 
 def source_pair_settings(pairs_dir: Path) -> dict:
     """The `pairs.json` settings of a pairs folder that new pair files are made from, less its
-    counts and its reading pairs (which are not copied)."""
+    counts and its reading and negated pairs (which are not copied)."""
     settings_file = pairs_dir / PAIRS_SETTINGS
     if not settings_file.is_file():
         raise ValueError(f"{pairs_dir} has no {PAIRS_SETTINGS}: write the pairs with --write-pairs")
     settings = json.loads(settings_file.read_text())
-    return {key: value for key, value in settings.items() if key not in ("pairs", "reading_pairs")}
+    return {key: value for key, value in settings.items() if key not in ("pairs", "reading_pairs", "negated_pairs")}
 
 
 def read_pairs(path: Path) -> list[StancePair]:
@@ -185,21 +186,26 @@ def read_pairs(path: Path) -> list[StancePair]:
 def collect_pairs(config: TrainingConfig, split: str, pairs: list[StancePair]) -> list[StancePair]:
     """The pairs of one split used for training or evaluation. For `train`: SNLI pairs
     `snli_skip` to `snli_skip + snli_pairs` of a fixed shuffle, FEVER gold pairs repeated
-    `gold_repeats` times, and a `neutral_keep` fraction of the other sets' neutral pairs; dev
-    and test keep 3,000 SNLI pairs and everything else."""
+    `gold_repeats` times, the negated pairs of those SNLI pairs' premises only
+    (service/training/negated_pairs.py), and a `neutral_keep` fraction of the other sets'
+    neutral pairs; dev and test keep 3,000 SNLI pairs and everything else."""
     rng = random.Random(config.seed)
     snli = [pair for pair in pairs if pair.source == "snli"]
     others = [pair for pair in pairs if pair.source != "snli"]
     rng.shuffle(snli)
     if split != "train":
         return snli[:3000] + others
+    snli = snli[config.snli_skip : config.snli_skip + config.snli_pairs]
+    premises = {pair.premise for pair in snli}
     sampler = random.Random(config.seed + 1)
     kept = []
     for pair in others:
+        if pair.source == negated_source("snli") and pair.premise not in premises:
+            continue
         if pair.stance == "neutral" and sampler.random() >= config.neutral_keep:
             continue
         kept += [pair] * (config.gold_repeats if pair.source == "fever" else 1)
-    return snli[config.snli_skip : config.snli_skip + config.snli_pairs] + kept
+    return snli + kept
 
 
 def base_description(folder: Path) -> str:
@@ -363,6 +369,7 @@ def seed_check(model, tokenizer) -> dict | None:
     sentence by sentence, the most decisive reading, 256 tokens; fp32 here, int8 in the service
     by default), and the fixed rule's verdict from that reading: what a model without a verdict
     head answers. None when the treaty is not beside the code. The shipped model: supports, supported."""
+    from service.config import MAX_SENTENCES_READ_WHOLE
     from service.index.passages import split_passages
     from service.index.reference import SearchHit
     from service.index.sources import read_documents
@@ -376,7 +383,9 @@ def seed_check(model, tokenizer) -> dict | None:
     passage = next((p for p in split_passages(document) if p.section == SEED_SECTION), None)
     if passage is None:
         return None
-    readings = stance_readings([SEED_CLAIM], [[SearchHit(passage, 1.0, 0)]], sentence_passages=1)
+    readings = stance_readings(
+        [SEED_CLAIM], [[SearchHit(passage, 1.0, 0)]], sentence_passages=1, max_sentences_read_whole=MAX_SENTENCES_READ_WHOLE
+    )
     probabilities = StanceClassifier.from_model(model, tokenizer).predict([reading.pair for reading in readings])
     best = {label: round(float(p), 4) for label, p in max(probabilities, key=decisiveness).items()}
     stance = max(best, key=best.get)

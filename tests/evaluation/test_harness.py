@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from service.evaluation.harness import evaluate_claims, load_custom
+from service.evaluation.harness import dump_reading, evaluate_claims, load_custom
 
 pytestmark = pytest.mark.integration  # real models
 
@@ -43,6 +43,9 @@ def test_a_custom_set_is_indexed_verified_scored_and_dumped(tmp_path):
     assert report["accuracy"] == pytest.approx(sum(row["verdict"] == row["gold"] for row in rows) / 2)
     assert all(len(row["evidence"]) == 2 for row in rows)
     assert (report["verdict_logic"], report["negation_check"], report["rereader"]) == ("head", False, None)
+    assert report["max_sentences_read_whole"] == 3
+    assert {dump_reading(row) for row in rows} == {(1, 3)}  # how the passages were read, for the head fitted on the dump
+    assert dump_reading({}) == (3, None)  # a dump older than the fields: three passages by sentence, every passage whole
     assert set(report["operating_point"]) == {"min_claim_similarity", "min_verdict_confidence"}  # what the verdicts were read with
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import builtins
 import json
+import signal
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -69,15 +71,18 @@ def test_ray_without_the_extra_says_which_extra_and_leaves_the_old_index(tmp_pat
 
 
 class _SlowStartingRay:
-    """A stand-in for the `ray` module whose `init` fails `failures` times the way a slow new node does."""
+    """A stand-in for the `ray` module whose `init` fails `failures` times the way a slow new node does: it starts
+    a process (as Ray starts its GCS and raylet) and leaves it running."""
 
     def __init__(self, failures: int, error: Exception | None = None):
         self.failures, self.error = failures, error or Exception("The current node timed out during startup.")
         self.inits = self.shutdowns = 0
+        self.started: list[subprocess.Popen] = []
 
     def init(self, **kwargs):
         self.inits += 1
         if self.inits <= self.failures:
+            self.started.append(subprocess.Popen(["sleep", "60"]))
             raise self.error
 
     def shutdown(self):
@@ -91,6 +96,7 @@ def test_a_local_ray_that_starts_too_slowly_is_started_again():
     ray = _SlowStartingRay(failures=1)
     start_ray(ray, None)
     assert (ray.inits, ray.shutdowns) == (2, 1)
+    assert ray.started[0].wait(timeout=10) == -signal.SIGTERM  # what the slow try started does not outlive it
 
 
 @pytest.mark.unit
@@ -101,6 +107,7 @@ def test_a_local_ray_that_never_starts_is_a_clear_error():
     with pytest.raises(RayUnavailable, match=f"did not start after {LOCAL_START_ATTEMPTS} tries"):
         start_ray(ray, "")
     assert ray.inits == ray.shutdowns == LOCAL_START_ATTEMPTS
+    assert all(process.wait(timeout=10) == -signal.SIGTERM for process in ray.started)
 
 
 @pytest.mark.unit

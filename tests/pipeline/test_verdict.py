@@ -235,6 +235,7 @@ def test_without_a_head_the_rule_decides_and_the_log_says_so(caplog, tmp_path):
         (lambda data: data.update(labels=["refuted", "refuted", "supported"]), "at least two labels, each once"),
         (lambda data: data.pop("heads"), "is not a verdict head"),
         (lambda data: data["heads"]["1"].update(weights="abc"), "is not a verdict head"),
+        (lambda data: data.update(max_sentences_read_whole="3"), "is not a verdict head"),
     ],
 )
 def test_a_malformed_head_stops_the_start_with_what_is_wrong(tmp_path, edit, message):

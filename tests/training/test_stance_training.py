@@ -33,6 +33,10 @@ def test_saved_training_pairs_come_back_and_are_sampled_as_configured(tmp_path):
     assert collect_pairs(config, "train", pairs)[:4] == train[:4]  # the SNLI shuffle is fixed by the seed
     assert Counter(p.source for p in collect_pairs(config, "dev", pairs)) == {"snli": 10, "fever": 1, "fever-retrieved": 1}
 
+    negated = [StancePair(p.premise, f"not {p.hypothesis}", "refutes", "negated-snli") for p in pairs[:10]]
+    kept = collect_pairs(config, "train", pairs + negated)
+    assert {p.premise for p in kept if p.source == "negated-snli"} == {p.premise for p in kept if p.source == "snli"}  # of those kept
+
 
 def test_averaging_weighs_each_parameter_and_refuses_what_cannot_be_averaged(tmp_path):
     import torch
