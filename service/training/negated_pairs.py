@@ -32,7 +32,7 @@ from service.training.datasets import StancePair
 
 NEGATED_LABEL = {"supports": "refutes", "refutes": "supports", "neutral": "neutral"}
 DO_SUPPORT = {"VBD": "did", "VBZ": "does", "VBP": "do"}
-COUNTER_CLAIM_SOURCES = {"covidfact"}  # refuted claims made by changing any word
+COUNTER_CLAIM_SOURCES = frozenset({"covidfact"})  # refuted claims made by changing any word
 
 
 def negated_source(source: str) -> str:
@@ -78,14 +78,17 @@ def _insert(text: str, at: int, words: str) -> str:
     return text[:at] + words + text[at:]
 
 
-def negated_pairs(pairs: Iterable[StancePair], nlp, share: float, seed: int = 0) -> list[StancePair]:
+def negated_pairs(
+    pairs: Iterable[StancePair], nlp, share: float, seed: int = 0, unturned: frozenset[str] = COUNTER_CLAIM_SOURCES
+) -> list[StancePair]:
     """A negated pair (source `negated-<source>`) for about `share` of the labelled `pairs`, chosen by a
-    hash of the claim (the same claims whatever the order), each claim parsed once."""
+    hash of the claim (the same claims whatever the order), each claim parsed once; the refuted pairs of the
+    `unturned` sources get none."""
     chosen = [
         pair
         for pair in pairs
         if pair.stance in NEGATED_LABEL
-        and not (pair.stance == "refutes" and pair.source in COUNTER_CLAIM_SOURCES)
+        and not (pair.stance == "refutes" and pair.source in unturned)
         and _chosen(pair.hypothesis, share, seed)
     ]
     claims = sorted({pair.hypothesis for pair in chosen})
@@ -103,7 +106,7 @@ def _chosen(claim: str, share: float, seed: int) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < share
 
 
-def add_negated_pairs(directory: Path, share: float, seed: int = 0) -> dict[str, int]:
+def add_negated_pairs(directory: Path, share: float, seed: int = 0, unturned: frozenset[str] = COUNTER_CLAIM_SOURCES) -> dict[str, int]:
     """Add the negated pairs of about `share` of the labelled train pairs in `directory` (written by
     `--write-pairs`) to its train pairs, replacing any it held, and record them in its `pairs.json`.
     Dev and test keep their own pairs. Returns the pairs added per source."""
@@ -116,11 +119,11 @@ def add_negated_pairs(directory: Path, share: float, seed: int = 0) -> dict[str,
     if not settings_file.is_file():
         raise ValueError(f"{directory} has no {PAIRS_SETTINGS}: write the pairs with --write-pairs first")
     train = [pair for pair in read_pairs(directory / "train.jsonl.gz") if not is_negated_source(pair.source)]
-    added = negated_pairs(train, spacy.load(SPACY_MODEL, disable=["ner"]), share, seed)
+    added = negated_pairs(train, spacy.load(SPACY_MODEL, disable=["ner"]), share, seed, unturned)
     write_pairs(train + added, directory / "train.jsonl.gz")
     settings = json.loads(settings_file.read_text())
     settings["pairs"]["train"] = Counter(pair.source for pair in train + added)
     counts = Counter(pair.source for pair in added)
-    settings["negated_pairs"] = {"share": share, "seed": seed, "pairs": counts}
+    settings["negated_pairs"] = {"share": share, "seed": seed, "unturned": sorted(unturned), "pairs": counts}
     settings_file.write_text(json.dumps(settings, indent=2) + "\n")
     return dict(counts)

@@ -63,6 +63,8 @@ def test_labels_turn_counter_claims_and_unlabelled_pairs_are_left_and_sources_ar
         ("Barack Obama was not born in Kenya.", "neutral", "negated-fever-siblings"),
     ]
     assert all(is_negated_source(p.source) for p in out) and not is_negated_source("fever")
+    unturned = negated_pairs(pairs, nlp, share=1.0, unturned=frozenset({"covidfact", "fever"}))
+    assert [(p.stance, p.source) for p in unturned] == [("refutes", "negated-fever"), ("neutral", "negated-fever-siblings")]
     assert [p.premise for p in out] == [p.premise for p in pairs[:3]]
 
 
