@@ -3,8 +3,8 @@
 For the claims of one split of a claim set (FEVER, Climate-FEVER, COVID-Fact), the set's passage
 pool is indexed with the project's build code and each claim retrieves its passages as
 `POST /v1/verify` does (`retrieve`, `stance_readings`): every passage whole and each sentence of
-the best-ranked ones, long passages by their sentences only. Readings of passages under the relevance floor are left out (the verdict
-counts those as neutral whatever they read). No set labels these readings, so each pair is
+the best-ranked ones, long passages by their sentences only. Readings of passages under the
+relevance floor are left out (the verdict counts those as neutral whatever they read). No set labels these readings, so each pair is
 `UNLABELLED`: a distillation run (`scripts/train_stance.py --teacher`) learns the teachers'
 probabilities for it and nothing else.
 """

@@ -285,11 +285,13 @@ def train(config: TrainingConfig, train_pairs: list[StancePair]):
     targets = None
     if config.teacher_dirs:
         gold = torch.nn.functional.one_hot(torch.tensor(label_ids), len(STANCE_LABELS)).float()
-        taught = torch.tensor(teacher_probabilities(config, train_pairs))
+        # Negated pairs are not read by the teachers and keep their gold label: the teachers read a "not" as refutes,
+        # what these pairs unteach.
+        taught, read = gold.clone(), [i for i, p in enumerate(train_pairs) if not is_negated_source(p.source)]
+        if read:
+            taught[read] = torch.tensor(teacher_probabilities(config, [train_pairs[i] for i in read]))
         targets = config.teacher_weight * taught + (1 - config.teacher_weight) * gold
         targets[unlabelled] = taught[unlabelled]  # no gold label to mix in
-        negated = torch.tensor([is_negated_source(p.source) for p in train_pairs])
-        targets[negated] = gold[negated]  # the teachers read a "not" as refutes, what these pairs unteach
     lengths = [len(p.premise) + len(p.hypothesis) for p in train_pairs]
     batches = [b for _ in range(config.epochs) for b in length_grouped_batches(lengths, config.batch_size, rng)]
     batches = batches[: config.max_steps]

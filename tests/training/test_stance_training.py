@@ -232,3 +232,37 @@ def test_an_unlabelled_reading_pair_learns_the_teachers_reading_alone_and_needs_
     stance.train(config, pairs)
     assert torch.allclose(seen["labels"][0], config.teacher_weight * read[0] + (1 - config.teacher_weight) * torch.eye(3)[1])
     assert torch.allclose(seen["labels"][1], read[1])  # no gold label mixed in
+
+
+def test_a_negated_pair_learns_its_gold_label_alone_and_is_not_read_by_the_teachers(tmp_path, monkeypatch):
+    import torch
+
+    from service.training import stance
+    from service.training.datasets import StancePair
+    from service.training.stance import TrainingConfig
+
+    council = "The Security Council shall consist of fifteen Members."
+    pairs = [
+        StancePair(council, "The Security Council has ten members.", "refutes", "fever"),
+        StancePair(council, "The Security Council does not have ten members.", "supports", "negated-fever"),
+    ]
+    config = TrainingConfig(tmp_path, tmp_path / "out", init_from=MODEL_DIR, max_steps=1, teacher_dirs=(MODEL_DIR,))
+    asked, teacher_probabilities = [], stance.teacher_probabilities
+
+    def teachers(config, pairs):
+        asked.extend(pairs)
+        return teacher_probabilities(config, pairs)
+
+    seen = {}
+
+    def record(model, batches, inputs_of, *args, **kwargs):
+        seen["labels"] = inputs_of(list(range(len(pairs))))["labels"]
+        return 0
+
+    monkeypatch.setattr(stance, "teacher_probabilities", teachers)
+    monkeypatch.setattr(stance, "fine_tune", record)
+    stance.train(config, pairs)
+    assert asked == pairs[:1]
+    read = torch.tensor(teacher_probabilities(config, pairs[:1]))[0]
+    assert torch.allclose(seen["labels"][0], config.teacher_weight * read + (1 - config.teacher_weight) * torch.eye(3)[1])
+    assert torch.equal(seen["labels"][1], torch.eye(3)[0])  # supports, and nothing of the teachers
