@@ -26,6 +26,9 @@ INDEX_TYPES = ("FLAT", "HNSW", "IVF_FLAT", "IVF_SQ8", "HNSW_SQ")
 # pymilvus pings an idle connection every 10 s; a gRPC server that keeps gRPC's default policy (Milvus Lite's, in
 # the service's own process too) answers a second such ping by closing the connection ("too_many_pings"), and the
 # service would lose its index. Pings at the default policy's 5-minute floor, during calls only, suit every server.
+# pymilvus shares one connection per address and token among its clients, with the options of the first client made:
+# ours is dedicated, so that another client of the same server in the process (a probe, a script) cannot give it
+# the 10 s pings.
 GRPC_OPTIONS = {"grpc.keepalive_time_ms": 300_000, "grpc.keepalive_permit_without_calls": False}
 
 log = logging.getLogger("claimcheck")
@@ -60,7 +63,7 @@ def connect(uri: str):
     if not is_server(uri):
         Path(uri).parent.mkdir(parents=True, exist_ok=True)  # a new Milvus Lite file's folder, as a build's --out
     try:
-        return MilvusClient(uri, grpc_options=GRPC_OPTIONS)
+        return MilvusClient(uri, grpc_options=GRPC_OPTIONS, dedicated=True)
     except Exception as error:  # pymilvus raises its own exception types, and grpc's, for one cause: no connection
         if is_server(uri):
             raise VectorStoreError(f"cannot connect to the Milvus server at {uri}: {error}") from error

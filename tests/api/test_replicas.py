@@ -44,7 +44,7 @@ def milvus_server(data_dir: Path):
         while True:
             assert process.poll() is None, "milvus-lite server exited"
             try:
-                MilvusClient(uri, timeout=2).close()
+                MilvusClient(uri, timeout=2, dedicated=True).close()  # shared, it would stay open with pymilvus's pings
                 break
             except Exception:
                 assert time.monotonic() < deadline, "milvus-lite server not up in 60 s"

@@ -16,7 +16,7 @@ from pymilvus import MilvusClient  # noqa: E402
 
 from service.errors import BadIndex  # noqa: E402
 from service.index.build import build_index, versions_dir  # noqa: E402
-from service.index.milvus_store import collection_name, milvus_index_type  # noqa: E402
+from service.index.milvus_store import GRPC_OPTIONS, collection_name, connect, milvus_index_type  # noqa: E402
 from service.index.reference import FAISS_FILE, MANIFEST_FILE, ReferenceIndex  # noqa: E402
 from service.index.vector_store import VectorStoreError, VectorStoreSpec  # noqa: E402
 from service.pipeline.retrieval import hybrid_search  # noqa: E402
@@ -145,6 +145,21 @@ def test_a_bad_vector_store_is_refused_before_anything_is_written(tmp_path, embe
     with pytest.raises(VectorStoreError, match=message):
         build_index([_sources(tmp_path / "src")], tmp_path / "index", embedder, show_progress=False, vector_store=spec)
     assert not (tmp_path / "index").exists()
+
+
+def test_the_service_connection_keeps_its_own_pings_beside_another_client_of_the_same_store(tmp_path):
+    """pymilvus shares a connection per address among its clients, with the first one's options: another client
+    made first (pymilvus's default pings every 10 s, which a server closes as too many) must not set ours."""
+    uri = str(tmp_path / "m.db")
+    other = MilvusClient(uri)
+    ours = connect(uri)
+    try:
+        assert ours._get_connection() is not other._get_connection()
+        assert ours._get_connection()._grpc_options == GRPC_OPTIONS
+        assert ours.list_collections() == []
+    finally:
+        ours.close()
+        other.close()
 
 
 @pytest.mark.unit
