@@ -16,14 +16,14 @@ SECURITY_COUNCIL_EVIDENCE = {
         " China, France, the Union of Soviet Socialist Republics, the United Kingdom of Great"
         " Britain and Northern Ireland, and the United States of America shall be permanent members"
         " of the Security Council. The General Assembly shall elect ten other Members of the United"
-        " Nations to be nonpermanent members of the Security Council, due regard being specially"
+        " Nations to be non-permanent members of the Security Council, due regard being specially"
         " paid, in the first instance to the contribution of Members of the United Nations to the"
         " maintenance of international peace and security and to the other purposes of the"
         " Organization, and also to equitable geographical distribution.   \n2.  The non-permanent"
         " members of the Security Council shall be elected for a term of two years."
     ),
     "start": 13335,
-    "end": 14193,
+    "end": 14194,
     "section": "CHAPTER V / The Security Council / Composition / Article 23",
     "retrieval_score": 0.6833,
     "retrieval_rank": 1,
