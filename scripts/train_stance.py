@@ -10,6 +10,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from service.training.corpus_pairs import NEWS_CAP, add_corpus_pairs
 from service.training.datasets import default_data_dir
 from service.training.hard_neutrals import EVAL_CAP, SET_ALIASES, SET_SOURCES, TRAIN_CAP, parse_sets, save_split_pairs_with_hard_neutrals
 from service.training.negated_pairs import add_negated_pairs
@@ -159,6 +160,15 @@ def main() -> None:
         " negated and the label turned (service/training/negated_pairs.py; measured in docs/training.md)",
     )
     parser.add_argument(
+        "--corpus-pairs",
+        type=non_negative_int,
+        default=None,
+        metavar="NEWS_SENTENCES",
+        help="with --write-pairs: add to train the pairs made from the shipped treaties' own sentences (less the articles the"
+        " treaty-settled benchmark cites) and from this many news sentences of the background statements' train split"
+        f" (service/training/corpus_pairs.py; {NEWS_CAP} in docs/training.md)",
+    )
+    parser.add_argument(
         "--share",
         type=source_share,
         nargs="+",
@@ -173,6 +183,8 @@ def main() -> None:
         parser.error("--reading-pairs adds pairs to the files --write-pairs saves: write them, then train with --pairs --teacher")
     if args.negated_pairs is not None and args.write_pairs is None:
         parser.error("--negated-pairs adds pairs to the files --write-pairs saves: write them, then train with --pairs")
+    if args.corpus_pairs is not None and args.write_pairs is None:
+        parser.error("--corpus-pairs adds pairs to the files --write-pairs saves: write them, then train with --pairs")
     if args.share and args.max_train_pairs is None:
         parser.error("--share sets the shares of the curated subset: give --max-train-pairs")
     shares = dict(args.share or ())
@@ -229,6 +241,8 @@ def main() -> None:
             written["train"] += Counter(added)
         if args.negated_pairs is not None:
             written["train"] += Counter(add_negated_pairs(args.write_pairs, args.negated_pairs, args.seed))
+        if args.corpus_pairs is not None:
+            written["train"] += Counter(add_corpus_pairs(args.write_pairs, args.data_dir, args.corpus_pairs, args.seed))
         for split, counts in written.items():
             print(f"{split}: {sum(counts.values())} pairs, {dict(counts)}")
         return

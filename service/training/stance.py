@@ -15,6 +15,7 @@ from pathlib import Path
 from service.config import REPO_ROOT
 from service.pipeline.verdict import HEAD_FILE
 from service.runtime.embedding import Embedder
+from service.training.corpus_pairs import is_corpus_source
 from service.training.datasets import (
     STANCE_OF_VERDICT,
     UNLABELLED,
@@ -154,13 +155,13 @@ def save_split_pairs(config: TrainingConfig, directory: Path) -> dict[str, Count
     """Collect every split's pairs into `directory` (`train.jsonl.gz`...), with the mining
     settings in `pairs.json`; returns the pair counts by source. From `config.pairs_dir`, its
     labelled pairs are copied with its settings (reading pairs are added again by `--reading-pairs`,
-    negated pairs by `--negated-pairs`)."""
+    negated pairs by `--negated-pairs`, corpus pairs by `--corpus-pairs`)."""
     settings = {"hard_neutrals": config.hard_neutrals}
     if config.pairs_dir is not None:
         settings = source_pair_settings(config.pairs_dir)
     counts = {}
     for split, pairs in split_pairs(config).items():
-        pairs = [pair for pair in pairs if pair.stance != UNLABELLED and not is_negated_source(pair.source)]
+        pairs = [pair for pair in pairs if pair.stance != UNLABELLED and not gold_only(pair.source)]
         write_pairs(pairs, directory / f"{split}.jsonl.gz")
         counts[split] = Counter(p.source for p in pairs)
     (directory / PAIRS_SETTINGS).write_text(json.dumps({**settings, "pairs": counts}, indent=2) + "\n")
@@ -169,12 +170,18 @@ def save_split_pairs(config: TrainingConfig, directory: Path) -> dict[str, Count
 
 def source_pair_settings(pairs_dir: Path) -> dict:
     """The `pairs.json` settings of a pairs folder that new pair files are made from, less its
-    counts and its reading and negated pairs (which are not copied)."""
+    counts and its reading, negated and corpus pairs (which are not copied)."""
     settings_file = pairs_dir / PAIRS_SETTINGS
     if not settings_file.is_file():
         raise ValueError(f"{pairs_dir} has no {PAIRS_SETTINGS}: write the pairs with --write-pairs")
     settings = json.loads(settings_file.read_text())
-    return {key: value for key, value in settings.items() if key not in ("pairs", "reading_pairs", "negated_pairs")}
+    return {key: value for key, value in settings.items() if key not in ("pairs", "reading_pairs", "negated_pairs", "corpus_pairs")}
+
+
+def gold_only(source: str) -> bool:
+    """Whether pairs of this `source` are made by a rule (negated and corpus pairs): they are not copied
+    into new pair files, and distillation trains them on their gold label alone."""
+    return is_negated_source(source) or is_corpus_source(source)
 
 
 def read_pairs(path: Path) -> list[StancePair]:
@@ -285,9 +292,9 @@ def train(config: TrainingConfig, train_pairs: list[StancePair]):
     targets = None
     if config.teacher_dirs:
         gold = torch.nn.functional.one_hot(torch.tensor(label_ids), len(STANCE_LABELS)).float()
-        # Negated pairs are not read by the teachers and keep their gold label: the teachers read a "not" as refutes,
-        # what these pairs unteach.
-        taught, read = gold.clone(), [i for i, p in enumerate(train_pairs) if not is_negated_source(p.source)]
+        # Negated and corpus pairs are not read by the teachers and keep their gold label: the teachers read a "not" as
+        # refutes, what negated pairs unteach, and misread the legal text corpus pairs teach.
+        taught, read = gold.clone(), [i for i, p in enumerate(train_pairs) if not gold_only(p.source)]
         if read:
             taught[read] = torch.tensor(teacher_probabilities(config, [train_pairs[i] for i in read]))
         targets = config.teacher_weight * taught + (1 - config.teacher_weight) * gold

@@ -234,7 +234,7 @@ def test_an_unlabelled_reading_pair_learns_the_teachers_reading_alone_and_needs_
     assert torch.allclose(seen["labels"][1], read[1])  # no gold label mixed in
 
 
-def test_a_negated_pair_learns_its_gold_label_alone_and_is_not_read_by_the_teachers(tmp_path, monkeypatch):
+def test_negated_and_corpus_pairs_learn_their_gold_label_alone_and_are_not_read_by_the_teachers(tmp_path, monkeypatch):
     import torch
 
     from service.training import stance
@@ -245,6 +245,7 @@ def test_a_negated_pair_learns_its_gold_label_alone_and_is_not_read_by_the_teach
     pairs = [
         StancePair(council, "The Security Council has ten members.", "refutes", "fever"),
         StancePair(council, "The Security Council does not have ten members.", "supports", "negated-fever"),
+        StancePair(council, "The Security Council will consist of 15 members.", "supports", "corpus-treaty"),
     ]
     config = TrainingConfig(tmp_path, tmp_path / "out", init_from=MODEL_DIR, max_steps=1, teacher_dirs=(MODEL_DIR,))
     asked, teacher_probabilities = [], stance.teacher_probabilities
@@ -266,3 +267,4 @@ def test_a_negated_pair_learns_its_gold_label_alone_and_is_not_read_by_the_teach
     read = torch.tensor(teacher_probabilities(config, pairs[:1]))[0]
     assert torch.allclose(seen["labels"][0], config.teacher_weight * read + (1 - config.teacher_weight) * torch.eye(3)[1])
     assert torch.equal(seen["labels"][1], torch.eye(3)[0])  # supports, and nothing of the teachers
+    assert torch.equal(seen["labels"][2], torch.eye(3)[0])
