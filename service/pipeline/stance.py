@@ -8,6 +8,7 @@ Runtime by default (service/runtime/sequence_classifier.py; scripts/bench.py mea
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import groupby, islice
@@ -143,13 +144,26 @@ Decisive = dict[tuple[int, int], tuple[Reading, dict[str, float]]]  # (claim, pa
 
 def most_decisive(readings: list[Reading], probabilities: list[dict[str, float]]) -> Decisive:
     """For each (claim, passage), the reading that takes a side most strongly, with its probabilities:
-    it gives the passage its stance and its highlighted sentence."""
-    best: Decisive = {}
+    it gives the passage its stance and its highlighted sentence. A text that holds, or is held in, the
+    deciding text of a better-ranked passage of the same claim (a sentence in two overlapping windows, a
+    passage the corpus holds twice) does not decide again: the passage takes its next reading, so that one
+    statement is neither shown nor counted twice; a passage with no other reading keeps it."""
+    options: dict[tuple[int, int], list[tuple[Reading, dict[str, float]]]] = defaultdict(list)
     for reading, probs in zip(readings, probabilities, strict=True):
-        current = best.get((reading.claim, reading.hit))
-        if current is None or decisiveness(probs) > decisiveness(current[1]):
-            best[(reading.claim, reading.hit)] = (reading, probs)
+        options[(reading.claim, reading.hit)].append((reading, probs))
+    best: Decisive = {}
+    decided: dict[int, list[str]] = defaultdict(list)  # claim -> the texts deciding its passages so far, in rank order
+    for key in sorted(options):
+        ranked = sorted(options[key], key=lambda option: -decisiveness(option[1]))  # stable: ties go to the first read
+        shown = decided[key[0]]
+        fresh = (option for option in ranked if not any(_overlap(option[0].pair[0], text) for text in shown))
+        best[key] = next(fresh, ranked[0])
+        shown.append(best[key][0].pair[0])
     return best
+
+
+def _overlap(text: str, other: str) -> bool:
+    return text in other or other in text
 
 
 def reread(
