@@ -11,11 +11,11 @@ from typing import Literal, get_args
 
 Verdict = Literal["supported", "refuted", "conflicting", "not_enough_info"]
 Stance = Literal["supports", "refutes", "neutral"]
-SkipReason = Literal["not_english", "not_a_sentence", "truncated", "refers_back"]
+SkipReason = Literal["not_english", "not_a_sentence", "truncated", "refers_back", "expectation"]
 
 VERDICTS: tuple[str, ...] = get_args(Verdict)
 STANCES: tuple[str, ...] = get_args(Stance)
-NOT_ENGLISH, NOT_A_SENTENCE, TRUNCATED, REFERS_BACK = get_args(SkipReason)
+NOT_ENGLISH, NOT_A_SENTENCE, TRUNCATED, REFERS_BACK, EXPECTATION = get_args(SkipReason)
 
 
 @dataclass

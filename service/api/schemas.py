@@ -154,7 +154,9 @@ class SkippedOut(BaseModel):
     reason: SkipReason = Field(
         description="why it was not read for claims: not_english; not_a_sentence, a Markdown heading or table cell with no verb and no"
         " full stop, or a caption or credit line; truncated, a headline or teaser cut off with an ellipsis; refers_back, a sentence"
-        ' that only points back at another ("That is false.", an unresolved "the latter")'
+        ' that only points back at another ("That is false.", an unresolved "the latter"); expectation, the speaker\'s own'
+        ' expectation or hope ("I expect that allies will ...", "We do not anticipate an invitation"): what can be checked'
+        " is that it was said, not whether it comes true"
     )
     message: str
 

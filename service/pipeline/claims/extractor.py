@@ -29,8 +29,8 @@ from service.pipeline.claims.checkworthiness import CheckworthinessModel
 from service.pipeline.claims.context_head import ContextHead
 from service.pipeline.claims.markup import blocks, headings_and_cells, mask, plain, widened
 from service.pipeline.claims.rules import is_label, states_a_rule
-from service.pipeline.claims.standalone import Context, Derived, refers_back, standalone_claims
-from service.results import NOT_A_SENTENCE, NOT_ENGLISH, REFERS_BACK, TRUNCATED, Claim, Extraction, Skipped
+from service.pipeline.claims.standalone import EXPECTATION_MESSAGE, Context, Derived, refers_back, standalone_claims, states_an_expectation
+from service.results import EXPECTATION, NOT_A_SENTENCE, NOT_ENGLISH, REFERS_BACK, TRUNCATED, Claim, Extraction, Skipped
 from service.runtime.onnx_session import ClassifierBackend
 
 _CLOSERS = {'"', "'", "”", "’", ")", "]", "»"}
@@ -136,6 +136,10 @@ class ClaimExtractor:
                     claims = [
                         claim for claim in standalone_claims(sentence, contexts[number]) if any(c.isalnum() for c in claim.checked_as)
                     ]
+                    for claim in [claim for claim in claims if states_an_expectation(claim.checked_as)]:
+                        start, end = widened(texts[number], offset + claim.span.start_char, offset + claim.span.end_char)
+                        extractions[number].skipped.append(Skipped(start, end, EXPECTATION, EXPECTATION_MESSAGE))
+                    claims = [claim for claim in claims if not states_an_expectation(claim.checked_as)]
                     found += [(number, offset, claim) for claim in claims]
                     rules[number] += [states_a_rule(claim.span) for claim in claims]
         if found:

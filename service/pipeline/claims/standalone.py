@@ -156,6 +156,20 @@ def _in_place(name: str, at_start: bool) -> str:
     return name if at_start or not name.startswith("The ") else "the " + name[4:]
 
 
+# The speaker's own expectation or hope, once reported speech is unwrapped: "I expect that allies will ...", "We do
+# not anticipate an invitation ...". Not a claim about the world: what can be checked is that it was said.
+_EXPECTATION = re.compile(
+    r"^(?:I|We)(?:['\u2019]d|\s+(?:would|do not|don['\u2019]t|did not|didn['\u2019]t|also|fully|certainly|really|still|now))*"
+    r"\s+(?:expect(?:ed)?|anticipated?|hoped?|predict(?:ed)?)\b"
+)
+EXPECTATION_MESSAGE = "the speaker's own expectation or hope: what can be checked is that it was said, not whether it comes true"
+
+
+def states_an_expectation(checked_as: str) -> bool:
+    """Whether the text a claim is checked as is the speaker's own expectation or hope (`_EXPECTATION`)."""
+    return _EXPECTATION.match(checked_as) is not None
+
+
 def standalone_claims(sentence: Span, context: Context) -> list[Derived]:
     """The claims of a spaCy sentence span (edges trimmed), in order; `context` is read and extended."""
     if len(sentence) > MAX_CLAIM_TOKENS:

@@ -345,3 +345,40 @@ def test_an_ellipsis_ends_a_line_only_before_a_new_sentence(extractor):
     wrapped = "NATO leaders spoke about the future of…\nthe alliance and its members at the summit."
     extraction = extractor.extract(wrapped)
     assert extraction.skipped == [] and len(extraction.claims) == 1
+
+
+def test_the_speakers_own_expectation_is_skipped_and_what_they_report_is_checked(extractor):
+    text = (
+        "“I expect that allies will make important announcements at the summit,” Stoltenberg told reporters. "
+        "“We do not anticipate that there'll be an invitation for Ukraine to join NATO,” O'Brien said. "
+        "Ukraine applied to join NATO in September 2022. "
+        "Analysts expect the summit to approve a new package of aid."
+    )
+    extraction = extractor.extract(text)
+    assert_well_formed(text, extraction)
+    expectations = [text[s.start : s.end] for s in extraction.skipped if s.reason == "expectation"]
+    assert len(expectations) == 1  # neighbours skipped for the same reason are reported as one stretch
+    assert "allies will make important announcements" in expectations[0] and "an invitation for Ukraine" in expectations[0]
+    assert "September 2022" not in expectations[0]
+    checked = [claim.checked_as for claim in extraction.claims]
+    assert "Ukraine applied to join NATO in September 2022." in checked
+    assert any(claim.startswith("Analysts expect") for claim in checked)  # someone else's expectation, reported: a claim
+
+
+@pytest.mark.parametrize(
+    ("checked_as", "expected"),
+    [
+        ("I expect that allies will make important announcements.", True),
+        ("We also expect specific decisions regarding Ukraine's membership.", True),
+        ("We do not anticipate an invitation.", True),
+        ("I'd hoped the treaty would be signed.", True),
+        ("We predicted a recession in 2023.", True),
+        ("We expanded the alliance in 2023.", False),
+        ("Analysts expect the summit to approve aid.", False),
+        ("I signed the treaty in 1949.", False),
+    ],
+)
+def test_an_expectation_is_the_speakers_own(checked_as, expected):
+    from service.pipeline.claims.standalone import states_an_expectation
+
+    assert states_an_expectation(checked_as) is expected
