@@ -9,6 +9,7 @@ dropped with its version directory. Needs the optional extra `.[milvus]` (pymilv
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -168,6 +169,9 @@ class MilvusStore:
         self._dimension = dimension
         self._search_params = {"metric_type": record.get("metric", METRIC), "params": dict(record.get("search_params", {}))}
         self.client = connect(self.uri)
+        # Closed when the store goes: a reload swaps the index while requests may still search the old one, and its
+        # dedicated connection would otherwise stay open for the life of the process.
+        self._closer = weakref.finalize(self, self.client.close)
         try:
             if not self.client.has_collection(self.collection):
                 raise VectorStoreError(f"milvus:{self.uri} has no collection {self.collection!r}; rebuild the index")
@@ -179,7 +183,7 @@ class MilvusStore:
                     f"the manifest says {record.get('row_count')}; rebuild the index"
                 )
         except BaseException:
-            self.client.close()
+            self._closer()
             raise
 
     @property
@@ -216,4 +220,4 @@ class MilvusStore:
         return np.asarray([by_row[row] for row in rows], dtype=np.float32).reshape(len(rows), self._dimension)
 
     def close(self) -> None:
-        self.client.close()
+        self._closer()

@@ -162,6 +162,24 @@ def test_the_service_connection_keeps_its_own_pings_beside_another_client_of_the
         other.close()
 
 
+def test_an_index_swapped_out_by_a_reload_closes_its_connection_once_nothing_uses_it(tmp_path, embedder):
+    import gc
+
+    from pymilvus.client.connection_manager import ConnectionManager
+
+    out = tmp_path / "index"
+    build_index([_sources(tmp_path / "src")], out, embedder, show_progress=False, vector_store=f"milvus:{tmp_path}/m.db")
+    dedicated = ConnectionManager.get_instance()._dedicated
+    before = len(dedicated)
+    old = ReferenceIndex.load(out, embedder)
+    new = ReferenceIndex.load(out, embedder)  # what a reload does: the new index beside the old one
+    assert len(dedicated) == before + 2
+    del old
+    gc.collect()
+    assert len(dedicated) == before + 1
+    assert _ranked(new, embedder.encode(QUERIES[:1]), 1)[0][0][0] == "tides"
+
+
 @pytest.mark.unit
 def test_milvus_index_types():
     assert milvus_index_type("auto", 10) == "FLAT" and milvus_index_type("auto", 200_000) == "HNSW"
