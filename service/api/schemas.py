@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, get_args
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
@@ -28,7 +28,7 @@ TopK = Field(
 CheckedAs = Field(None, description="the standalone text checked (pronouns resolved, reported speech unwrapped); else the claim")
 Attribution = Field(None, description='who the claim is reported from ("Stoltenberg said that ..."), when it is reported speech')
 SkippedStretches = Field(
-    default_factory=list, description="stretches of the text not read for claims, and why (not English, not a sentence)"
+    default_factory=list, description="stretches of the text not read for claims, and why (not English, not a sentence, cut off, ...)"
 )
 
 
@@ -151,12 +151,16 @@ class SkippedOut(BaseModel):
 
     start: int = Field(description="offset of the skipped stretch in the submitted text")
     end: int
-    reason: SkipReason = Field(
-        description="why it was not read for claims: not_english; not_a_sentence, a Markdown heading or table cell with no verb and no"
-        " full stop, or a caption or credit line; truncated, a headline or teaser cut off with an ellipsis; refers_back, a sentence"
+    # A string, not the enum of today's reasons: the contract lists them "for example", and a client built before a new
+    # reason must still read the answer.
+    reason: str = Field(
+        examples=list(get_args(SkipReason)),
+        description="why it was not read for claims (new reasons may be added): not_english; not_a_sentence, a Markdown heading"
+        " or table cell with no verb and no full stop, or a caption or credit line; truncated, a headline or teaser cut off"
+        " with an ellipsis; refers_back, a sentence"
         ' that only points back at another ("That is false.", an unresolved "the latter"); expectation, the speaker\'s own'
         ' expectation or hope ("I expect that allies will ...", "We do not anticipate an invitation"): what can be checked'
-        " is that it was said, not whether it comes true"
+        " is that it was said, not whether it comes true",
     )
     message: str
 

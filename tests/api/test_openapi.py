@@ -132,3 +132,11 @@ def test_api_docs_pages_load_nothing_from_the_internet(client, page):
     for asset in assets:
         served = client.get(asset)
         assert served.status_code == 200 and len(served.content) > 1000, asset
+
+
+def test_a_skip_reason_the_client_does_not_know_yet_is_still_read():
+    """The contract lists skip reasons "for example": a newer server may add one, and an older client must read it."""
+    answer = {"claims": [], "skipped": [{"start": 0, "end": 4, "reason": "a_reason_added_later", "message": "m"}]}
+    answer |= {"index_build_id": "b", "seconds": 0.1}
+    parsed = schemas.CheckResponse.model_validate(answer)
+    assert parsed.skipped[0].reason == "a_reason_added_later"

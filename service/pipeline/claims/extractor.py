@@ -8,7 +8,9 @@ so is a Markdown heading or table cell with no verb and no full stop, question o
 ("Security Council deadlock", "1949"): a title or a value, not a sentence. The same words on a line of their
 own are read, for a headline without a verb can be a claim ("Unemployment at record low"), but not a caption or
 credit line ("Source: NATO", service/pipeline/claims/rules.py). A sentence that only refers back ("That is
-false.", "the latter" with nothing to point to) is skipped with the reason (standalone.refers_back). Neighbouring
+false.", "the latter" with nothing to point to) is skipped with the reason (standalone.refers_back), and so is a
+claim that is the speaker's own expectation or hope ("I expect that allies will ...", standalone.states_an_expectation):
+what can be checked is that it was said. Neighbouring
 stretches skipped for the same reason are reported as one. Check-worthiness comes from
 service/pipeline/claims/checkworthiness.py, scored on the source span, and is read again with its context
 beside the scores of the claims around it in the same text by service/pipeline/claims/context_head.py when

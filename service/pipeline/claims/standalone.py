@@ -159,8 +159,9 @@ def _in_place(name: str, at_start: bool) -> str:
 # The speaker's own expectation or hope, once reported speech is unwrapped: "I expect that allies will ...", "We do
 # not anticipate an invitation ...". Not a claim about the world: what can be checked is that it was said.
 _EXPECTATION = re.compile(
-    r"^(?:I|We)(?:['\u2019]d|\s+(?:would|do not|don['\u2019]t|did not|didn['\u2019]t|also|fully|certainly|really|still|now))*"
-    r"\s+(?:expect(?:ed)?|anticipated?|hoped?|predict(?:ed)?)\b"
+    r"^(?:I|[Ww]e)(?:['\u2019](?:d|ve|m|re)|\s+(?:would|wouldn['\u2019]t|do|don['\u2019]t|did|didn['\u2019]t|not|never|also|fully|"
+    r"certainly|really|still|now|all|long|have|had|am|are))*\s+(?:expect(?:ed|ing)?|anticipat(?:e|ed|ing)|hop(?:e|ed|ing)|"
+    r"predict(?:ed|ing)?)\b"
 )
 EXPECTATION_MESSAGE = "the speaker's own expectation or hope: what can be checked is that it was said, not whether it comes true"
 
