@@ -32,12 +32,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from service.config import MAX_SENTENCES_READ_WHOLE  # a passage this short the service also reads whole
 from service.training.datasets import StancePair
 
 CORPUS_SOURCES = {"treaty": "corpus-treaty", "news": "corpus-news"}
 NEWS_CAP = 3000  # news sentences in train (--corpus-pairs NEWS)
 MIN_WORDS, MAX_WORDS = 6, 60
-MAX_SENTENCES_READ_WHOLE = 3  # as the service reads: a passage this short is also a premise whole
 MAX_SHARED_CONTENT = 0.5  # a treaty sentence sharing more of a benchmark claim's content words is held out
 
 # The titles the treaty-settled set names its sources by ("UN Charter, Article 23"), and their files.
@@ -79,6 +79,7 @@ BOUND_AFTER = re.compile(r"^\s*(?:or|and)\s+(?:more|less|fewer|over|under|above|
 ENUMERATION = re.compile(r"^\s*(?:\d+\.|[a-z]\.|\([a-z]\))\s*")
 CONTEXT_BOUND = re.compile(r"^(?:It|Its|They|Their|He|She|This|These|Those|Such|Each of them)\b")
 PLACE_NAME = re.compile(r"[A-Z][a-z\u00e0-\u00ff]+(?:[ -][A-Z][a-z\u00e0-\u00ff]+)*")
+ARTICLE = re.compile(r"\bArticle \d+$")  # the article a passage's section heading path ends in
 SUBORDINATE = re.compile(r"\b(?:which|who|whom|whose|that|if|when|whether|unless|where|while|because|although)\b", re.IGNORECASE)
 
 
@@ -258,15 +259,16 @@ def sentence_pairs(
     for group in groups:
         usable.append([s for s in group if is_claim_like(s) and s not in seen])
         seen.update(group)
-    claims = sorted({news_register(s) for group in usable for s in group})
+    claim_of = {s: news_register(s) for group in usable for s in group}
+    claims = sorted(set(claim_of.values()))
     docs = dict(zip(claims, nlp.pipe(claims, batch_size=128), strict=True))
-    usable = [[s for s in group if has_subject_and_verb(docs[news_register(s)])] for group in usable]
+    usable = [[s for s in group if has_subject_and_verb(docs[claim_of[s]])] for group in usable]
     places = corpus_places(docs.values())
     pairs = []
     for g, group in enumerate(usable):
         passage = " ".join(groups[g])
         for i, sentence in enumerate(group):
-            claim = news_register(sentence)
+            claim = claim_of[sentence]
             key = _choice("premise", seed, sentence)
             premise = passage if read_whole[g] and key % 2 else sentence
             supported = (respelled_number(claim) if key % 3 == 0 else None) or claim
@@ -274,8 +276,8 @@ def sentence_pairs(
             if (refuted := refuted_claim(docs[claim], places, seed)) is not None:
                 pairs.append(StancePair(premise, refuted, "refutes", source))
             other = group[i + 1] if i + 1 < len(group) else next((s for later in usable[g + 1 :] for s in later[:1]), None)
-            if other is not None and coverage(news_register(other), sentence) <= MAX_SHARED_CONTENT:
-                pairs.append(StancePair(sentence, news_register(other), "neutral", source))
+            if other is not None and coverage(claim_of[other], sentence) <= MAX_SHARED_CONTENT:
+                pairs.append(StancePair(sentence, claim_of[other], "neutral", source))
     return pairs
 
 
@@ -301,7 +303,7 @@ def is_held_out(doc_id: str, section: str, held: dict[str, set[str]], last_artic
     unnumbered heading part for "preamble", the document's `last_article` (where the closing lines are:
     "Done at Washington ...") for "final clause"."""
     cited = held.get(doc_id, set())
-    article = re.search(r"\bArticle \d+$", section)
+    article = ARTICLE.search(section)
     if article is None:
         return "preamble" in cited
     return article.group(0) in cited or ("final clause" in cited and article.group(0) == last_article)
@@ -321,7 +323,7 @@ def treaty_pairs(sources_dir: Path, nlp, sets_dir: Path | None = None, seed: int
     passages = treaty_passages(sources_dir)
     last_article = {}
     for passage, _ in passages:
-        if article := re.search(r"\bArticle \d+$", passage.section):
+        if article := ARTICLE.search(passage.section):
             last_article[passage.doc_id] = article.group(0)
     groups, read_whole = [], []
     for passage, _ in passages:

@@ -138,10 +138,11 @@ class ClaimExtractor:
                     claims = [
                         claim for claim in standalone_claims(sentence, contexts[number]) if any(c.isalnum() for c in claim.checked_as)
                     ]
-                    for claim in [claim for claim in claims if states_an_expectation(claim.checked_as)]:
+                    expectations = [claim for claim in claims if states_an_expectation(claim.checked_as)]
+                    for claim in expectations:
                         start, end = widened(texts[number], offset + claim.span.start_char, offset + claim.span.end_char)
                         extractions[number].skipped.append(Skipped(start, end, EXPECTATION, EXPECTATION_MESSAGE))
-                    claims = [claim for claim in claims if not states_an_expectation(claim.checked_as)]
+                    claims = [claim for claim in claims if claim not in expectations]
                     found += [(number, offset, claim) for claim in claims]
                     rules[number] += [states_a_rule(claim.span) for claim in claims]
         if found:
