@@ -22,16 +22,16 @@ SECURITY_COUNCIL_EVIDENCE = {
         " Organization, and also to equitable geographical distribution.   \n2.  The non-permanent"
         " members of the Security Council shall be elected for a term of two years."
     ),
-    "start": 13335,
-    "end": 14194,
+    "start": 13336,
+    "end": 14195,
     "section": "CHAPTER V / The Security Council / Composition / Article 23",
     "retrieval_score": 0.6833,
     "retrieval_rank": 1,
     "stance": "supports",
     "stance_probs": {"supports": 0.9572, "refutes": 0.0107, "neutral": 0.0322},
     "sentence": {
-        "start": 13415,
-        "end": 13495,
+        "start": 13416,
+        "end": 13496,
         "text": "1.  The Security Council shall consist of fifteen Members of the United Nations.",
     },
 }
@@ -48,14 +48,14 @@ FINLAND_EVIDENCE = {
         " plenipotentiaries have signed this Treaty. Done at Washington, the fourth day of April,"
         " 1949."
     ),
-    "start": 6732,
-    "end": 7157,
+    "start": 6731,
+    "end": 7156,
     "section": "Article 14",
     "retrieval_score": 0.2978,
     "retrieval_rank": 1,
     "stance": "neutral",
     "stance_probs": {"supports": 0.0045, "refutes": 0.1763, "neutral": 0.8192},
-    "sentence": {"start": 7107, "end": 7157, "text": "Done at Washington, the fourth day of April, 1949."},
+    "sentence": {"start": 7106, "end": 7156, "text": "Done at Washington, the fourth day of April, 1949."},
 }
 
 # POST /v1/verify {"claim": "The Security Council has fifteen members.", "top_k": 1}
