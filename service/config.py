@@ -16,6 +16,7 @@ STRONG_STANCE = 0.5  # without a verdict head, the stance probability from which
 MIN_RELEVANCE = 0.25  # retrieval score below which a passage counts as neutral for the verdict
 MIN_CLAIM_SIMILARITY = -1.0  # without a verdict head's operating point: every deciding sentence may decide (cosine >= -1)
 MIN_VERDICT_CONFIDENCE = 0.0  # without a verdict head's operating point: no verdict is withheld
+MIN_CLAIM_COVERAGE = 0.0  # without a verdict head's operating point: a deciding sentence need share none of the claim's words
 
 
 class Settings(BaseSettings):
@@ -72,6 +73,14 @@ class Settings(BaseSettings):
         le=1.0,
         description="a passage whose deciding sentence and whose passage text are both less similar to the claim (cosine) does not"
         " address the claim and counts as neutral for the verdict; default: the verdict head's operating point, chosen on dev",
+    )
+    min_claim_coverage: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="a passage whose deciding sentence (with its section heading and document title) carries a smaller share of the"
+        " claim's content words does not address the claim and counts as neutral for the verdict (service/pipeline/wording.py);"
+        " default: the verdict head's operating point, chosen on dev",
     )
     min_verdict_confidence: float | None = Field(
         None,

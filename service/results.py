@@ -77,6 +77,9 @@ class Evidence:
     claim_similarity: float | None = (
         None  # cosine of the claim and the deciding sentence (the passage, read whole); None: not about the claim
     )
+    claim_coverage: float | None = (
+        None  # share of the claim's content words the deciding sentence carries (wording.py); None: not about the claim
+    )
     negation_consistent: bool | None = None  # for a claim with one negation: whether the deciding reading flips without it (polarity.py)
 
 

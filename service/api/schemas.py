@@ -119,6 +119,12 @@ class EvidenceOut(BaseModel):
         " whether what decides addresses the claim; when neither it nor the passage's retrieval_score reaches"
         " CLAIMCHECK_MIN_CLAIM_SIMILARITY the passage counts as neutral; null for passages below the relevance floor",
     )
+    claim_coverage: float | None = Field(
+        None,
+        description="share of the claim's content words (stop words left out) found in the sentence that gave the passage its stance"
+        " (the passage, when read whole), its section heading or its document's title: whether what decides speaks of what the claim"
+        " says; below CLAIMCHECK_MIN_CLAIM_COVERAGE the passage counts as neutral; null for passages below the relevance floor",
+    )
     negation_consistent: bool | None = Field(
         None,
         description="with CLAIMCHECK_NEGATION_CHECK on, for a claim with one negation (not, never, cannot, n't) and a passage that takes a"

@@ -55,6 +55,7 @@ def dumped(evidence: Evidence) -> dict:
         "retrieval_rank": evidence.retrieval_rank,
         "retrieval_score": evidence.retrieval_score,
         "claim_similarity": evidence.claim_similarity,
+        "claim_coverage": evidence.claim_coverage,
         "negation_consistent": evidence.negation_consistent,
         "stance_probs": evidence.stance_probs,
         "sentence": evidence.sentence.text if evidence.sentence else None,
@@ -64,12 +65,12 @@ def dumped(evidence: Evidence) -> dict:
 def verdict_settings(pipeline: Pipeline) -> dict:
     """What a report's verdicts were read with: the stance model and runtime, the head or the rule, the operating
     point, the negation check and the cascade's second reader."""
-    similarity, confidence = pipeline.operating_point
+    similarity, confidence, coverage = pipeline.operating_point
     return {
         "stance_model": str(pipeline.stance.model_dir.name),
         "stance_backend": pipeline.stance.backend,
         "verdict_logic": "head" if pipeline.verdict_head else "rule",
-        "operating_point": {"min_claim_similarity": similarity, "min_verdict_confidence": confidence},
+        "operating_point": {"min_claim_similarity": similarity, "min_claim_coverage": coverage, "min_verdict_confidence": confidence},
         "negation_check": pipeline.settings.negation_check,
         "max_sentences_read_whole": pipeline.settings.whole_reading_limit,
         "rereader": str(pipeline.rereader.model_dir.name) if pipeline.rereader is not None else None,
@@ -123,6 +124,7 @@ def dumped_evidence(row: dict, voters: int) -> list[Evidence]:
             max(probs, key=probs.get),
             probs,
             claim_similarity=e.get("claim_similarity"),
+            claim_coverage=e.get("claim_coverage"),
             negation_consistent=e.get("negation_consistent"),
         )
         for e in row["evidence"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from service.config import MIN_CLAIM_SIMILARITY, MIN_VERDICT_CONFIDENCE, Settings
+from service.config import MIN_CLAIM_COVERAGE, MIN_CLAIM_SIMILARITY, MIN_VERDICT_CONFIDENCE, Settings
 from service.errors import InputTooLarge, NotLoaded
 from service.index.reference import ReferenceIndex, SearchHit
 from service.pipeline.claims.extractor import ClaimExtractor
@@ -29,6 +29,7 @@ from service.pipeline.stance import (
     stance_readings,
 )
 from service.pipeline.verdict import VerdictHead, decide, load_verdict_head
+from service.pipeline.wording import claim_coverage
 from service.results import Claim, ClaimResult, Evidence, EvidenceSentence, Extraction, Skipped
 from service.runtime.batching import MicroBatcher
 from service.runtime.embedding import Embedder
@@ -111,13 +112,19 @@ class Pipeline:
             torch.set_num_threads(self.settings.torch_threads)
 
     @property
-    def operating_point(self) -> tuple[float, float]:
-        """(min_claim_similarity, min_verdict_confidence): the configured ones, else the verdict head's, chosen on dev."""
+    def operating_point(self) -> tuple[float, float, float]:
+        """(min_claim_similarity, min_verdict_confidence, min_claim_coverage), `decide`'s last three settings: the
+        configured ones, else the verdict head's, chosen on dev."""
         chosen = (self.verdict_head.operating_point if self.verdict_head is not None else None) or {}
-        similarity, confidence = self.settings.min_claim_similarity, self.settings.min_verdict_confidence
+        settings = self.settings
         return (
-            chosen.get("min_claim_similarity", MIN_CLAIM_SIMILARITY) if similarity is None else similarity,
-            chosen.get("min_verdict_confidence", MIN_VERDICT_CONFIDENCE) if confidence is None else confidence,
+            chosen.get("min_claim_similarity", MIN_CLAIM_SIMILARITY)
+            if settings.min_claim_similarity is None
+            else settings.min_claim_similarity,
+            chosen.get("min_verdict_confidence", MIN_VERDICT_CONFIDENCE)
+            if settings.min_verdict_confidence is None
+            else settings.min_verdict_confidence,
+            chosen.get("min_claim_coverage", MIN_CLAIM_COVERAGE) if settings.min_claim_coverage is None else settings.min_claim_coverage,
         )
 
     @property
@@ -234,7 +241,7 @@ class Pipeline:
             results = []
             for claim in work.claims:
                 evidence = [
-                    self._evidence(work.index, hit, rank + 1, *best[key], similarity.get(key), negation.get(key))
+                    self._evidence(work.index, hit, rank + 1, *best[key], similarity.get(key), negation.get(key), key in similarity)
                     for rank, hit in enumerate(hits[number])
                     for key in [(number, rank)]
                 ]
@@ -285,9 +292,12 @@ class Pipeline:
         probs: dict[str, float],
         claim_similarity: float | None,
         negation_consistent: bool | None = None,
+        about_the_claim: bool = False,
     ) -> Evidence:
+        """One passage as evidence; one `about_the_claim` (at or above the relevance floor) also gets its `claim_coverage`."""
         passage = hit.passage
         document = index.documents[passage.doc_id]
+        coverage = claim_coverage(reading.pair[1], reading.pair[0], passage.section, document.title) if about_the_claim else None
         sentence, span = None, reading.span
         if span is not None:
             sentence = EvidenceSentence(passage.start + span[0], passage.start + span[1], passage.text[span[0] : span[1]])
@@ -306,6 +316,7 @@ class Pipeline:
             page=passage.page,
             sentence=sentence,
             claim_similarity=claim_similarity,
+            claim_coverage=coverage,
             negation_consistent=negation_consistent,
         )
 

@@ -36,7 +36,15 @@ import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from service.config import MIN_CLAIM_SIMILARITY, MIN_RELEVANCE, MIN_VERDICT_CONFIDENCE, STRONG_STANCE, VERDICT_PASSAGES, Settings
+from service.config import (
+    MIN_CLAIM_COVERAGE,
+    MIN_CLAIM_SIMILARITY,
+    MIN_RELEVANCE,
+    MIN_VERDICT_CONFIDENCE,
+    STRONG_STANCE,
+    VERDICT_PASSAGES,
+    Settings,
+)
 from service.errors import NotLoaded
 from service.results import VERDICTS, ClaimResult, Evidence
 
@@ -80,7 +88,7 @@ class VerdictHead:
     stance_weights: str | None = None  # weights_fingerprint() of the stance model whose outputs it was fitted on
     stance_backend: str | None = None  # the runtime those outputs came from
     min_relevance: float | None = None  # the relevance floor (`counted`) its training claims were read with
-    operating_point: dict[str, float] | None = None  # min_claim_similarity and min_verdict_confidence chosen on dev
+    operating_point: dict[str, float] | None = None  # min_claim_similarity, min_claim_coverage and min_verdict_confidence chosen on dev
     max_sentences_read_whole: int | None = None  # longer passages were read sentence by sentence only when it was fitted
 
     def probabilities(self, evidence: list[Evidence]) -> dict[str, float]:
@@ -126,10 +134,12 @@ class VerdictHead:
     def problem(self) -> str | None:
         """What makes this head unusable, or None."""
         point = self.operating_point or {}
-        if unknown := set(point) - {"min_claim_similarity", "min_verdict_confidence"}:
+        if unknown := set(point) - {"min_claim_similarity", "min_claim_coverage", "min_verdict_confidence"}:
             return f"operating_point has unknown settings {sorted(unknown)}"
-        if not -1 <= point.get("min_claim_similarity", 0) <= 1 or not 0 <= point.get("min_verdict_confidence", 0) <= 1:
-            return f"operating_point {point} is out of range (similarity -1 to 1, confidence 0 to 1)"
+        if not -1 <= point.get("min_claim_similarity", 0) <= 1 or not all(
+            0 <= point.get(name, 0) <= 1 for name in ("min_claim_coverage", "min_verdict_confidence")
+        ):
+            return f"operating_point {point} is out of range (similarity -1 to 1, coverage and confidence 0 to 1)"
         if unknown := set(self.labels) - set(VERDICTS):
             return f"labels {sorted(unknown)} are not verdicts ({', '.join(VERDICTS)})"
         if len(self.labels) < 2 or len(set(self.labels)) < len(self.labels):
@@ -188,25 +198,38 @@ def decisiveness(probs: dict[str, float]) -> float:
     return max(probs["supports"], probs["refutes"])
 
 
-def counts(evidence: Evidence, min_relevance: float = MIN_RELEVANCE, min_claim_similarity: float = MIN_CLAIM_SIMILARITY) -> bool:
+def counts(
+    evidence: Evidence,
+    min_relevance: float = MIN_RELEVANCE,
+    min_claim_similarity: float = MIN_CLAIM_SIMILARITY,
+    min_claim_coverage: float = MIN_CLAIM_COVERAGE,
+) -> bool:
     """Whether a passage may decide the verdict: it is about the claim (`retrieval_score` at or above
     `min_relevance`), and it addresses the claim: the sentence that gave it its stance, or the passage
-    itself, is at least `min_claim_similarity` close to the claim (cosine). A passage on the claim's
-    topic whose words say something else ("support for Ukraine" against the UN Charter's article on
-    armaments) falls below; a sentence that uses a pronoun for the claim's subject is carried by its passage.
+    itself, is at least `min_claim_similarity` close to the claim (cosine), and that sentence, with its
+    section heading and document title, carries at least `min_claim_coverage` of the claim's content
+    words (service/pipeline/wording.py). A passage on the claim's topic whose words say something else
+    ("support for Ukraine" against the UN Charter's article on armaments) falls below; a sentence that
+    uses a pronoun for the claim's subject is carried by its passage, and by its document's title.
     A reading of a negated claim that does not flip without the negation (`negation_consistent` False,
     service/pipeline/polarity.py) rests on the word "not" and does not count either."""
     if evidence.retrieval_score < min_relevance or evidence.negation_consistent is False:
+        return False
+    if evidence.claim_coverage is not None and evidence.claim_coverage < min_claim_coverage:
         return False
     similarity = evidence.claim_similarity
     return similarity is None or max(similarity, evidence.retrieval_score) >= min_claim_similarity
 
 
 def counted(
-    evidence: list[Evidence], min_relevance: float = MIN_RELEVANCE, min_claim_similarity: float = MIN_CLAIM_SIMILARITY
+    evidence: list[Evidence],
+    min_relevance: float = MIN_RELEVANCE,
+    min_claim_similarity: float = MIN_CLAIM_SIMILARITY,
+    min_claim_coverage: float = MIN_CLAIM_COVERAGE,
 ) -> list[Evidence]:
     """The evidence as the verdict reads it: a passage that may not decide (`counts`) is neutral."""
-    return [e if counts(e, min_relevance, min_claim_similarity) else replace(e, stance="neutral", stance_probs=NEUTRAL) for e in evidence]
+    gates = (min_relevance, min_claim_similarity, min_claim_coverage)
+    return [e if counts(e, *gates) else replace(e, stance="neutral", stance_probs=NEUTRAL) for e in evidence]
 
 
 def evidence_order_key(evidence: Evidence) -> tuple[float, int]:
@@ -226,6 +249,7 @@ def decide(
     min_relevance: float = MIN_RELEVANCE,
     min_claim_similarity: float = MIN_CLAIM_SIMILARITY,
     min_confidence: float = MIN_VERDICT_CONFIDENCE,
+    min_claim_coverage: float = MIN_CLAIM_COVERAGE,
 ) -> ClaimResult:
     """The verdict on `claim` from its evidence, with the evidence ordered best first: by the
     head when there is one and some evidence, else by the rule (`verdict_passages`, `strong_stance`).
@@ -233,7 +257,8 @@ def decide(
     read. A verdict other than not_enough_info below `min_confidence`, or without a passage that may decide read as
     taking its side (`settled_by`: supports for supported, refutes for refuted, both for conflicting), is withheld:
     the answer is then not_enough_info, with the probability the head or the rule gives that."""
-    read = counted(evidence, min_relevance, min_claim_similarity)
+    gates = (min_relevance, min_claim_similarity, min_claim_coverage)
+    read = counted(evidence, *gates)
     if head is not None and read:
         probabilities = head.probabilities(read)
         verdict = max(probabilities, key=probabilities.get)
@@ -242,9 +267,7 @@ def decide(
     if verdict != "not_enough_info" and (probabilities[verdict] < min_confidence or not settled_by(verdict, read)):
         verdict = "not_enough_info"
     probability = probabilities.get(verdict, 0.0)
-    order = sorted(
-        range(len(read)), key=lambda i: (not counts(evidence[i], min_relevance, min_claim_similarity), *evidence_order_key(read[i]))
-    )
+    order = sorted(range(len(read)), key=lambda i: (not counts(evidence[i], *gates), *evidence_order_key(read[i])))
     return ClaimResult(
         claim=claim,
         start=start,

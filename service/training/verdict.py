@@ -110,7 +110,8 @@ def operating_point_scores(
     head: VerdictHead,
     min_relevance: float,
     min_claim_similarity: float,
-    min_confidence: float,
+    min_verdict_confidence: float,
+    min_claim_coverage: float = 0.0,
 ) -> dict[str, dict[str, float]]:
     """Risk and coverage of the verdicts at one operating point, per set of (gold verdict, evidence):
     accuracy, the share of claims answered supported or refuted (coverage), the share of those that are
@@ -121,7 +122,7 @@ def operating_point_scores(
     for name, examples in sets.items():
         verdicts = [
             decide("", None, None, evidence, head=head, min_relevance=min_relevance, min_claim_similarity=min_claim_similarity,
-                   min_confidence=min_confidence).verdict
+                   min_confidence=min_verdict_confidence, min_claim_coverage=min_claim_coverage).verdict
             for _, evidence in examples
         ]  # fmt: skip
         gold = [g for g, _ in examples]

@@ -46,7 +46,8 @@ def test_a_custom_set_is_indexed_verified_scored_and_dumped(tmp_path):
     assert report["max_sentences_read_whole"] == 3
     assert {dump_reading(row) for row in rows} == {(1, 3)}  # how the passages were read, for the head fitted on the dump
     assert dump_reading({}) == (3, None)  # a dump older than the fields: three passages by sentence, every passage whole
-    assert set(report["operating_point"]) == {"min_claim_similarity", "min_verdict_confidence"}  # what the verdicts were read with
+    assert set(report["operating_point"]) == {"min_claim_similarity", "min_claim_coverage", "min_verdict_confidence"}  # read with these
+    assert all("claim_coverage" in e for row in rows for e in row["evidence"])  # for scripts/choose_operating_point.py
 
 
 def test_a_dump_keeps_what_the_verdict_reads_the_negation_check_included():
@@ -55,5 +56,6 @@ def test_a_dump_keeps_what_the_verdict_reads_the_negation_check_included():
 
     probs = {"supports": 0.02, "refutes": 0.9, "neutral": 0.08}
     evidence = Evidence("d", None, None, "text", 0, 4, 0.6, 1, "refutes", probs, claim_similarity=0.5, negation_consistent=False)
+    evidence.claim_coverage = 0.4
     [back] = dumped_evidence({"sentence_passages": 1, "evidence": [dumped(evidence)]}, 1)
-    assert (back.stance_probs, back.claim_similarity, back.negation_consistent) == (probs, 0.5, False)
+    assert (back.stance_probs, back.claim_similarity, back.claim_coverage, back.negation_consistent) == (probs, 0.5, 0.4, False)

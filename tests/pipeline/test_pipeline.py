@@ -179,13 +179,15 @@ def test_the_rereaders_probabilities_replace_the_first_readers(fake_pipeline, mo
 def test_the_operating_point_comes_from_the_settings_else_the_head_else_lets_everything_decide(fake_pipeline, monkeypatch):
     from service.pipeline.verdict import VerdictHead
 
-    assert fake_pipeline.operating_point == (-1.0, 0.0)  # no head, nothing configured
+    assert fake_pipeline.operating_point == (-1.0, 0.0, 0.0)  # no head, nothing configured
     head = VerdictHead(("supported", "not_enough_info"), {1: ((0.0, 0.0), (1.0, 0.0))}, {1: (0.0, 0.0)}, 1)
-    monkeypatch.setattr(fake_pipeline, "verdict_head", replace(head, operating_point={"min_claim_similarity": 0.45}))
-    assert fake_pipeline.operating_point == (0.45, 0.0)
+    point = {"min_claim_similarity": 0.45, "min_claim_coverage": 0.25}
+    monkeypatch.setattr(fake_pipeline, "verdict_head", replace(head, operating_point=point))
+    assert fake_pipeline.operating_point == (0.45, 0.0, 0.25)
     monkeypatch.setattr(fake_pipeline.settings, "min_claim_similarity", 0.2)
     monkeypatch.setattr(fake_pipeline.settings, "min_verdict_confidence", 0.6)
-    assert fake_pipeline.operating_point == (0.2, 0.6)
+    monkeypatch.setattr(fake_pipeline.settings, "min_claim_coverage", 0.0)
+    assert fake_pipeline.operating_point == (0.2, 0.6, 0.0)
 
 
 def test_a_passage_that_does_not_address_the_claim_gives_no_verdict(fake_pipeline, monkeypatch):
@@ -196,6 +198,29 @@ def test_a_passage_that_does_not_address_the_claim_gives_no_verdict(fake_pipelin
     [withheld] = fake_pipeline.verify([claim], top_k=3).results
     assert withheld.verdict == "not_enough_info"
     assert withheld.evidence[0].stance == "supports"  # the evidence keeps what the reader read
+
+
+class Credulous(KeywordStance):
+    """A reader that reads every passage as supporting every claim."""
+
+    @staticmethod
+    def _read(passage, claim):
+        return {"supports": 0.9, "refutes": 0.02, "neutral": 0.08}
+
+
+def test_a_passage_that_shares_too_few_of_the_claims_words_gives_no_verdict(fake_pipeline, monkeypatch):
+    monkeypatch.setattr(fake_pipeline, "stance", Credulous())
+    monkeypatch.setattr(fake_pipeline.settings, "min_relevance", -1.0)  # every passage is about the claim
+    claim = "The harbour has fifteen ships."  # no passage says it; each carries one of its three words at most
+    [given] = fake_pipeline.verify([claim], top_k=3).results
+    assert given.verdict == "supported"
+    assert {e.doc_id: e.claim_coverage for e in given.evidence} == {"charter": 0.3333, "weather": 0.3333, "treaty": 0.0}
+    monkeypatch.setattr(fake_pipeline.settings, "min_claim_coverage", 0.5)
+    [withheld] = fake_pipeline.verify([claim], top_k=3).results
+    assert withheld.verdict == "not_enough_info"
+    assert all(e.stance == "supports" for e in withheld.evidence)  # the evidence keeps what the reader read
+    [settled] = fake_pipeline.verify(["The council has fifteen members."], top_k=3).results
+    assert settled.verdict == "supported" and settled.evidence[0].doc_id == "charter" and settled.evidence[0].claim_coverage == 1.0
 
 
 def test_a_long_passage_is_read_by_its_sentences_only(fake_pipeline, monkeypatch):

@@ -273,6 +273,26 @@ def test_a_passage_decides_only_when_it_or_its_sentence_addresses_the_claim(retr
     assert (read.stance_probs == passage.stance_probs) is may_decide
 
 
+@pytest.mark.parametrize(
+    ("coverage", "may_decide"),
+    [
+        (None, True),  # not measured: under the relevance floor, or a claim without content words
+        (0.5, True),  # its deciding sentence carries half the claim's words
+        (0.25, True),  # at the floor
+        (0.2, False),  # same topic, few of the claim's words: it does not say what the claim says
+    ],
+)
+def test_a_passage_decides_only_when_its_sentence_carries_enough_of_the_claims_words(coverage, may_decide):
+    from service.pipeline.verdict import counted, counts
+
+    passage = replace(addressing(0.9, 0.8), claim_coverage=coverage)
+    assert counts(passage, min_relevance=0.25, min_claim_similarity=0.45, min_claim_coverage=0.25) is may_decide
+    [read] = counted([passage], min_relevance=0.25, min_claim_similarity=0.45, min_claim_coverage=0.25)
+    assert (read.stance_probs == passage.stance_probs) is may_decide
+    gated = decide("c", None, None, [passage], min_claim_coverage=0.25)
+    assert gated.verdict == ("supported" if may_decide else "not_enough_info")
+
+
 def test_the_gate_turns_a_confident_reading_of_a_passage_that_does_not_address_the_claim_into_not_enough_info():
     off_claim = [addressing(0.95, 0.3), addressing(0.1, 0.6)]
     ungated = decide("c", None, None, off_claim, min_claim_similarity=-1.0)
@@ -292,9 +312,11 @@ def test_a_verdict_below_the_confidence_floor_is_withheld_with_the_probability_o
 
 def test_an_operating_point_out_of_range_or_misspelt_is_refused(tmp_path):
     head = VerdictHead(("supported", "not_enough_info"), {1: ((0.0, 0.0), (1.0, 0.0))}, {1: (0.0, 0.0)}, 1)
-    assert replace(head, operating_point={"min_claim_similarity": 0.45, "min_verdict_confidence": 0.0}).problem() is None
+    point = {"min_claim_similarity": 0.45, "min_claim_coverage": 0.25, "min_verdict_confidence": 0.0}
+    assert replace(head, operating_point=point).problem() is None
     assert "unknown" in replace(head, operating_point={"min_claim_similarity_": 0.45}).problem()
     assert "out of range" in replace(head, operating_point={"min_verdict_confidence": 2.0}).problem()
+    assert "out of range" in replace(head, operating_point={"min_claim_coverage": -0.1}).problem()
 
 
 class LeaningHead:
