@@ -5,10 +5,11 @@ sentence on the claim's topic that says something else: "notify Russia about cha
 as supported by the Charter's "the Secretary-General ... shall notify the General Assembly", "Osamu
 Tezuka's mother had to erase pages in his notebook" by "Tezuka died of stomach cancer in 1989". Such a
 sentence shares few of the claim's words. The share counted here is that of the claim's content words
-(neither stop words nor one- or two-letter words; numbers, in words or digits, kept) found in the deciding text, the passage's
-section heading or its document's title: a FEVER sentence names its subject "He" and the page title
-names him, and a treaty article does not say "the North Atlantic Treaty". A word counts by its first
-`STEM` letters, so that "member" meets "membership", "Ukraine" "Ukrainian" and "attack" "attacks".
+(neither stop words nor one- or two-letter words other than "UN" or "EU"; numbers, in words or digits, kept)
+found in the deciding text, the passage's section heading or its document's title: a FEVER sentence names
+its subject "He" and the page title names him, and a treaty article does not say "the North Atlantic
+Treaty". A word counts by its first `STEM` letters, so that "member" meets "membership", "Ukraine"
+"Ukrainian" and "attack" "attacks"; a number in digits counts whole.
 """
 
 from __future__ import annotations
@@ -19,18 +20,24 @@ from spacy.lang.en.lex_attrs import like_num
 from spacy.lang.en.stop_words import STOP_WORDS
 
 STEM = 5
-WORD = re.compile(r"[^\W_]+")
+# a number as one word ("2,000", "9.5"), else a run of letters and digits ("Ukraine's" -> "Ukraine", "s"; "COVID19")
+WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W_]+")
+NOT = re.compile(r"n['’]t\b", re.IGNORECASE)  # "doesn't" -> "does not": no "doesn" left as a word
 UNCOUNTED = frozenset(word for word in STOP_WORDS if not like_num(word))  # "fifteen members", "two years": the count is content
 
 
 def content_words(text: str) -> set[str]:
     """The stems of the content words of `text`: lower-cased, stop words other than numbers ("fifteen") and
-    words under three letters other than digits left out, each cut to its first `STEM` letters."""
-    return {
-        word[:STEM]
-        for word in (match.group(0).lower() for match in WORD.finditer(text))
-        if word not in UNCOUNTED and (len(word) > 2 or word.isdigit())
-    }
+    words under three letters other than capitalised ones ("UN", "EU") left out, each cut to its first `STEM`
+    letters; a number in digits is kept whole, without its thousands separators ("2,000" meets "2000")."""
+    words = set()
+    for match in WORD.finditer(NOT.sub(" not", text)):
+        word = match.group(0)
+        if word[0].isdigit():
+            words.add(re.sub(r",(?=\d{3}\b)", "", word))
+        elif word.lower() not in UNCOUNTED and (len(word) > 2 or (len(word) == 2 and word.isupper())):
+            words.add(word.lower()[:STEM])
+    return words
 
 
 def claim_coverage(claim: str, deciding_text: str, *context: str | None) -> float | None:

@@ -55,7 +55,8 @@ def test_a_dump_keeps_what_the_verdict_reads_the_negation_check_included():
     from service.results import Evidence
 
     probs = {"supports": 0.02, "refutes": 0.9, "neutral": 0.08}
-    evidence = Evidence("d", None, None, "text", 0, 4, 0.6, 1, "refutes", probs, claim_similarity=0.5, negation_consistent=False)
-    evidence.claim_coverage = 0.4
+    evidence = Evidence(
+        "d", None, None, "text", 0, 4, 0.6, 1, "refutes", probs, claim_similarity=0.5, claim_coverage=0.4, negation_consistent=False
+    )
     [back] = dumped_evidence({"sentence_passages": 1, "evidence": [dumped(evidence)]}, 1)
     assert (back.stance_probs, back.claim_similarity, back.claim_coverage, back.negation_consistent) == (probs, 0.5, 0.4, False)

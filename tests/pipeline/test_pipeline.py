@@ -221,6 +221,9 @@ def test_a_passage_that_shares_too_few_of_the_claims_words_gives_no_verdict(fake
     assert all(e.stance == "supports" for e in withheld.evidence)  # the evidence keeps what the reader read
     [settled] = fake_pipeline.verify(["The council has fifteen members."], top_k=3).results
     assert settled.verdict == "supported" and settled.evidence[0].doc_id == "charter" and settled.evidence[0].claim_coverage == 1.0
+    monkeypatch.setattr(fake_pipeline.settings, "min_relevance", 0.99)  # nothing is about the claim: nothing measured
+    [off_topic] = fake_pipeline.verify([claim], top_k=3).results
+    assert all(e.claim_coverage is None and e.claim_similarity is None for e in off_topic.evidence)
 
 
 def test_a_long_passage_is_read_by_its_sentences_only(fake_pipeline, monkeypatch):
