@@ -4,7 +4,7 @@ checks that every endpoint has one and that each still validates against its mod
 
 from __future__ import annotations
 
-BUILD_ID = "20261127T124743-4bb853b6"
+BUILD_ID = "20261207T195629-433b5bda"
 
 SECURITY_COUNCIL_EVIDENCE = {
     "doc_id": "un_charter_en.md",
@@ -25,15 +25,19 @@ SECURITY_COUNCIL_EVIDENCE = {
     "start": 13336,
     "end": 14195,
     "section": "CHAPTER V / The Security Council / Composition / Article 23",
-    "retrieval_score": 0.6833,
+    "page": None,
+    "retrieval_score": 0.6745,
     "retrieval_rank": 1,
     "stance": "supports",
-    "stance_probs": {"supports": 0.9572, "refutes": 0.0107, "neutral": 0.0322},
+    "stance_probs": {"supports": 0.926, "refutes": 0.0185, "neutral": 0.0554},
     "sentence": {
         "start": 13416,
         "end": 13496,
         "text": "1.  The Security Council shall consist of fifteen Members of the United Nations.",
     },
+    "claim_similarity": 0.8406,
+    "claim_coverage": 1.0,
+    "negation_consistent": None,
 }
 
 FINLAND_EVIDENCE = {
@@ -51,11 +55,15 @@ FINLAND_EVIDENCE = {
     "start": 6731,
     "end": 7156,
     "section": "Article 14",
+    "page": None,
     "retrieval_score": 0.2978,
     "retrieval_rank": 1,
     "stance": "neutral",
-    "stance_probs": {"supports": 0.0045, "refutes": 0.1763, "neutral": 0.8192},
+    "stance_probs": {"supports": 0.0134, "refutes": 0.1265, "neutral": 0.8601},
     "sentence": {"start": 7106, "end": 7156, "text": "Done at Washington, the fourth day of April, 1949."},
+    "claim_similarity": 0.1877,
+    "claim_coverage": 0.2,
+    "negation_consistent": None,
 }
 
 # POST /v1/verify {"claim": "The Security Council has fifteen members.", "top_k": 1}
@@ -65,7 +73,7 @@ VERIFIED = {
     "start": None,
     "end": None,
     "verdict": "supported",
-    "confidence": 0.8207,
+    "confidence": 0.8472,
     "checkworthiness": None,
     "checked_as": "The Security Council has fifteen members.",
     "attribution": None,
@@ -77,7 +85,7 @@ FINLAND_VERIFIED = {
     "start": None,
     "end": None,
     "verdict": "not_enough_info",
-    "confidence": 0.6237,
+    "confidence": 0.7631,
     "checkworthiness": None,
     "checked_as": "Finland joined NATO in April 2023.",
     "attribution": None,
@@ -93,15 +101,15 @@ CHECKED = {
             "start": 0,
             "end": 34,
             "verdict": "not_enough_info",
-            "confidence": 0.6237,
-            "checkworthiness": 0.9296,
+            "confidence": 0.7631,
+            "checkworthiness": 0.9281,
             "checked_as": "Finland joined NATO in April 2023.",
             "attribution": None,
             "evidence": [FINLAND_EVIDENCE],
         }
     ],
     "index_build_id": BUILD_ID,
-    "seconds": 0.102,
+    "seconds": 0.098,
     "skipped": [],
 }
 
@@ -113,7 +121,7 @@ CLAIMS = {
             "claim": "Finland joined NATO in April 2023.",
             "start": 0,
             "end": 34,
-            "checkworthiness": 0.9296,
+            "checkworthiness": 0.8812,
             "checkworthy": True,
             "checked_as": "Finland joined NATO in April 2023.",
             "attribution": None,
@@ -122,7 +130,7 @@ CLAIMS = {
             "claim": "Do you agree?",
             "start": 35,
             "end": 48,
-            "checkworthiness": 0.0448,
+            "checkworthiness": 0.0788,
             "checkworthy": False,
             "checked_as": "Do you agree?",
             "attribution": None,
@@ -133,7 +141,7 @@ CLAIMS = {
 
 # POST /v1/verify/batch {"claims": ["The Security Council has fifteen members.", "Finland joined NATO in April 2023."], "top_k": 1}
 
-VERIFIED_BATCH = {"results": [VERIFIED, FINLAND_VERIFIED], "index_build_id": BUILD_ID, "seconds": 1.625}
+VERIFIED_BATCH = {"results": [VERIFIED, FINLAND_VERIFIED], "index_build_id": BUILD_ID, "seconds": 0.134}
 
 ERRORS = [
     {"error": {"code": "invalid_input", "message": "text is blank"}},
@@ -146,9 +154,15 @@ ERRORS = [
 INDEX_MANIFEST = {
     "format_version": 1,
     "build_id": BUILD_ID,
-    "built_at": "2026-11-27T12:47:43+00:00",
-    "build_seconds": 11.041,
-    "embedding_model": {"name": "sentence-transformers/all-MiniLM-L6-v2", "dimension": 384, "normalized": True, "metric": "inner_product"},
+    "built_at": "2026-12-07T19:56:29+00:00",
+    "build_seconds": 17.237,
+    "embedding_model": {
+        "name": "sentence-transformers/all-MiniLM-L6-v2",
+        "dimension": 384,
+        "normalized": True,
+        "metric": "inner_product",
+        "passages": "fp32",
+    },
     "faiss_index": "IndexFlatIP",
     "index_type": {"factory": "Flat", "requested": "auto", "search_params": {}, "build_params": {}},
     "vector_store": {"kind": "faiss"},
@@ -156,21 +170,21 @@ INDEX_MANIFEST = {
     "sources": ["index/sources"],
     "document_count": 2,
     "passage_count": 141,
-    "corpus_hash": "6f9c52f1ca5b0091655d612613c0a6de65da7df94ab7e96add63260cc33866c5",
+    "corpus_hash": "4b7dc324635fc0e220b0e6720d5270d5dfbd09e56330dda53f8b2a8f3f5d3c7c",
     "documents": {
-        "north_atlantic_treaty_1949_en.md": "29f64db77464ffdc21e44861abc172af38c2db206518de6978091841b1d14aeb",
-        "un_charter_en.md": "eb1a54dba42c4f46aa101aa3ced369682da3fd6b8794e7486bd6bb88369aad3a",
+        "north_atlantic_treaty_1949_en.md": "0b56e7587b19ef37fa01457ad57f771fa0998899e2227e5418d063a081e0007b",
+        "un_charter_en.md": "da63d345f373615faa83d352802730516ead938c929b30f1b4b3a641b75f0220",
     },
     "left_out": {},
     "files": {
         "documents.jsonl": {"sha256": "a1614baad6e3f9ebc4c2126f881693fc31b93e989682aaed392e9e4fcf9ce759", "bytes": 240},
-        "index.faiss": {"sha256": "757fbfcd3b323266b346bce19bb683db1a23dd5324c6ee5f84a210abfc1b8b39", "bytes": 216621},
-        "passages.jsonl": {"sha256": "291b980d072687029861d72b7e31f91778309cf71329e09b055d4d126a95c96d", "bytes": 83771},
-        "vectors.npy": {"sha256": "a3dbbb076ebe06279f79e788b876b4e84a397dfd5b2661a972f7b8f7098772fe", "bytes": 216704},
+        "index.faiss": {"sha256": "30bbca349493034a1d6da21e5e833088325853e81f50f4ddf4c436d0756624b9", "bytes": 216621},
+        "passages.jsonl": {"sha256": "64d7d775da85f275e8493bc1ebfbf24175e69aa8b0ceb94b248edc32eeb9db45", "bytes": 85755},
+        "vectors.npy": {"sha256": "d0adddbbfefbb412f00f4acbdebe52db754c552a821b402fed74840279a6be57", "bytes": 216704},
     },
 }
 
-READY = {"status": "ready", "index_build_id": BUILD_ID, "load_seconds": 16.484, "pid": 4242}
+READY = {"status": "ready", "index_build_id": BUILD_ID, "load_seconds": 18.284, "pid": 4242}
 
 ALIVE = {"status": "alive"}
 
@@ -180,7 +194,7 @@ CLAIM_REVIEW = {
     "@context": "https://schema.org",
     "@type": "ClaimReview",
     "claimReviewed": "The Security Council has fifteen members.",
-    "datePublished": "2026-11-27",
+    "datePublished": "2026-12-07",
     "author": {"@type": "Organization", "name": "Example Newsroom"},
     "reviewRating": {
         "@type": "Rating",
@@ -191,7 +205,7 @@ CLAIM_REVIEW = {
     },
     "itemReviewed": {"@type": "Claim", "author": {"@type": "Person", "name": "A speaker"}},
     "reviewBody": (
-        "Supported by the reference documents (confidence 0.82). Charter of the United Nations,"
+        "Supported by the reference documents (confidence 0.85). Charter of the United Nations,"
         ' CHAPTER V / The Security Council / Composition / Article 23: "1. The Security Council'
         ' shall consist of fifteen Members of the United Nations."'
     ),
