@@ -15,6 +15,7 @@ Treaty". A word counts by its first `STEM` letters, so that "member" meets "memb
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from spacy.lang.en.lex_attrs import like_num
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -26,7 +27,8 @@ NOT = re.compile(r"n['’]t\b", re.IGNORECASE)  # "doesn't" -> "does not": no "d
 UNCOUNTED = frozenset(word for word in STOP_WORDS if not like_num(word))  # "fifteen members", "two years": the count is content
 
 
-def content_words(text: str) -> set[str]:
+@lru_cache(maxsize=65536)  # a passage, heading or title is met again by every claim that retrieves it
+def content_words(text: str) -> frozenset[str]:
     """The stems of the content words of `text`: lower-cased, stop words other than numbers ("fifteen") and
     words under three letters other than capitalised ones ("UN", "EU") left out, each cut to its first `STEM`
     letters; a number in digits is kept whole, without its thousands separators ("2,000" meets "2000")."""
@@ -37,7 +39,7 @@ def content_words(text: str) -> set[str]:
             words.add(re.sub(r",(?=\d{3}\b)", "", word))
         elif word.lower() not in UNCOUNTED and (len(word) > 2 or (len(word) == 2 and word.isupper())):
             words.add(word.lower()[:STEM])
-    return words
+    return frozenset(words)
 
 
 def claim_coverage(claim: str, deciding_text: str, *context: str | None) -> float | None:
@@ -46,5 +48,5 @@ def claim_coverage(claim: str, deciding_text: str, *context: str | None) -> floa
     wanted = content_words(claim)
     if not wanted:
         return None
-    found = content_words(" ".join([deciding_text, *(part for part in context if part)]))
+    found = content_words(deciding_text).union(*(content_words(part) for part in context if part))
     return round(len(wanted & found) / len(wanted), 4)
