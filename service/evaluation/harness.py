@@ -65,12 +65,11 @@ def dumped(evidence: Evidence) -> dict:
 def verdict_settings(pipeline: Pipeline) -> dict:
     """What a report's verdicts were read with: the stance model and runtime, the head or the rule, the operating
     point, the negation check and the cascade's second reader."""
-    similarity, confidence, coverage = pipeline.operating_point
     return {
         "stance_model": str(pipeline.stance.model_dir.name),
         "stance_backend": pipeline.stance.backend,
         "verdict_logic": "head" if pipeline.verdict_head else "rule",
-        "operating_point": {"min_claim_similarity": similarity, "min_claim_coverage": coverage, "min_verdict_confidence": confidence},
+        "operating_point": pipeline.operating_point._asdict(),
         "negation_check": pipeline.settings.negation_check,
         "max_sentences_read_whole": pipeline.settings.whole_reading_limit,
         "rereader": str(pipeline.rereader.model_dir.name) if pipeline.rereader is not None else None,

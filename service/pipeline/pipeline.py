@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from service.config import MIN_CLAIM_COVERAGE, MIN_CLAIM_SIMILARITY, MIN_VERDICT_CONFIDENCE, Settings
+from service.config import Settings
 from service.errors import InputTooLarge, NotLoaded
 from service.index.reference import ReferenceIndex, SearchHit
 from service.pipeline.claims.extractor import ClaimExtractor
@@ -28,7 +28,7 @@ from service.pipeline.stance import (
     reread_keys,
     stance_readings,
 )
-from service.pipeline.verdict import VerdictHead, decide, load_verdict_head
+from service.pipeline.verdict import OperatingPoint, VerdictHead, decide, load_verdict_head
 from service.pipeline.wording import claim_coverage
 from service.results import Claim, ClaimResult, Evidence, EvidenceSentence, Extraction, Skipped
 from service.runtime.batching import MicroBatcher
@@ -112,19 +112,13 @@ class Pipeline:
             torch.set_num_threads(self.settings.torch_threads)
 
     @property
-    def operating_point(self) -> tuple[float, float, float]:
-        """(min_claim_similarity, min_verdict_confidence, min_claim_coverage), `decide`'s last three settings: the
-        configured ones, else the verdict head's, chosen on dev."""
+    def operating_point(self) -> OperatingPoint:
+        """The gates verdicts pass: the configured ones, else the verdict head's, chosen on dev, else none."""
         chosen = (self.verdict_head.operating_point if self.verdict_head is not None else None) or {}
-        settings = self.settings
-        return (
-            chosen.get("min_claim_similarity", MIN_CLAIM_SIMILARITY)
-            if settings.min_claim_similarity is None
-            else settings.min_claim_similarity,
-            chosen.get("min_verdict_confidence", MIN_VERDICT_CONFIDENCE)
-            if settings.min_verdict_confidence is None
-            else settings.min_verdict_confidence,
-            chosen.get("min_claim_coverage", MIN_CLAIM_COVERAGE) if settings.min_claim_coverage is None else settings.min_claim_coverage,
+        configured = {name: getattr(self.settings, name) for name in OperatingPoint._fields}
+        return OperatingPoint(
+            **{name: chosen.get(name, default) for name, default in OperatingPoint._field_defaults.items()}
+            | {name: value for name, value in configured.items() if value is not None}
         )
 
     @property
@@ -236,7 +230,7 @@ class Pipeline:
             best = reread(self.rereader, best, hits, self.settings.rereader_passages, self.settings.min_relevance)
         similarity = self._claim_similarities(claim_vectors, hits, best)
         negation = self._negation_checks(claims, hits, best) if self.settings.negation_check else {}
-        answers, number = [], 0
+        answers, number, point = [], 0, self.operating_point
         for work in works:
             results = []
             for claim in work.claims:
@@ -254,7 +248,9 @@ class Pipeline:
                     self.settings.strong_stance,
                     self.verdict_head,
                     self.settings.min_relevance,
-                    *self.operating_point,
+                    point.min_claim_similarity,
+                    point.min_verdict_confidence,
+                    point.min_claim_coverage,
                 )
                 result.checked_as = claim
                 results.append(result)

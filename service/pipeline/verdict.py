@@ -35,6 +35,7 @@ import logging
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from service.config import (
     MIN_CLAIM_COVERAGE,
@@ -52,6 +53,17 @@ logger = logging.getLogger("claimcheck")
 
 
 HEAD_PASSAGES = 5
+
+
+class OperatingPoint(NamedTuple):
+    """The gates a verdict passes (`counts`, `decide`), chosen on dev and stored in the head (`VerdictHead.operating_point`):
+    how close to the claim, and how much of its wording, a deciding sentence must be, and how probable a verdict."""
+
+    min_claim_similarity: float = MIN_CLAIM_SIMILARITY
+    min_claim_coverage: float = MIN_CLAIM_COVERAGE
+    min_verdict_confidence: float = MIN_VERDICT_CONFIDENCE
+
+
 NEUTRAL = {"supports": 0.0, "refutes": 0.0, "neutral": 1.0}
 HEAD_FILE = "verdict_head.json"
 STANCE_WEIGHTS_FILE = "model.safetensors"
@@ -134,7 +146,7 @@ class VerdictHead:
     def problem(self) -> str | None:
         """What makes this head unusable, or None."""
         point = self.operating_point or {}
-        if unknown := set(point) - {"min_claim_similarity", "min_claim_coverage", "min_verdict_confidence"}:
+        if unknown := set(point) - set(OperatingPoint._fields):
             return f"operating_point has unknown settings {sorted(unknown)}"
         if not -1 <= point.get("min_claim_similarity", 0) <= 1 or not all(
             0 <= point.get(name, 0) <= 1 for name in ("min_claim_coverage", "min_verdict_confidence")

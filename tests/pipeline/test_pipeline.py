@@ -179,15 +179,15 @@ def test_the_rereaders_probabilities_replace_the_first_readers(fake_pipeline, mo
 def test_the_operating_point_comes_from_the_settings_else_the_head_else_lets_everything_decide(fake_pipeline, monkeypatch):
     from service.pipeline.verdict import VerdictHead
 
-    assert fake_pipeline.operating_point == (-1.0, 0.0, 0.0)  # no head, nothing configured
+    assert fake_pipeline.operating_point == (-1.0, 0.0, 0.0)  # no head, nothing configured: similarity, coverage, confidence
     head = VerdictHead(("supported", "not_enough_info"), {1: ((0.0, 0.0), (1.0, 0.0))}, {1: (0.0, 0.0)}, 1)
     point = {"min_claim_similarity": 0.45, "min_claim_coverage": 0.25}
     monkeypatch.setattr(fake_pipeline, "verdict_head", replace(head, operating_point=point))
-    assert fake_pipeline.operating_point == (0.45, 0.0, 0.25)
+    assert fake_pipeline.operating_point == (0.45, 0.25, 0.0)
     monkeypatch.setattr(fake_pipeline.settings, "min_claim_similarity", 0.2)
     monkeypatch.setattr(fake_pipeline.settings, "min_verdict_confidence", 0.6)
     monkeypatch.setattr(fake_pipeline.settings, "min_claim_coverage", 0.0)
-    assert fake_pipeline.operating_point == (0.2, 0.6, 0.0)
+    assert fake_pipeline.operating_point == (0.2, 0.0, 0.6)
 
 
 def test_a_passage_that_does_not_address_the_claim_gives_no_verdict(fake_pipeline, monkeypatch):
