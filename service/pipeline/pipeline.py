@@ -248,9 +248,9 @@ class Pipeline:
                     self.settings.strong_stance,
                     self.verdict_head,
                     self.settings.min_relevance,
-                    point.min_claim_similarity,
-                    point.min_verdict_confidence,
-                    point.min_claim_coverage,
+                    min_claim_similarity=point.min_claim_similarity,
+                    min_confidence=point.min_verdict_confidence,
+                    min_claim_coverage=point.min_claim_coverage,
                 )
                 result.checked_as = claim
                 results.append(result)
