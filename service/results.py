@@ -80,6 +80,7 @@ class Evidence:
     claim_coverage: float | None = (
         None  # share of the claim's content words the deciding sentence carries (wording.py); None: not about the claim
     )
+    decides: bool | None = None  # whether it may decide the verdict (verdict.counts); None: not judged yet
     negation_consistent: bool | None = None  # for a claim with one negation: whether the deciding reading flips without it (polarity.py)
 
 

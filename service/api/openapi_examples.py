@@ -37,6 +37,7 @@ SECURITY_COUNCIL_EVIDENCE = {
     },
     "claim_similarity": 0.8406,
     "claim_coverage": 1.0,
+    "decides": True,
     "negation_consistent": None,
 }
 
@@ -63,6 +64,7 @@ FINLAND_EVIDENCE = {
     "sentence": {"start": 7106, "end": 7156, "text": "Done at Washington, the fourth day of April, 1949."},
     "claim_similarity": 0.1877,
     "claim_coverage": 0.2,
+    "decides": False,
     "negation_consistent": None,
 }
 

@@ -125,6 +125,12 @@ class EvidenceOut(BaseModel):
         " (the passage, when read whole), its section heading or its document's title: whether what decides speaks of what the claim"
         " says; below CLAIMCHECK_MIN_CLAIM_COVERAGE the passage counts as neutral; null for passages below the relevance floor",
     )
+    decides: bool | None = Field(
+        None,
+        description="whether this passage may decide the verdict: it is about the claim (retrieval_score at or above the relevance"
+        " floor), close enough to it (claim_similarity) and says enough of it (claim_coverage), and its stance does not rest on a"
+        " 'not' (negation_consistent); a passage that does not decide counts as neutral, whatever stance the reader read",
+    )
     negation_consistent: bool | None = Field(
         None,
         description="with CLAIMCHECK_NEGATION_CHECK on, for a claim with one negation (not, never, cannot, n't) and a passage that takes a"

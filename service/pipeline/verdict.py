@@ -268,7 +268,8 @@ def decide(
     Passages that may not decide (`counts`) count as neutral; the evidence keeps the stance the model
     read. A verdict other than not_enough_info below `min_confidence`, or without a passage that may decide read as
     taking its side (`settled_by`: supports for supported, refutes for refuted, both for conflicting), is withheld:
-    the answer is then not_enough_info, with the probability the head or the rule gives that."""
+    the answer is then not_enough_info, with the probability the head or the rule gives that. Each passage says whether it
+    `decides`."""
     gates = (min_relevance, min_claim_similarity, min_claim_coverage)
     read = counted(evidence, *gates)
     if head is not None and read:
@@ -286,7 +287,7 @@ def decide(
         end=end,
         verdict=verdict,
         confidence=round(probability, 4),
-        evidence=[evidence[i] for i in order],
+        evidence=[replace(evidence[i], decides=counts(evidence[i], *gates)) for i in order],
     )
 
 

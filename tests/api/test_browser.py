@@ -73,7 +73,8 @@ def overflow(page) -> int:
 
 def assert_evidence_shown(page, claim: dict) -> None:
     """The evidence pane shows `claim` as the API answered it: verdict, confidence, and each passage
-    with its document title, section, page (a PDF's), stance, scores and the highlighted sentence."""
+    with its document title, section, page (a PDF's), stance, scores, the highlighted sentence and, for a passage that
+    does not decide the verdict, why."""
     from playwright.sync_api import expect
 
     details = page.locator("#details")
@@ -98,6 +99,10 @@ def assert_evidence_shown(page, claim: dict) -> None:
             f"retrieval {fixed(evidence['retrieval_score'])} · supports {fixed(probs['supports'])} · refutes {fixed(probs['refutes'])}"
             f" · neutral {fixed(probs['neutral'])} · {evidence['doc_id']} [{evidence['start']}:{evidence['end']}]"
         )
+        undecided = shown.locator(".undecided")  # a passage under a gate says so, and why
+        expect(undecided).to_have_count(1 if evidence["decides"] is False else 0)
+        if evidence["decides"] is False:
+            expect(undecided).to_contain_text("Does not decide the verdict: ")
         if evidence["stance"] == "neutral":
             expect(shown.locator("mark")).to_have_count(0)
         elif evidence["sentence"] is not None:

@@ -291,6 +291,7 @@ def test_a_passage_decides_only_when_its_sentence_carries_enough_of_the_claims_w
     assert (read.stance_probs == passage.stance_probs) is may_decide
     gated = decide("c", None, None, [passage], min_claim_coverage=0.25)
     assert gated.verdict == ("supported" if may_decide else "not_enough_info")
+    assert gated.evidence[0].decides is may_decide  # the answer says which passages may decide
 
 
 def test_the_gate_turns_a_confident_reading_of_a_passage_that_does_not_address_the_claim_into_not_enough_info():
