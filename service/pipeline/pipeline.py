@@ -235,7 +235,7 @@ class Pipeline:
             results = []
             for claim in work.claims:
                 evidence = [
-                    self._evidence(work.index, hit, rank + 1, *best[key], similarity.get(key), negation.get(key), key in similarity)
+                    self._evidence(work.index, hit, rank + 1, *best[key], similarity.get(key), negation.get(key))
                     for rank, hit in enumerate(hits[number])
                     for key in [(number, rank)]
                 ]
@@ -288,12 +288,11 @@ class Pipeline:
         probs: dict[str, float],
         claim_similarity: float | None,
         negation_consistent: bool | None = None,
-        about_the_claim: bool = False,
     ) -> Evidence:
-        """One passage as evidence; one `about_the_claim` (at or above the relevance floor) also gets its `claim_coverage`."""
+        """One passage as evidence; one about the claim (with a `claim_similarity`) also gets its `claim_coverage`."""
         passage = hit.passage
         document = index.documents[passage.doc_id]
-        coverage = claim_coverage(reading.pair[1], reading.pair[0], passage.section, document.title) if about_the_claim else None
+        coverage = None if claim_similarity is None else claim_coverage(reading.pair[1], reading.pair[0], passage.section, document.title)
         sentence, span = None, reading.span
         if span is not None:
             sentence = EvidenceSentence(passage.start + span[0], passage.start + span[1], passage.text[span[0] : span[1]])

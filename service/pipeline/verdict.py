@@ -240,8 +240,12 @@ def counted(
     min_claim_coverage: float = MIN_CLAIM_COVERAGE,
 ) -> list[Evidence]:
     """The evidence as the verdict reads it: a passage that may not decide (`counts`) is neutral."""
-    gates = (min_relevance, min_claim_similarity, min_claim_coverage)
-    return [e if counts(e, *gates) else replace(e, stance="neutral", stance_probs=NEUTRAL) for e in evidence]
+    return [e if counts(e, min_relevance, min_claim_similarity, min_claim_coverage) else as_neutral(e) for e in evidence]
+
+
+def as_neutral(evidence: Evidence) -> Evidence:
+    """A passage as the verdict reads one that may not decide: neutral, whatever the reader read."""
+    return replace(evidence, stance="neutral", stance_probs=NEUTRAL)
 
 
 def evidence_order_key(evidence: Evidence) -> tuple[float, int]:
@@ -270,8 +274,8 @@ def decide(
     taking its side (`settled_by`: supports for supported, refutes for refuted, both for conflicting), is withheld:
     the answer is then not_enough_info, with the probability the head or the rule gives that. Each passage says whether it
     `decides`."""
-    gates = (min_relevance, min_claim_similarity, min_claim_coverage)
-    read = counted(evidence, *gates)
+    decides = [counts(e, min_relevance, min_claim_similarity, min_claim_coverage) for e in evidence]
+    read = [e if d else as_neutral(e) for e, d in zip(evidence, decides, strict=True)]
     if head is not None and read:
         probabilities = head.probabilities(read)
         verdict = max(probabilities, key=probabilities.get)
@@ -280,14 +284,14 @@ def decide(
     if verdict != "not_enough_info" and (probabilities[verdict] < min_confidence or not settled_by(verdict, read)):
         verdict = "not_enough_info"
     probability = probabilities.get(verdict, 0.0)
-    order = sorted(range(len(read)), key=lambda i: (not counts(evidence[i], *gates), *evidence_order_key(read[i])))
+    order = sorted(range(len(read)), key=lambda i: (not decides[i], *evidence_order_key(read[i])))
     return ClaimResult(
         claim=claim,
         start=start,
         end=end,
         verdict=verdict,
         confidence=round(probability, 4),
-        evidence=[replace(evidence[i], decides=counts(evidence[i], *gates)) for i in order],
+        evidence=[replace(evidence[i], decides=decides[i]) for i in order],
     )
 
 

@@ -11,7 +11,7 @@ import random
 
 import numpy as np
 
-from service.config import MIN_RELEVANCE
+from service.config import MIN_CLAIM_COVERAGE, MIN_RELEVANCE
 from service.pipeline.verdict import HEAD_PASSAGES, VerdictHead, counted, decide, head_features
 from service.results import VERDICTS, ClaimResult, Evidence
 from service.training.scoring import classification_report, decisive_precision, expected_calibration_error
@@ -111,7 +111,7 @@ def operating_point_scores(
     min_relevance: float,
     min_claim_similarity: float,
     min_verdict_confidence: float,
-    min_claim_coverage: float = 0.0,
+    min_claim_coverage: float = MIN_CLAIM_COVERAGE,
 ) -> dict[str, dict[str, float]]:
     """Risk and coverage of the verdicts at one operating point, per set of (gold verdict, evidence):
     accuracy, the share of claims answered supported or refuted (coverage), the share of those that are
