@@ -1,6 +1,6 @@
 """Hard neutral pairs for the stance cross-encoder: same topic, not the same content (issue #21.2).
 
-Three sources, one function each, every pair labelled `neutral` and named by its `source`:
+Four sources, one function each, every pair labelled `neutral` and named by its `source`:
 
 - `treaty_neighbours` (`treaty-neighbours`): news sentences from the White House background
   statements, each with the passage of the shipped treaties (`index/sources/`) that the project's
@@ -10,18 +10,19 @@ Three sources, one function each, every pair labelled `neutral` and named by its
   side (the hedged variant: only a sentence that attributes or hedges what it reports).
 - `sibling_sentences` (`fever-siblings`): FEVER claims with other sentences of their own
   evidence's Wikipedia page that no annotator chose as evidence.
+- `covidfact_neighbours` (`covidfact-neighbours`): COVID-Fact claims with evidence sentences of
+  other source articles that share some of their words and do not restate them.
 
 Each respects the project's splits (see each function), is deterministic (hash orders with a
 fixed salt, no random state), and gives at most `limit` pairs per split.
 `save_split_pairs_with_hard_neutrals` adds them to the pair files of `--write-pairs`
 (scripts/train_stance.py `--hard-neutral-sets`). docs/training.md says what each gives.
 
-Sets looked at and left out, because the data cannot tell a claim's non-evidence from
-unjudged text: Climate-FEVER (only the five retrieved candidate sentences of each claim were
-judged; the judged non-evidence ones are already `climate-fever` neutral pairs, and the other
-sentences of the same article were never judged for the claim) and COVID-Fact (only the evidence
-sentences of each source article are in the data: 1,260 of its 1,277 articles have a single
-evidence set shared by the claim and its counter-claim).
+Looked at and left out, because the data cannot tell a claim's non-evidence from unjudged text:
+Climate-FEVER (only the five retrieved candidate sentences of each claim were judged; the judged
+non-evidence ones are already `climate-fever` neutral pairs, and the other sentences of the same
+article were never judged for the claim), and the other sentences of a COVID-Fact claim's own
+article (the data holds only each article's evidence, shared by the claim and its counter-claims).
 """
 
 from __future__ import annotations
@@ -70,8 +71,10 @@ SET_SOURCES = {
     "fnc1-discuss": "fnc1-discuss",
     "fnc1-discuss-hedged": "fnc1-discuss-hedged",
     "siblings": "fever-siblings",
+    "covidfact-neighbours": "covidfact-neighbours",
 }
-SET_ALIASES = {"fnc1": ("fnc1-unrelated", "fnc1-discuss"), "all": tuple(SET_SOURCES), "none": ()}
+# "all": the sets the shipped recipe names so (docs/training.md), so that it writes the same pair files; name the COVID-Fact one
+SET_ALIASES = {"fnc1": ("fnc1-unrelated", "fnc1-discuss"), "all": tuple(SET_SOURCES)[:-1], "none": ()}
 HARD_NEUTRAL_SOURCES = frozenset(SET_SOURCES.values())
 
 
@@ -473,6 +476,51 @@ def sibling_sentences(
     return pairs
 
 
+def covidfact_neighbours(
+    data_dir: Path, split: str, limit: int = TRAIN_CAP, per_claim: int = 2, min_shared: int = 2, max_coverage: float = 0.5
+) -> list[StancePair]:
+    """COVID-Fact (neighbour sentence, claim) pairs of `split`: for a claim, evidence sentences of other source
+    articles that share at least `min_shared` of its content words but less than `max_coverage` of them (same topic,
+    not the same content), the most shared first, up to `per_claim` per claim and `limit` in all. Source
+    `covidfact-neighbours`.
+
+    COVID-Fact gives no neutral pair: each article's evidence is shared by its claim and counter-claims, and the reader
+    learned that a COVID-19 sentence always takes a side (neutral under 0.02 for "Earlier in the day, Iran confirmed 13
+    new coronavirus cases" against a claim about suing Fox News). Another article's evidence sentence is not the
+    claim's evidence; one that repeats most of the claim's words may be, and is left out. A premise is an evidence
+    sentence of claims of `split` only, so no dev or test evidence is read in train."""
+    rows = list(read_jsonl(data_dir / "covidfact" / "COVIDFACT_dataset.jsonl"))
+    splits_using: dict[str, set[str]] = defaultdict(set)
+    articles_using: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        for sentence in row["evidence"]:
+            splits_using[sentence].add(split_of("covidfact", row["gold_source"]))
+            articles_using[sentence].add(row["gold_source"])
+    pool = [
+        (sentence, content_words(sentence))
+        for sentence in sorted(splits_using)
+        if splits_using[sentence] == {split}
+        and MIN_SENTENCE_WORDS <= len(sentence.split()) <= MAX_SENTENCE_WORDS
+        and len(sentence) <= SENTENCE_CHARS
+    ]
+    candidates = []
+    for row in rows:
+        if split_of("covidfact", row["gold_source"]) != split:
+            continue
+        wanted = content_words(row["claim"])
+        scored = [
+            (len(wanted & words), sentence)
+            for sentence, words in pool
+            if row["gold_source"] not in articles_using[sentence]
+            and len(wanted & words) >= min_shared
+            and len(wanted & words) < max_coverage * len(wanted)
+        ]
+        scored.sort(key=lambda item: (-item[0], order_key("covidfact", row["claim"], item[1])))
+        candidates += [(row["claim"], sentence) for _, sentence in scored[:per_claim]]
+    candidates.sort(key=lambda c: order_key("covidfact", *c))
+    return [StancePair(premise, claim, "neutral", SET_SOURCES["covidfact-neighbours"]) for claim, premise in candidates[:limit]]
+
+
 # --- all of them, into the pair files --------------------------------------------------------------
 
 
@@ -489,6 +537,8 @@ def hard_neutral_pairs(data_dir: Path, split: str, sets: Sequence[str], limit: i
             pairs += treaty_neighbours(data_dir, split, embedder, limit)
         elif name == "siblings":
             pairs += sibling_sentences(data_dir, split, limit)
+        elif name == "covidfact-neighbours":
+            pairs += covidfact_neighbours(data_dir, split, limit)
         else:
             pairs += fnc1_neutrals(data_dir, split, (name.removeprefix("fnc1-"),), limit)  # one kind per set
     return pairs

@@ -316,12 +316,58 @@ def test_sibling_sentences_are_the_pages_other_sentences_of_the_same_or_train_sp
     assert len(hn.sibling_sentences(tmp_path, "train", limit=2, per_claim=10)) == 2
 
 
+# --- 4. COVID-Fact neighbours ----------------------------------------------------------------------
+
+
+def test_covidfact_neighbours_are_other_articles_sentences_on_the_topic_that_do_not_restate_the_claim(tmp_path):
+    def article(split: str, prefix: str) -> str:
+        return _id_in(split, lambda key: split_of("covidfact", key), f"https://news.example/{prefix}")
+
+    train_a, train_b, dev_c, dev_d = article("train", "a"), article("train", "b"), article("dev", "c"), article("dev", "d")
+    own = "Patients given remdesivir recovered in 11 days against 15 days with placebo in the trial."
+    restates = "Hospitalised covid-19 patients in the ward wore masks at all times."  # 4 of the claim's 8 content words
+    on_topic = "Most covid-19 patients in the trial wore masks while nurses recorded each case."  # 3 of them
+    barely = "Nurses recorded every covid-19 case in the wards where masks were worn."  # 2 of them
+    dev_only = "Covid-19 patients recovered faster in the dev trial of another drug with many volunteers."
+    shared = "Covid-19 patients and volunteers were followed for twelve months in both of the studies."  # train and dev evidence
+    claim = "Remdesivir shortens recovery time in hospitalised covid-19 patients"
+    counter = "Remdesivir lengthens recovery time in hospitalised covid-19 patients"
+    brazil = "Covid-19 patients in Brazil queue for hospital beds as cases climb"
+    rows = [
+        {"claim": claim, "label": "SUPPORTED", "evidence": [own], "gold_source": train_a},
+        {"claim": counter, "label": "REFUTED", "evidence": [own], "gold_source": train_a},
+        {"claim": "Masks cut covid-19 spread in wards", "label": "SUPPORTED",
+         "evidence": [restates, on_topic, barely, "Tiny covid-19 note."], "gold_source": train_b},
+        {"claim": "Volunteers were followed in the studies", "label": "SUPPORTED", "evidence": [shared], "gold_source": train_b},
+        {"claim": "Another drug speeds covid-19 recovery", "label": "SUPPORTED", "evidence": [dev_only, shared], "gold_source": dev_c},
+        {"claim": brazil, "label": "SUPPORTED", "evidence": ["Hospitals in Brazil ran out of beds for the sick in the spring."],
+         "gold_source": dev_d},
+    ]  # fmt: skip
+    _write_jsonl(tmp_path / "covidfact" / "COVIDFACT_dataset.jsonl", rows)
+
+    pairs = hn.covidfact_neighbours(tmp_path, "train")
+    _assert_hard_neutral(pairs, "covidfact-neighbours")
+    # not the article's own evidence, not a sentence with half the claim's words, not dev or shared evidence: the others,
+    # for the claim and its counter-claim alike
+    assert sorted((p.hypothesis, p.premise) for p in pairs) == sorted(
+        [(claim, on_topic), (claim, barely), (counter, on_topic), (counter, barely)]
+    )
+    first = hn.covidfact_neighbours(tmp_path, "train", per_claim=1)
+    assert {(p.hypothesis, p.premise) for p in first} == {(claim, on_topic), (counter, on_topic)}  # the most words shared first
+    assert hn.covidfact_neighbours(tmp_path, "train") == pairs
+    assert len(hn.covidfact_neighbours(tmp_path, "train", limit=1)) == 1
+    assert len(hn.covidfact_neighbours(tmp_path, "train", min_shared=3)) == 2
+    # dev reads dev-only evidence: the other dev article's sentence, never a train one
+    assert [(p.hypothesis, p.premise) for p in hn.covidfact_neighbours(tmp_path, "dev")] == [(brazil, dev_only)]
+
+
 # --- the sets named, and the pair files -------------------------------------------------------------
 
 
 def test_parse_sets_expands_aliases_and_refuses_unknown_names():
     assert hn.parse_sets("fnc1, treaty") == ("treaty", "fnc1-unrelated", "fnc1-discuss")
-    assert hn.parse_sets("all") == tuple(hn.SET_SOURCES)
+    assert hn.parse_sets("all") == tuple(set_ for set_ in hn.SET_SOURCES if set_ != "covidfact-neighbours")  # the shipped recipe's
+    assert hn.parse_sets("all,covidfact-neighbours") == tuple(hn.SET_SOURCES)
     assert hn.parse_sets("none") == () and hn.parse_sets("") == ()
     with pytest.raises(ValueError, match="unknown hard-neutral set"):
         hn.parse_sets("treaty,snli")
