@@ -94,6 +94,11 @@ class Settings(BaseSettings):
         description="re-read the deciding sentence of a claim with one negation without it; a reading that does not flip side counts"
         " as neutral (service/pipeline/polarity.py); off by default: on the benchmarks it withheld as many right verdicts as wrong ones",
     )
+    subject_check: bool = Field(
+        True,
+        description="a deciding sentence whose subject is another name than the claim's (which it does not mention) counts as"
+        " neutral: it reports what someone else did or is (service/pipeline/subjects.py)",
+    )
     strong_stance: float = Field(
         STRONG_STANCE, ge=0.0, le=1.0, description="without a verdict head, the stance probability from which evidence counts as strong"
     )

@@ -82,6 +82,7 @@ class Evidence:
     )
     decides: bool | None = None  # whether it may decide the verdict (verdict.counts); None: not judged yet
     negation_consistent: bool | None = None  # for a claim with one negation: whether the deciding reading flips without it (polarity.py)
+    other_subject: str | None = None  # the deciding text's subject, a name other than the claim's named subject (subjects.py)
 
 
 @dataclass

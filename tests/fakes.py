@@ -10,6 +10,7 @@ import hashlib
 import re
 
 import numpy as np
+import spacy
 
 from service.results import Claim, Extraction
 
@@ -92,6 +93,15 @@ class SentenceSplitter:
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
+
+    _blank = None
+
+    def parse(self, texts: list[str]):
+        """Docs without a parse: no subject is found, so the subject check never fires."""
+        if SentenceSplitter._blank is None:
+            SentenceSplitter._blank = spacy.blank("en")
+            SentenceSplitter._blank.add_pipe("sentencizer")
+        return list(SentenceSplitter._blank.pipe(texts))
 
     def extract_many(self, texts: list[str]) -> list[Extraction]:
         return [

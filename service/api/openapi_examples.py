@@ -39,6 +39,7 @@ SECURITY_COUNCIL_EVIDENCE = {
     "claim_coverage": 1.0,
     "decides": True,
     "negation_consistent": None,
+    "other_subject": None,
 }
 
 FINLAND_EVIDENCE = {
@@ -66,6 +67,7 @@ FINLAND_EVIDENCE = {
     "claim_coverage": 0.2,
     "decides": False,
     "negation_consistent": None,
+    "other_subject": None,
 }
 
 # POST /v1/verify {"claim": "The Security Council has fifteen members.", "top_k": 1}

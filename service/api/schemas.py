@@ -129,13 +129,20 @@ class EvidenceOut(BaseModel):
         None,
         description="whether this passage may decide the verdict: it is about the claim (retrieval_score at or above the relevance"
         " floor), close enough to it (claim_similarity) and says enough of it (claim_coverage), and its stance does not rest on a"
-        " 'not' (negation_consistent); a passage that does not decide counts as neutral, whatever stance the reader read",
+        " 'not' (negation_consistent) nor tells of someone else (other_subject); a passage that does not decide counts as neutral,"
+        " whatever stance the reader read",
     )
     negation_consistent: bool | None = Field(
         None,
         description="with CLAIMCHECK_NEGATION_CHECK on, for a claim with one negation (not, never, cannot, n't) and a passage that takes a"
         " side: whether the deciding sentence takes the other side when the claim is read without its negation; false: its stance"
         " rests on the word, not on what the sentence says, and the passage counts as neutral; null: not checked",
+    )
+    other_subject: str | None = Field(
+        None,
+        description="the subject of the sentence that gave the passage its stance, when it is a name other than the claim's named"
+        " subject and the sentence, its section heading and its document's title never name the claim's: the sentence reports"
+        " what someone else did or is, and the passage counts as neutral (CLAIMCHECK_SUBJECT_CHECK); null: no other subject",
     )
 
 

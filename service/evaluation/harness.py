@@ -58,6 +58,7 @@ def dumped(evidence: Evidence) -> dict:
         "claim_coverage": evidence.claim_coverage,
         "negation_consistent": evidence.negation_consistent,
         "stance_probs": evidence.stance_probs,
+        "other_subject": evidence.other_subject,
         "sentence": evidence.sentence.text if evidence.sentence else None,
     }
 
@@ -125,6 +126,7 @@ def dumped_evidence(row: dict, voters: int) -> list[Evidence]:
             claim_similarity=e.get("claim_similarity"),
             claim_coverage=e.get("claim_coverage"),
             negation_consistent=e.get("negation_consistent"),
+            other_subject=e.get("other_subject"),
         )
         for e in row["evidence"]
         for probs in [e["stance_probs"]]

@@ -6,7 +6,7 @@ import copy
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,7 @@ from service.pipeline.stance import (
     reread_keys,
     stance_readings,
 )
+from service.pipeline.subjects import other_subjects
 from service.pipeline.verdict import OperatingPoint, VerdictHead, decide, load_verdict_head
 from service.pipeline.wording import claim_coverage
 from service.results import Claim, ClaimResult, Evidence, EvidenceSentence, Extraction, Skipped
@@ -230,20 +231,26 @@ class Pipeline:
             best = reread(self.rereader, best, hits, self.settings.rereader_passages, self.settings.min_relevance)
         similarity = self._claim_similarities(claim_vectors, hits, best)
         negation = self._negation_checks(claims, hits, best) if self.settings.negation_check else {}
+        index_of = [work.index for work in works for _ in work.claims]
+        evidence = [
+            [
+                self._evidence(index_of[number], hit, rank + 1, *best[key], similarity.get(key), negation.get(key))
+                for rank, hit in enumerate(claim_hits)
+                for key in [(number, rank)]
+            ]
+            for number, claim_hits in enumerate(hits)
+        ]
+        if self.settings.subject_check:
+            evidence = self._subject_checks(claims, evidence)
         answers, number, point = [], 0, self.operating_point
         for work in works:
             results = []
             for claim in work.claims:
-                evidence = [
-                    self._evidence(work.index, hit, rank + 1, *best[key], similarity.get(key), negation.get(key))
-                    for rank, hit in enumerate(hits[number])
-                    for key in [(number, rank)]
-                ]
                 result = decide(
                     claim,
                     None,
                     None,
-                    evidence,
+                    evidence[number],
                     self.settings.verdict_passages,
                     self.settings.strong_stance,
                     self.verdict_head,
@@ -270,6 +277,28 @@ class Pipeline:
             vectors = self.embedder.encode([best[key][0].pair[0] for key in sentences])
             similarity |= {key: round(float(claim_vectors[key[0]] @ vectors[n]), 4) for n, key in enumerate(sentences)}
         return similarity
+
+    def _subject_checks(self, claims: list[str], evidence: list[list[Evidence]]) -> list[list[Evidence]]:
+        """The subject check (subjects.py) of every passage about its claim (with a `claim_similarity`) read as taking a side,
+        whatever the other gates say, so that a dump serves every operating point. A passage read as neutral is not checked:
+        the head was fitted with its leanings, and checking it as well cost dev verdicts (docs/how-it-works.md)."""
+        asked = [
+            (number, rank)
+            for number, found in enumerate(evidence)
+            for rank, e in enumerate(found)
+            if e.claim_similarity is not None and e.stance != "neutral"
+        ]
+        if not asked:
+            return evidence
+        subjects = other_subjects(
+            self.extractor.parse,
+            [(claims[n], _deciding_text(evidence[n][r]), (evidence[n][r].section, evidence[n][r].title)) for n, r in asked],
+        )
+        checked = [list(found) for found in evidence]
+        for (number, rank), subject in zip(asked, subjects, strict=True):
+            if subject is not None:
+                checked[number][rank] = replace(evidence[number][rank], other_subject=subject)
+        return checked
 
     def _negation_checks(self, claims: list[str], hits: list[list[SearchHit]], best: Decisive) -> dict[tuple[int, int], bool]:
         """The negation check of every passage about its claim (polarity.py), each by the reader that read it."""
@@ -314,6 +343,11 @@ class Pipeline:
             claim_coverage=coverage,
             negation_consistent=negation_consistent,
         )
+
+
+def _deciding_text(evidence: Evidence) -> str:
+    """The text that gave a passage its stance: its sentence, or the passage read whole."""
+    return evidence.sentence.text if evidence.sentence is not None else evidence.text
 
 
 def _one_result_per_position(claims: list[str], distinct: list[str], results: list[ClaimResult]) -> list[ClaimResult]:

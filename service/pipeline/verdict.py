@@ -224,8 +224,9 @@ def counts(
     ("support for Ukraine" against the UN Charter's article on armaments) falls below; a sentence that
     uses a pronoun for the claim's subject is carried by its passage, and by its document's title.
     A reading of a negated claim that does not flip without the negation (`negation_consistent` False,
-    service/pipeline/polarity.py) rests on the word "not" and does not count either."""
-    if evidence.retrieval_score < min_relevance or evidence.negation_consistent is False:
+    service/pipeline/polarity.py) rests on the word "not" and does not count either, nor a sentence about another
+    named subject than the claim's (`other_subject`, service/pipeline/subjects.py)."""
+    if evidence.retrieval_score < min_relevance or evidence.negation_consistent is False or evidence.other_subject is not None:
         return False
     if evidence.claim_coverage is not None and evidence.claim_coverage < min_claim_coverage:
         return False

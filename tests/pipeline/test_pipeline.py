@@ -4,6 +4,7 @@ the logic around the models, fast and deterministic."""
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import replace
 
 import pytest
@@ -29,7 +30,7 @@ DOCUMENTS = [
 def fake_pipeline(tmp_path_factory):
     folder = tmp_path_factory.mktemp("fake")
     sources = folder / "sources.jsonl"
-    sources.write_text("\n".join(__import__("json").dumps(d) for d in DOCUMENTS) + "\n")
+    sources.write_text("\n".join(json.dumps(d) for d in DOCUMENTS) + "\n")
     embedder = HashEmbedder()
     build_index([sources], folder / "index", embedder, show_progress=False)
     settings = Settings(index_dir=folder / "index", stance_model_dir=folder / "no-model")  # no verdict head: the rule decides
@@ -224,6 +225,39 @@ def test_a_passage_that_shares_too_few_of_the_claims_words_gives_no_verdict(fake
     monkeypatch.setattr(fake_pipeline.settings, "min_relevance", 0.99)  # nothing is about the claim: nothing measured
     [off_topic] = fake_pipeline.verify([claim], top_k=3).results
     assert all(e.claim_coverage is None and e.claim_similarity is None for e in off_topic.evidence)
+
+
+def test_a_sentence_about_another_named_subject_gives_no_verdict(tmp_path):
+    from service.pipeline.claims.extractor import load_spacy
+
+    sources = tmp_path / "sources.jsonl"
+    sources.write_text(json.dumps({"id": "painters", "title": "Painters", "text": "Paula Yates died of a heroin overdose in 2000."}))
+    embedder = HashEmbedder()
+    build_index([sources], tmp_path / "index", embedder, show_progress=False)
+    nlp = load_spacy()
+
+    class Parsing(SentenceSplitter):
+        def parse(self, texts):
+            return list(nlp.pipe(texts))
+
+    settings = Settings(index_dir=tmp_path / "index", stance_model_dir=tmp_path / "no-model", min_relevance=-1.0)
+    pipeline = Pipeline(settings, embedder=embedder, extractor=Parsing(), stance=Credulous())
+    pipeline.warm_up()
+    try:
+        claims = ["Basquiat died of a heroin overdose in 2000.", "Paula Yates died of a heroin overdose in 2000."]
+        someone_else, settled = pipeline.verify(claims, top_k=1).results
+        assert (someone_else.verdict, someone_else.evidence[0].other_subject, someone_else.evidence[0].decides) == (
+            "not_enough_info",
+            "Paula Yates",
+            False,
+        )
+        assert someone_else.evidence[0].stance == "supports"  # the evidence keeps what the reader read
+        assert (settled.verdict, settled.evidence[0].other_subject) == ("supported", None)
+        pipeline.settings.subject_check = False
+        [unchecked] = pipeline.verify(claims[:1], top_k=1).results
+        assert unchecked.verdict == "supported" and unchecked.evidence[0].other_subject is None
+    finally:
+        pipeline.close()
 
 
 def test_a_long_passage_is_read_by_its_sentences_only(fake_pipeline, monkeypatch):

@@ -294,6 +294,18 @@ def test_a_passage_decides_only_when_its_sentence_carries_enough_of_the_claims_w
     assert gated.evidence[0].decides is may_decide  # the answer says which passages may decide
 
 
+def test_a_passage_about_another_named_subject_does_not_decide():
+    from service.pipeline.verdict import counts
+
+    passage = addressing(0.9, 0.8)
+    assert counts(passage, min_relevance=0.25, min_claim_similarity=0.45)
+    about_someone_else = replace(passage, other_subject="Yates")
+    assert not counts(about_someone_else, min_relevance=0.25, min_claim_similarity=0.45)
+    gated = decide("c", None, None, [about_someone_else])
+    assert gated.verdict == "not_enough_info" and gated.evidence[0].decides is False
+    assert gated.evidence[0].stance == "supports"  # the evidence keeps what the reader read
+
+
 def test_the_gate_turns_a_confident_reading_of_a_passage_that_does_not_address_the_claim_into_not_enough_info():
     off_claim = [addressing(0.95, 0.3), addressing(0.1, 0.6)]
     ungated = decide("c", None, None, off_claim, min_claim_similarity=-1.0)

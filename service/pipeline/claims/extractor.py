@@ -78,6 +78,12 @@ class ClaimExtractor:
             raise NotLoaded("ClaimExtractor used before warm_up()")
         return sum(not token.is_space for token in self._nlp.make_doc(mask(text)[0]))
 
+    def parse(self, texts: list[str]):
+        """spaCy's parse of each text (markup masked), for the subject check (service/pipeline/subjects.py)."""
+        if self._nlp is None:
+            raise NotLoaded("ClaimExtractor used before warm_up()")
+        return list(self._nlp.pipe(mask(text)[0] for text in texts))
+
     def extract(self, text: str) -> Extraction:
         """The claims of `text`, in order, and the stretches skipped."""
         return self.extract_many([text])[0]
