@@ -128,13 +128,14 @@ def other_subjects(parse: Callable[[list[str]], list[Doc]], asked: list[tuple[st
     (its `subject_text`) only where the claim has a named subject that the text and its context do not mention."""
     claims = list(dict.fromkeys(claim for claim, _, _ in asked))
     ours = {claim: claim_subject(doc) for claim, doc in zip(claims, parse(claims), strict=True)}
-    unmentioned = [number for number, (claim, text, context) in enumerate(asked) if not _mentioned(ours[claim], text, context)]
-    texts = list(dict.fromkeys(subject_text(asked[number][1]) for number in unmentioned))
+    unmentioned = {
+        number: subject_text(text) for number, (claim, text, context) in enumerate(asked) if not _mentioned(ours[claim], text, context)
+    }
+    texts = list(dict.fromkeys(unmentioned.values()))
     theirs = {text: named_subject(doc) for text, doc in zip(texts, parse(texts), strict=True)}
     found: list[str | None] = [None] * len(asked)
-    for number in unmentioned:
-        claim, text, _ = asked[number]
-        subject = theirs[subject_text(text)]
+    for number, text in unmentioned.items():
+        subject, claim = theirs[text], asked[number][0]
         if subject is not None and name_keys(subject) and not name_keys(subject) & name_keys(claim):
             found[number] = subject
     return found
