@@ -91,11 +91,11 @@ class Pipeline:
             return
         started = time.perf_counter()
         self._set_torch_threads()
+        if self.rereader is not None:  # the largest model first: its start-up peak does not stack on the others
+            self.rereader.warm_up()
         self.extractor.warm_up()
         self.embedder.warm_up()
         self.stance.warm_up()
-        if self.rereader is not None:
-            self.rereader.warm_up()
         self.verdict_head = load_verdict_head(self.settings)
         self.batcher.start()
         self.models_ready = True

@@ -37,16 +37,25 @@ WEIGHT_LEVELS = 63  # 7-bit weights: an 8-bit activation times two of them fits 
 def onnx_session(module, example: dict, output_name: str, int8: bool = False):
     """A single-threaded ONNX Runtime session computing `module` on inputs named as in `example`
     (tensors of a sample batch); batch size and sequence length stay dynamic. `int8`: see
-    `int8_matmuls`. Several threads may run it at once (`ParallelSession`)."""
+    `int8_matmuls`. Several threads may run it at once (`ParallelSession`).
+
+    The exporter writes the graph alone; the weights are added from the module's own tensors,
+    the int8 matrices straight from them (`add_weights`), so that no serialised fp32 copy of the
+    model is ever made: a base-size model's start-up peak is that much lower. `module` may be given
+    in a one-item list, which is emptied once its weights are taken: when the caller keeps no other
+    reference, they are freed before the session is built."""
+    import onnx
     import onnxruntime
     import torch
 
-    names = [name for name in inspect.signature(module.forward).parameters if name in example]  # positional order
+    holder = module if isinstance(module, list) else [module]
+    del module
+    names = [name for name in inspect.signature(holder[0].forward).parameters if name in example]  # positional order
     exported = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter's notes on tracing are not for users
         torch.onnx.export(
-            module.eval(),
+            holder[0].eval(),
             tuple(example[name] for name in names),
             exported,
             input_names=names,
@@ -54,24 +63,67 @@ def onnx_session(module, example: dict, output_name: str, int8: bool = False):
             dynamic_axes={**{name: {0: "batch", 1: "tokens"} for name in names}, output_name: {0: "batch"}},
             opset_version=17,
             dynamo=False,
+            export_params=False,  # the weights become named inputs: add_weights turns them into initializers
+            do_constant_folding=False,  # keeps each weight under its own name, its transpose a node of the graph
         )
-    model = exported.getvalue()
+    proto = onnx.load_from_string(exported.getvalue())
     del exported
-    if int8:  # one copy of the model at a time: start-up memory peaks here
-        import onnx
-
-        proto = onnx.load_from_string(model)
-        del model
-        int8_matmuls(proto)
-        model = proto.SerializeToString()
-        del proto
-        release_freed_memory()
+    tensors = {**dict(holder[0].named_parameters()), **dict(holder[0].named_buffers())}
+    holder.clear()
+    add_weights(proto, {name: tensor.detach().numpy() for name, tensor in tensors.items()}, int8)
+    del tensors
+    release_freed_memory()
+    model = proto.SerializeToString()
+    del proto
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1  # cores are used by running batches side by side
     session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
     del model
     release_freed_memory()
     return session
+
+
+def add_weights(model, tensors: dict[str, np.ndarray], int8: bool) -> None:
+    """Turn the inputs of the ONNX model `model` (exported without its weights) that `tensors` names
+    into initializers holding those arrays. With `int8`, a weight matrix that the graph only
+    transposes into the right side of MatMuls goes straight into `int8_matmuls` as that transpose,
+    with no fp32 copy; the rest are copied as they are. Arrays are dropped from `tensors` as they
+    are used."""
+    from onnx import numpy_helper
+
+    graph = model.graph
+    weights = [graph_input.name for graph_input in graph.input if graph_input.name in tensors]
+    consumers: dict[str, list] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    transposed = {}
+    if int8:
+        for name in weights:
+            users = consumers.get(name, [])
+            if tensors[name].ndim == 2 and users and all(_transposes_into_matmuls(node, consumers) for node in users):
+                transposed |= {node.output[0]: name for node in users}
+    for name in set(weights) - set(transposed.values()):
+        graph.initializer.append(numpy_helper.from_array(np.ascontiguousarray(tensors.pop(name)), name))
+    inputs = [graph_input for graph_input in graph.input if graph_input.name not in weights]
+    del graph.input[:]
+    graph.input.extend(inputs)
+    if int8:
+        int8_matmuls(model, {output: tensors[name].T for output, name in transposed.items()})
+    for name in set(transposed.values()):
+        tensors.pop(name, None)
+
+
+def _transposes_into_matmuls(node, consumers: dict[str, list]) -> bool:
+    """Whether `node` is a 2-D transpose whose result is only ever the right side of a MatMul."""
+    perm = next((list(attribute.ints) for attribute in node.attribute if attribute.name == "perm"), [1, 0])
+    users = consumers.get(node.output[0], [])
+    return (
+        node.op_type == "Transpose"
+        and perm == [1, 0]
+        and bool(users)
+        and all(user.op_type == "MatMul" and list(user.input).index(node.output[0]) == 1 for user in users)
+    )
 
 
 class ParallelSession:
@@ -125,9 +177,10 @@ def usable_cores() -> int:
     return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
-def int8_matmuls(model) -> None:
+def int8_matmuls(model, matrices: dict[str, np.ndarray] | None = None) -> None:
     """Rewrite the ONNX model `model` (a ModelProto) so that each MatMul by a constant 2-D
-    weight matrix is done in int8.
+    weight matrix (an initializer, or a value `matrices` gives by name) is done in int8; nodes
+    left with no use (the transposes that made those matrices) are dropped.
 
     The weights are quantized once, symmetrically per output column, to 7 bits. The activations
     are quantized as they come, per row (token), to 8 bits: shifted by 128 into uint8, which the
@@ -147,12 +200,14 @@ def int8_matmuls(model) -> None:
         numpy_helper.from_array(np.array(128, np.uint8), "int8/zero"),
     ]
     nodes = []
+    matrices = matrices or {}
     for node in graph.node:
+        given = matrices.get(node.input[1]) if node.op_type == "MatMul" else None
         weight = weights.get(node.input[1]) if node.op_type == "MatMul" else None
-        if weight is None or len(weight.dims) != 2:
+        if given is None and (weight is None or len(weight.dims) != 2):
             nodes.append(node)
             continue
-        matrix = numpy_helper.to_array(weight).astype(np.float32)
+        matrix = np.asarray(given if given is not None else numpy_helper.to_array(weight), dtype=np.float32)
         column_scale = np.maximum(np.abs(matrix).max(axis=0), 1e-12) / WEIGHT_LEVELS
         n = f"int8/{len(constants)}/"
         constants += [
@@ -174,7 +229,13 @@ def int8_matmuls(model) -> None:
             helper.make_node("Mul", [n + "float", n + "row_scale"], [n + "row_scaled"]),
             helper.make_node("Mul", [n + "row_scaled", n + "column_scale"], [y]),
         ]
-    used = {name for node in nodes for name in node.input}
+    outputs = {output.name for output in graph.output}
+    while True:  # drop the nodes nothing reads any more, then what only they read
+        used = {name for node in nodes for name in node.input} | outputs
+        live = [node for node in nodes if any(name in used for name in node.output)]
+        if len(live) == len(nodes):
+            break
+        nodes = live
     kept = [tensor for tensor in [*graph.initializer, *constants] if tensor.name in used]
     del graph.node[:], graph.initializer[:]
     graph.node.extend(nodes)

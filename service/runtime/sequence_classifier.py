@@ -31,7 +31,9 @@ class SequenceClassifier:
         self._session: ParallelSession | None = None
         if backend in ("onnx", "onnx-int8"):
             example = tokenizer(["a passage"], ["a claim"], return_tensors="pt")
-            self._session = ParallelSession(onnx_session(model, dict(example), "logits", int8=backend == "onnx-int8"), threads)
+            holder = [model]  # emptied once exported: `load` keeps no reference, so the weights are freed then
+            del model
+            self._session = ParallelSession(onnx_session(holder, dict(example), "logits", int8=backend == "onnx-int8"), threads)
         else:
             self._model = model
 
@@ -47,8 +49,7 @@ class SequenceClassifier:
         if not (Path(model_dir) / "config.json").is_file():
             raise NotLoaded(f"no model at {model_dir}; {missing}".rstrip("; "))
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        model = load_classifier(model_dir)
-        return cls(model, tokenizer, backend, threads)
+        return cls(load_classifier(model_dir), tokenizer, backend, threads)
 
     def probabilities(self, encoded: dict[str, list[list[int]]], batch_size: int) -> np.ndarray:
         """Softmax over the labels for each tokenised input (unpadded token id lists), in order."""

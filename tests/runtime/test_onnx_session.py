@@ -68,6 +68,64 @@ def test_only_products_by_a_constant_weight_matrix_become_int8(opset):
     np.testing.assert_allclose(out, expected, atol=0.05 * np.abs(expected).max())
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("int8", [False, True])
+def test_weights_added_to_the_bare_graph_give_what_the_exported_weights_give(int8):
+    """The session is built from the graph alone and the module's tensors (add_weights): the same
+    outputs, to the bit, as the exporter's own initializers run through int8_matmuls."""
+    import onnx
+    import onnxruntime
+
+    module, inputs = TwoLayers(), torch.randn(2, 3, 48)
+    exported = io.BytesIO()
+    axes = {"inputs": {0: "batch", 1: "tokens"}, "out": {0: "batch"}}
+    torch.onnx.export(
+        module, (inputs,), exported, input_names=["inputs"], output_names=["out"], dynamic_axes=axes, opset_version=17, dynamo=False
+    )
+    model = onnx.load_from_string(exported.getvalue())
+    if int8:
+        int8_matmuls(model)
+    reference = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    holder = [module]
+    session = onnx_session(holder, {"inputs": inputs}, "out", int8=int8)
+    assert holder == []  # emptied: the caller's last reference to the module is gone
+    rows = np.random.default_rng(1).normal(size=(3, 4, 48)).astype(np.float32)
+    assert np.array_equal(session.run(None, {"inputs": rows})[0], reference.run(None, {"inputs": rows})[0])
+
+
+def test_int8_weights_come_straight_from_the_module_with_no_fp32_copy_left():
+    import onnx
+    import onnxruntime
+
+    from service.runtime.onnx_session import add_weights
+
+    module, inputs = TwoLayers(), torch.randn(1, 2, 48)
+    exported = io.BytesIO()
+    torch.onnx.export(
+        module,
+        (inputs,),
+        exported,
+        input_names=["inputs"],
+        output_names=["out"],
+        opset_version=17,
+        dynamo=False,
+        export_params=False,
+        do_constant_folding=False,
+    )
+    model = onnx.load_from_string(exported.getvalue())
+    tensors = {name: tensor.detach().numpy() for name, tensor in module.named_parameters()}
+    add_weights(model, tensors, int8=True)
+    assert tensors == {}  # every array was used, and let go
+    assert [graph_input.name for graph_input in model.graph.input] == ["inputs"]
+    floats = {t.name for t in model.graph.initializer if t.data_type == onnx.TensorProto.FLOAT and len(t.dims) == 2}
+    assert floats == set()  # the matrices are in int8 only; the biases stay fp32
+    assert {node.op_type for node in model.graph.node}.isdisjoint({"Transpose", "MatMul"})
+    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    with torch.no_grad():
+        expected = module(inputs).numpy()
+    np.testing.assert_allclose(session.run(None, {"inputs": inputs.numpy()})[0], expected, atol=0.05 * np.abs(expected).max())
+
+
 class SlowFirstSession:
     """Stands in for an ONNX Runtime session: the first feed takes longest; records its threads."""
 
