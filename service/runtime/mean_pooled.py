@@ -48,12 +48,12 @@ class MeanPooledClassifier(torch.nn.Module):
         return cls(encoder, len(labels))
 
     @classmethod
-    def from_pretrained(cls, model_dir: Path | str) -> MeanPooledClassifier:
-        """The classifier saved in `model_dir` by `save_pretrained`, in fp32."""
+    def from_pretrained(cls, model_dir: Path | str, encoder=None) -> MeanPooledClassifier:
+        """The classifier saved in `model_dir` by `save_pretrained`, in fp32 (`encoder`: already loaded)."""
         from safetensors.torch import load_file
         from transformers import AutoModel
 
-        encoder = AutoModel.from_pretrained(model_dir, dtype=torch.float32)
+        encoder = encoder if encoder is not None else AutoModel.from_pretrained(model_dir, dtype=torch.float32)
         model = cls(encoder, len(encoder.config.id2label))
         model.head.load_state_dict({name: tensor.float() for name, tensor in load_file(Path(model_dir) / CLASSIFIER_HEAD_FILE).items()})
         return model
@@ -77,9 +77,18 @@ class MeanPooledClassifier(torch.nn.Module):
 
 def load_classifier(model_dir: Path | str):
     """The fine-tuned classifier in `model_dir`, in fp32: a MeanPooledClassifier when its config says
-    so, else transformers' AutoModelForSequenceClassification."""
-    from transformers import AutoConfig, AutoModelForSequenceClassification
+    so, else transformers' AutoModelForSequenceClassification; compact weights
+    (service/runtime/compact_weights.py) are expanded."""
+    from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
 
-    if getattr(AutoConfig.from_pretrained(model_dir), POOLING_KEY, None) == "mean":
-        return MeanPooledClassifier.from_pretrained(model_dir)
-    return AutoModelForSequenceClassification.from_pretrained(model_dir, dtype=torch.float32)
+    from service.runtime.compact_weights import compact_format, load_expanded
+
+    config = AutoConfig.from_pretrained(model_dir)
+    mean = getattr(config, POOLING_KEY, None) == "mean"
+    if compact_format(model_dir) is None:
+        if mean:
+            return MeanPooledClassifier.from_pretrained(model_dir)
+        return AutoModelForSequenceClassification.from_pretrained(model_dir, dtype=torch.float32)
+    model = (AutoModel if mean else AutoModelForSequenceClassification).from_config(config, dtype=torch.float32)
+    load_expanded(model, model_dir)
+    return MeanPooledClassifier.from_pretrained(model_dir, encoder=model) if mean else model.eval()
