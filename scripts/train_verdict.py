@@ -28,6 +28,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dumps", nargs="+", type=Path, help="JSONL dumps of dev-split evaluations (scripts/evaluate.py --dump)")
     parser.add_argument("--model-dir", type=Path, default=settings.stance_model_dir, help="the stance model the dumps were made with")
+    parser.add_argument(
+        "--rereader-dir",
+        type=Path,
+        default=settings.stance_rereader_model_dir,
+        help="the cascade's second reader the dumps were made with (default: the service's, CLAIMCHECK_STANCE_REREADER_MODEL_DIR)",
+    )
     parser.add_argument("--backend", default=settings.stance_backend, help="the runtime the dumps were made with (default: the service's)")
     parser.add_argument("--c", type=float, default=REGULARISATION, help="inverse L2 strength of the logistic regressions")
     args = parser.parse_args()
@@ -64,6 +70,7 @@ def main() -> int:
         stance_weights=weights_fingerprint(args.model_dir),
         stance_backend=args.backend,
         max_sentences_read_whole=max_sentences_read_whole,
+        rereader_weights=weights_fingerprint(args.rereader_dir) if args.rereader_dir is not None else None,
     )
     previous = VerdictHead.load(args.model_dir)
     if previous is not None and previous.operating_point:  # kept, not silently dropped: choose it again for this head

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.runtime.onnx_session import ClassifierBackend
@@ -45,6 +45,13 @@ class Settings(BaseSettings):
         None,
         description="a stronger stance model that re-reads the deciding sentence of each claim's best passages (the cascade); unset: none",
     )
+
+    @field_validator("stance_rereader_model_dir", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value):
+        """`CLAIMCHECK_STANCE_REREADER_MODEL_DIR=` (blank) runs without a re-reader, as unset does."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     rereader_passages: int = Field(
         2, ge=1, le=50, description="with a re-reader: how many of a claim's best-ranked passages above the relevance floor it re-reads"
     )

@@ -102,6 +102,7 @@ class VerdictHead:
     min_relevance: float | None = None  # the relevance floor (`counted`) its training claims were read with
     operating_point: dict[str, float] | None = None  # min_claim_similarity, min_claim_coverage and min_verdict_confidence chosen on dev
     max_sentences_read_whole: int | None = None  # longer passages were read sentence by sentence only when it was fitted
+    rereader_weights: str | None = None  # weights_fingerprint() of the cascade's second reader it was fitted with; None: no cascade
 
     def probabilities(self, evidence: list[Evidence]) -> dict[str, float]:
         """Probability of each verdict given the evidence (at least one passage)."""
@@ -136,6 +137,7 @@ class VerdictHead:
                 _optional_float(data.get("min_relevance")),
                 {name: float(value) for name, value in data["operating_point"].items()} if data.get("operating_point") else None,
                 _optional_int(data.get("max_sentences_read_whole")),
+                data.get("rereader_weights"),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise NotLoaded(f"{path} is not a verdict head ({error!r}); refit it with scripts/train_verdict.py") from error
@@ -176,6 +178,7 @@ class VerdictHead:
             "max_sentences_read_whole": self.max_sentences_read_whole,
             "stance_weights": self.stance_weights,
             "stance_backend": self.stance_backend,
+            "rereader_weights": self.rereader_weights,
             "min_relevance": self.min_relevance,
             "operating_point": self.operating_point,
             "heads": heads,
@@ -354,6 +357,13 @@ def load_verdict_head(settings: Settings) -> VerdictHead | None:
         )
     if head.stance_weights is not None and head.stance_weights != weights_fingerprint(settings.stance_model_dir):
         logger.warning("the verdict head was fitted on the outputs of other stance weights than those in %s", settings.stance_model_dir)
+    rereader = settings.stance_rereader_model_dir
+    if head.rereader_weights != (weights_fingerprint(rereader) if rereader is not None else None):
+        logger.warning(
+            "the verdict head was fitted %s and the service runs %s: refit it (scripts/train_verdict.py --rereader-dir)",
+            "with another re-reader" if head.rereader_weights else "without a re-reader",
+            f"the re-reader in {rereader}" if rereader is not None else "without one",
+        )
     if not head.operating_point:
         logger.warning(
             "the verdict head has no operating point: every passage above the relevance floor may decide and no verdict is withheld"

@@ -157,3 +157,10 @@ def test_the_cascade_with_the_shipped_model_in_both_roles_changes_no_verdict(pip
     assert 0 < len(rereads) <= pipeline.settings.rereader_passages * len(claims)
     assert {claim for _, claim in rereads} <= set(claims[:3])  # the off-topic claim has no passage above the floor
     assert {claim for _, claim in reread_pairs} - set(claims) == {affirmative(REFUTED_CLAIM)}  # the negation check of its readings
+
+
+def test_a_blank_rereader_setting_runs_without_a_cascade(monkeypatch):
+    monkeypatch.setenv("CLAIMCHECK_STANCE_REREADER_MODEL_DIR", " ")
+    settings = Settings()
+    assert settings.stance_rereader_model_dir is None
+    assert StanceClassifier.rereader_configured(settings) is None

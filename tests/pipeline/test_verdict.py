@@ -193,6 +193,9 @@ def test_a_head_fitted_on_other_readings_weights_or_runtime_is_flagged(caplog, t
     with caplog.at_level("WARNING", logger="claimcheck"):
         assert load_verdict_head(Settings()) is not None
     assert caplog.text == ""  # the shipped head fits the shipped model as the service runs it
+    rereader = tmp_path / "rereader"
+    rereader.mkdir()
+    (rereader / "model.safetensors").write_bytes(b"a second reader's weights")
     for settings, warning in (
         (Settings(verdict_passages=3), "read sentence by sentence"),
         (
@@ -201,6 +204,7 @@ def test_a_head_fitted_on_other_readings_weights_or_runtime_is_flagged(caplog, t
         ),
         (Settings(stance_backend="onnx"), "fitted on onnx-int8 stance outputs and the stance model runs on onnx"),
         (Settings(min_relevance=0.4), "fitted with CLAIMCHECK_MIN_RELEVANCE=0.25 and the service runs with 0.4"),
+        (Settings(stance_rereader_model_dir=rereader), f"fitted without a re-reader and the service runs the re-reader in {rereader}"),
     ):
         caplog.clear()
         with caplog.at_level("WARNING", logger="claimcheck"):
