@@ -34,9 +34,13 @@ def main() -> int:
         default=settings.stance_rereader_model_dir,
         help="the cascade's second reader the dumps were made with (default: the service's, CLAIMCHECK_STANCE_REREADER_MODEL_DIR)",
     )
+    parser.add_argument("--no-rereader", action="store_true", help="the dumps were made without a second reader, whatever the service runs")
     parser.add_argument("--backend", default=settings.stance_backend, help="the runtime the dumps were made with (default: the service's)")
     parser.add_argument("--c", type=float, default=REGULARISATION, help="inverse L2 strength of the logistic regressions")
     args = parser.parse_args()
+    rereader = None if args.no_rereader else args.rereader_dir
+    if rereader is not None and weights_fingerprint(rereader) is None:
+        parser.error(f"--rereader-dir {rereader} has no model.safetensors")
     if len({dump.stem for dump in args.dumps}) < len(args.dumps):
         parser.error("two dumps have the same file name; the report names sets by it")
     sets, read = {}, set()
@@ -70,7 +74,7 @@ def main() -> int:
         stance_weights=weights_fingerprint(args.model_dir),
         stance_backend=args.backend,
         max_sentences_read_whole=max_sentences_read_whole,
-        rereader_weights=weights_fingerprint(args.rereader_dir) if args.rereader_dir is not None else None,
+        rereader_weights=weights_fingerprint(rereader) if rereader is not None else None,
     )
     previous = VerdictHead.load(args.model_dir)
     if previous is not None and previous.operating_point:  # kept, not silently dropped: choose it again for this head

@@ -359,11 +359,13 @@ def load_verdict_head(settings: Settings) -> VerdictHead | None:
         logger.warning("the verdict head was fitted on the outputs of other stance weights than those in %s", settings.stance_model_dir)
     rereader = settings.stance_rereader_model_dir
     if head.rereader_weights != (weights_fingerprint(rereader) if rereader is not None else None):
-        logger.warning(
-            "the verdict head was fitted %s and the service runs %s: refit it (scripts/train_verdict.py --rereader-dir)",
-            "with another re-reader" if head.rereader_weights else "without a re-reader",
-            f"the re-reader in {rereader}" if rereader is not None else "without one",
-        )
+        if rereader is None:
+            found = "was fitted with a re-reader and the service runs none"
+        elif head.rereader_weights is None:
+            found = f"was fitted without a re-reader and the service runs the one in {rereader}"
+        else:
+            found = f"was fitted with other re-reader weights than those in {rereader}"
+        logger.warning("the verdict head %s: refit it (scripts/train_verdict.py --rereader-dir)", found)
     if not head.operating_point:
         logger.warning(
             "the verdict head has no operating point: every passage above the relevance floor may decide and no verdict is withheld"

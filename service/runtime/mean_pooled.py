@@ -91,4 +91,5 @@ def load_classifier(model_dir: Path | str):
         return AutoModelForSequenceClassification.from_pretrained(model_dir, dtype=torch.float32)
     model = (AutoModel if mean else AutoModelForSequenceClassification).from_config(config, dtype=torch.float32)
     load_expanded(model, model_dir)
-    return MeanPooledClassifier.from_pretrained(model_dir, encoder=model) if mean else model.eval()
+    model.eval()  # as from_pretrained returns it: no dropout until a trainer asks for it
+    return MeanPooledClassifier.from_pretrained(model_dir, encoder=model) if mean else model

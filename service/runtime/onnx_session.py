@@ -21,9 +21,10 @@ import io
 import math
 import os
 import warnings
-from collections import deque
-from collections.abc import Iterable, Iterator
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -37,15 +38,32 @@ WEIGHT_LEVELS = 63  # 7-bit weights: an 8-bit activation times two of them fits 
 def onnx_session(module, example: dict, output_name: str, int8: bool = False):
     """A single-threaded ONNX Runtime session computing `module` on inputs named as in `example`
     (tensors of a sample batch); batch size and sequence length stay dynamic. `int8`: see
-    `int8_matmuls`. Several threads may run it at once (`ParallelSession`).
-
-    The exporter writes the graph alone; the weights are added from the module's own tensors,
-    the int8 matrices straight from them (`add_weights`), so that no serialised fp32 copy of the
-    model is ever made: a base-size model's start-up peak is that much lower. `module` may be given
-    in a one-item list, which is emptied once its weights are taken: when the caller keeps no other
-    reference, they are freed before the session is built."""
-    import onnx
+    `int8_matmuls`. Several threads may run it at once (`ParallelSession`). `module` may be given
+    in a one-item list (`onnx_model`)."""
     import onnxruntime
+
+    proto = onnx_model(module, example, output_name, int8)
+    del module
+    model = proto.SerializeToString()
+    del proto
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1  # cores are used by running batches side by side
+    session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    del model
+    release_freed_memory()
+    return session
+
+
+def onnx_model(module, example: dict, output_name: str, int8: bool = False):
+    """The ONNX model (a ModelProto) of `module`, as `onnx_session` runs it.
+
+    The exporter writes the graph alone, and `add_weights` adds the module's own tensors to it, so
+    the exporter's serialised copy of the weights is never made; with `int8`, each matrix goes
+    straight from its tensor to int8, and no fp32 copy of it is made either: a base-size model's
+    start-up peak is that much lower. `module` may be given in a one-item list, which is emptied
+    once its tensors are taken: when the caller keeps no other reference (`SequenceClassifier.load`),
+    each tensor is freed as soon as it has been copied."""
+    import onnx
     import torch
 
     holder = module if isinstance(module, list) else [module]
@@ -68,27 +86,25 @@ def onnx_session(module, example: dict, output_name: str, int8: bool = False):
         )
     proto = onnx.load_from_string(exported.getvalue())
     del exported
-    tensors = {**dict(holder[0].named_parameters()), **dict(holder[0].named_buffers())}
+    tensors = {
+        **dict(holder[0].named_parameters(remove_duplicate=False)),
+        **dict(holder[0].named_buffers(remove_duplicate=False)),
+    }
     holder.clear()
-    add_weights(proto, {name: tensor.detach().numpy() for name, tensor in tensors.items()}, int8)
+    add_weights(proto, tensors, int8)
+    if missing := [graph_input.name for graph_input in proto.graph.input if graph_input.name not in names]:
+        raise RuntimeError(f"the exported graph reads tensors the module does not name: {missing[:5]}")
     del tensors
     release_freed_memory()
-    model = proto.SerializeToString()
-    del proto
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = 1  # cores are used by running batches side by side
-    session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-    del model
-    release_freed_memory()
-    return session
+    return proto
 
 
-def add_weights(model, tensors: dict[str, np.ndarray], int8: bool) -> None:
-    """Turn the inputs of the ONNX model `model` (exported without its weights) that `tensors` names
-    into initializers holding those arrays. With `int8`, a weight matrix that the graph only
-    transposes into the right side of MatMuls goes straight into `int8_matmuls` as that transpose,
-    with no fp32 copy; the rest are copied as they are. Arrays are dropped from `tensors` as they
-    are used."""
+def add_weights(model, tensors: dict, int8: bool) -> None:
+    """Turn the inputs of the ONNX model `model` (exported without its weights) that `tensors` (torch
+    tensors by name) names into initializers. With `int8`, a weight matrix that a transpose turns
+    into the right side of MatMuls goes straight from its tensor into `int8_matmuls` there, with no
+    fp32 copy (and into an fp32 initializer as well only if something else reads it). Each tensor
+    is dropped from `tensors` once it is no longer needed, so that it can be freed."""
     from onnx import numpy_helper
 
     graph = model.graph
@@ -97,21 +113,31 @@ def add_weights(model, tensors: dict[str, np.ndarray], int8: bool) -> None:
     for node in graph.node:
         for name in node.input:
             consumers.setdefault(name, []).append(node)
-    transposed = {}
-    if int8:
-        for name in weights:
-            users = consumers.get(name, [])
-            if tensors[name].ndim == 2 and users and all(_transposes_into_matmuls(node, consumers) for node in users):
-                transposed |= {node.output[0]: name for node in users}
-    for name in set(weights) - set(transposed.values()):
-        graph.initializer.append(numpy_helper.from_array(np.ascontiguousarray(tensors.pop(name)), name))
+    transposed: dict[str, str] = {}  # a transpose's output read only by MatMuls -> the weight it transposes
+    for name in weights:
+        users = consumers.get(name, [])
+        matrix_users = [node for node in users if int8 and tensors[name].dim() == 2 and _transposes_into_matmuls(node, consumers)]
+        transposed |= {node.output[0]: name for node in matrix_users}
+        if len(matrix_users) < len(users) or not users:
+            graph.initializer.append(numpy_helper.from_array(np.ascontiguousarray(tensors[name].detach().numpy()), name))
+        if not matrix_users:
+            del tensors[name]
     inputs = [graph_input for graph_input in graph.input if graph_input.name not in weights]
     del graph.input[:]
     graph.input.extend(inputs)
-    if int8:
-        int8_matmuls(model, {output: tensors[name].T for output, name in transposed.items()})
-    for name in set(transposed.values()):
-        tensors.pop(name, None)
+    if not transposed:
+        return
+    pending = Counter(transposed.values())
+
+    def matrix(output: str) -> np.ndarray:
+        name = transposed[output]
+        array = tensors[name].detach().numpy().T
+        pending[name] -= 1
+        if not pending[name]:
+            del tensors[name]  # the array still holds the tensor until int8_matmuls has quantized it
+        return array
+
+    int8_matmuls(model, {output: partial(matrix, output) for output in transposed})
 
 
 def _transposes_into_matmuls(node, consumers: dict[str, list]) -> bool:
@@ -177,10 +203,10 @@ def usable_cores() -> int:
     return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
-def int8_matmuls(model, matrices: dict[str, np.ndarray] | None = None) -> None:
+def int8_matmuls(model, matrices: dict[str, Callable[[], np.ndarray]] | None = None) -> None:
     """Rewrite the ONNX model `model` (a ModelProto) so that each MatMul by a constant 2-D
-    weight matrix (an initializer, or a value `matrices` gives by name) is done in int8; nodes
-    left with no use (the transposes that made those matrices) are dropped.
+    weight matrix is done in int8: an initializer, or a value that `matrices` computes by name (each
+    called once, when its MatMul is rewritten; the node that made the value is then dropped).
 
     The weights are quantized once, symmetrically per output column, to 7 bits. The activations
     are quantized as they come, per row (token), to 8 bits: shifted by 128 into uint8, which the
@@ -201,19 +227,24 @@ def int8_matmuls(model, matrices: dict[str, np.ndarray] | None = None) -> None:
     ]
     nodes = []
     matrices = matrices or {}
+    quantized: dict[str, tuple[str, str]] = {}  # a matrix's name -> its int8 weight and column scale constants
     for node in graph.node:
-        given = matrices.get(node.input[1]) if node.op_type == "MatMul" else None
-        weight = weights.get(node.input[1]) if node.op_type == "MatMul" else None
-        if given is None and (weight is None or len(weight.dims) != 2):
+        source = node.input[1] if node.op_type == "MatMul" else None
+        weight = weights.get(source) if source is not None else None
+        if source not in matrices and (weight is None or len(weight.dims) != 2):
             nodes.append(node)
             continue
-        matrix = np.asarray(given if given is not None else numpy_helper.to_array(weight), dtype=np.float32)
-        column_scale = np.maximum(np.abs(matrix).max(axis=0), 1e-12) / WEIGHT_LEVELS
         n = f"int8/{len(constants)}/"
-        constants += [
-            numpy_helper.from_array(np.round(matrix / column_scale).astype(np.int8), n + "weight"),
-            numpy_helper.from_array(column_scale.astype(np.float32), n + "column_scale"),
-        ]
+        if source not in quantized:
+            matrix = np.asarray(matrices[source]() if source in matrices else numpy_helper.to_array(weight), dtype=np.float32)
+            column_scale = np.maximum(np.abs(matrix).max(axis=0), 1e-12) / WEIGHT_LEVELS
+            constants += [
+                numpy_helper.from_array(np.round(matrix / column_scale).astype(np.int8), n + "weight"),
+                numpy_helper.from_array(column_scale.astype(np.float32), n + "column_scale"),
+            ]
+            quantized[source] = (n + "weight", n + "column_scale")
+            del matrix
+        int8_weight, column_scale_name = quantized[source]
         x, y = node.input[0], node.output[0]
         nodes += [
             helper.make_node("Abs", [x], [n + "abs"]),
@@ -224,18 +255,13 @@ def int8_matmuls(model, matrices: dict[str, np.ndarray] | None = None) -> None:
             helper.make_node("Round", [n + "scaled"], [n + "rounded"]),
             helper.make_node("Add", [n + "rounded", "int8/shift"], [n + "shifted"]),
             helper.make_node("Cast", [n + "shifted"], [n + "quantized"], to=TensorProto.UINT8),
-            helper.make_node("MatMulInteger", [n + "quantized", n + "weight", "int8/zero"], [n + "product"]),
+            helper.make_node("MatMulInteger", [n + "quantized", int8_weight, "int8/zero"], [n + "product"]),
             helper.make_node("Cast", [n + "product"], [n + "float"], to=TensorProto.FLOAT),
             helper.make_node("Mul", [n + "float", n + "row_scale"], [n + "row_scaled"]),
-            helper.make_node("Mul", [n + "row_scaled", n + "column_scale"], [y]),
+            helper.make_node("Mul", [n + "row_scaled", column_scale_name], [y]),
         ]
-    outputs = {output.name for output in graph.output}
-    while True:  # drop the nodes nothing reads any more, then what only they read
-        used = {name for node in nodes for name in node.input} | outputs
-        live = [node for node in nodes if any(name in used for name in node.output)]
-        if len(live) == len(nodes):
-            break
-        nodes = live
+    used = {name for node in nodes for name in node.input} | {output.name for output in graph.output}
+    nodes = [node for node in nodes if not (set(node.output) <= set(matrices) and used.isdisjoint(node.output))]
     kept = [tensor for tensor in [*graph.initializer, *constants] if tensor.name in used]
     del graph.node[:], graph.initializer[:]
     graph.node.extend(nodes)

@@ -23,19 +23,22 @@ class SequenceClassifier:
     """A loaded classifier: its tokenizer, its labels (from `id2label`) and a way to run it."""
 
     def __init__(self, model, tokenizer, backend: ClassifierBackend = "torch", threads: int | None = None):
-        model.eval()
+        """`model` may come in a one-item list that nothing else references (as `load` passes it): on
+        ONNX Runtime its weights are then freed as they are copied into the session (`onnx_session`)."""
+        holder = model if isinstance(model, list) else [model]
+        del model
+        holder[0].eval()
         self.tokenizer = tokenizer
-        self.labels = [model.config.id2label[i].lower() for i in range(model.config.num_labels)]
+        config = holder[0].config
+        self.labels = [config.id2label[i].lower() for i in range(config.num_labels)]
         self.backend = backend
         self._model = None
         self._session: ParallelSession | None = None
         if backend in ("onnx", "onnx-int8"):
             example = tokenizer(["a passage"], ["a claim"], return_tensors="pt")
-            holder = [model]  # emptied once exported: `load` keeps no reference, so the weights are freed then
-            del model
             self._session = ParallelSession(onnx_session(holder, dict(example), "logits", int8=backend == "onnx-int8"), threads)
         else:
-            self._model = model
+            self._model = holder[0]
 
     @classmethod
     def load(
@@ -49,7 +52,7 @@ class SequenceClassifier:
         if not (Path(model_dir) / "config.json").is_file():
             raise NotLoaded(f"no model at {model_dir}; {missing}".rstrip("; "))
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        return cls(load_classifier(model_dir), tokenizer, backend, threads)
+        return cls([load_classifier(model_dir)], tokenizer, backend, threads)
 
     def probabilities(self, encoded: dict[str, list[list[int]]], batch_size: int) -> np.ndarray:
         """Softmax over the labels for each tokenised input (unpadded token id lists), in order."""

@@ -204,7 +204,7 @@ def test_a_head_fitted_on_other_readings_weights_or_runtime_is_flagged(caplog, t
         ),
         (Settings(stance_backend="onnx"), "fitted on onnx-int8 stance outputs and the stance model runs on onnx"),
         (Settings(min_relevance=0.4), "fitted with CLAIMCHECK_MIN_RELEVANCE=0.25 and the service runs with 0.4"),
-        (Settings(stance_rereader_model_dir=rereader), f"fitted without a re-reader and the service runs the re-reader in {rereader}"),
+        (Settings(stance_rereader_model_dir=rereader), f"fitted without a re-reader and the service runs the one in {rereader}"),
     ):
         caplog.clear()
         with caplog.at_level("WARNING", logger="claimcheck"):

@@ -73,7 +73,8 @@ def test_a_compact_folder_loads_as_the_model_it_was_made_from(tmp_path):
     write_compact(folder, compact, bits=8, group=64)
     assert compact_format(folder) is None and compact_format(compact) == {"bits": 8, "group": 64}
     assert (compact / WEIGHTS_FILE).stat().st_size < 0.6 * (folder / WEIGHTS_FILE).stat().st_size
-    loaded = load_classifier(compact).eval()
+    loaded = load_classifier(compact)
+    assert not loaded.encoder.training  # no dropout: as the ordinary folder loads
     assert isinstance(loaded, MeanPooledClassifier) and [loaded.config.id2label[i] for i in range(3)] == LABELS
     encoded = tokenizer([p for p, _ in PAIRS], [c for _, c in PAIRS], padding=True, return_tensors="pt")
     with torch.inference_mode():
@@ -81,3 +82,19 @@ def test_a_compact_folder_loads_as_the_model_it_was_made_from(tmp_path):
     torch.testing.assert_close(got, expected, atol=0.02, rtol=0.05)
     with pytest.raises(ValueError, match="compact already"):
         write_compact(compact, tmp_path / "again")
+
+
+@pytest.mark.integration  # the shipped stance model
+def test_the_shipped_transformers_classifier_compacts_to_8_bits_and_reads_as_before(tmp_path):
+    from service.config import Settings
+    from service.runtime.sequence_classifier import SequenceClassifier
+
+    shipped = Settings().stance_model_dir
+    write_compact(shipped, tmp_path / "compact", bits=8)
+    loaded = load_classifier(tmp_path / "compact")
+    assert type(loaded).__name__.endswith("ForSequenceClassification") and not loaded.training
+    before, after = (SequenceClassifier.load(folder) for folder in (shipped, tmp_path / "compact"))
+    encoded = dict(before.tokenizer([p for p, _ in PAIRS], [c for _, c in PAIRS]))
+    torch.testing.assert_close(
+        torch.from_numpy(after.probabilities(encoded, 8)), torch.from_numpy(before.probabilities(encoded, 8)), atol=0.03, rtol=0
+    )

@@ -68,29 +68,93 @@ def test_only_products_by_a_constant_weight_matrix_become_int8(opset):
     np.testing.assert_allclose(out, expected, atol=0.05 * np.abs(expected).max())
 
 
+def tiny_bert(vocab_size: int = 100):
+    from transformers import BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=128,
+        max_position_embeddings=64,
+        num_labels=3,
+    )
+    return BertForSequenceClassification(config).eval()
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.parametrize("int8", [False, True])
-def test_weights_added_to_the_bare_graph_give_what_the_exported_weights_give(int8):
-    """The session is built from the graph alone and the module's tensors (add_weights): the same
-    outputs, to the bit, as the exporter's own initializers run through int8_matmuls."""
+def test_a_transformer_built_from_the_bare_graph_answers_as_the_exported_one_to_the_bit(int8):
+    """onnx_model adds the module's tensors to the graph the exporter writes without them (add_weights): the
+    same outputs, to the bit, as the exporter's own initializers run through int8_matmuls, attention, padding,
+    embeddings, buffers and the classifier's Gemm included; every product by a weight matrix in int8."""
     import onnx
     import onnxruntime
 
-    module, inputs = TwoLayers(), torch.randn(2, 3, 48)
+    from service.runtime.onnx_session import onnx_model
+
+    model = tiny_bert()
+    example = {"input_ids": torch.tensor([[2, 5, 7, 3]]), "attention_mask": torch.ones(1, 4, dtype=torch.long)}
+    example["token_type_ids"] = torch.zeros(1, 4, dtype=torch.long)
+    axes = {**{name: {0: "batch", 1: "tokens"} for name in example}, "logits": {0: "batch"}}
     exported = io.BytesIO()
-    axes = {"inputs": {0: "batch", 1: "tokens"}, "out": {0: "batch"}}
     torch.onnx.export(
-        module, (inputs,), exported, input_names=["inputs"], output_names=["out"], dynamic_axes=axes, opset_version=17, dynamo=False
+        model, tuple(example.values()), exported, input_names=list(example), output_names=["logits"], dynamic_axes=axes, dynamo=False
     )
-    model = onnx.load_from_string(exported.getvalue())
+    reference = onnx.load_from_string(exported.getvalue())
     if int8:
-        int8_matmuls(model)
-    reference = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    holder = [module]
-    session = onnx_session(holder, {"inputs": inputs}, "out", int8=int8)
-    assert holder == []  # emptied: the caller's last reference to the module is gone
-    rows = np.random.default_rng(1).normal(size=(3, 4, 48)).astype(np.float32)
-    assert np.array_equal(session.run(None, {"inputs": rows})[0], reference.run(None, {"inputs": rows})[0])
+        int8_matmuls(reference)
+    built = onnx_model(model, example, "logits", int8=int8)
+    products = [sum(node.op_type == "MatMulInteger" for node in m.graph.node) for m in (built, reference)]
+    assert products == ([12, 12] if int8 else [0, 0])  # six linear layers in each of the two blocks
+    assert not any(node.op_type == "MatMul" and node.input[1] in {t.name for t in built.graph.initializer} for node in built.graph.node)
+    ids = np.random.default_rng(1).integers(0, 100, size=(3, 9))
+    mask = np.ones((3, 9), dtype=np.int64)
+    mask[1, 5:] = 0  # a padded row
+    feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros((3, 9), dtype=np.int64)}
+    sessions = [onnxruntime.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]) for m in (built, reference)]
+    ours, theirs = (session.run(None, feed)[0] for session in sessions)
+    assert np.array_equal(ours, theirs)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_a_loaded_classifier_is_freed_before_its_session_is_built(tmp_path, monkeypatch):
+    """SequenceClassifier.load hands the model over in a list nothing else holds, so on ONNX Runtime the
+    torch weights are gone by the time the session (and its copy of them) is built."""
+    import gc
+    import weakref
+
+    import onnxruntime
+    from transformers import AutoTokenizer
+
+    import service.runtime.mean_pooled as mean_pooled
+    from service.runtime.embedding import packaged_embedding_model_path
+    from service.runtime.sequence_classifier import SequenceClassifier
+
+    tokenizer = AutoTokenizer.from_pretrained(packaged_embedding_model_path())
+    tiny_bert(tokenizer.vocab_size).save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    loaded, alive_at_session = [], []
+    real_load, real_session = mean_pooled.load_classifier, onnxruntime.InferenceSession
+
+    def load(model_dir):
+        model = real_load(model_dir)
+        loaded.append(weakref.ref(model))
+        return model
+
+    def session(*args, **kwargs):
+        gc.collect()
+        alive_at_session.append(loaded[-1]() is not None)
+        return real_session(*args, **kwargs)
+
+    monkeypatch.setattr(mean_pooled, "load_classifier", load)
+    monkeypatch.setattr(onnxruntime, "InferenceSession", session)
+    classifier = SequenceClassifier.load(tmp_path, backend="onnx-int8")
+    assert alive_at_session == [False]
+    assert classifier.labels == ["label_0", "label_1", "label_2"]
+    assert SequenceClassifier.load(tmp_path, backend="torch")._model is not None  # eager mode keeps its model
 
 
 def test_int8_weights_come_straight_from_the_module_with_no_fp32_copy_left():
@@ -113,7 +177,7 @@ def test_int8_weights_come_straight_from_the_module_with_no_fp32_copy_left():
         do_constant_folding=False,
     )
     model = onnx.load_from_string(exported.getvalue())
-    tensors = {name: tensor.detach().numpy() for name, tensor in module.named_parameters()}
+    tensors = dict(module.named_parameters())
     add_weights(model, tensors, int8=True)
     assert tensors == {}  # every array was used, and let go
     assert [graph_input.name for graph_input in model.graph.input] == ["inputs"]
