@@ -48,6 +48,7 @@ from service.config import (
 )
 from service.errors import NotLoaded
 from service.results import VERDICTS, ClaimResult, Evidence
+from service.runtime.compact_weights import WEIGHTS_FILE
 
 logger = logging.getLogger("claimcheck")
 
@@ -66,12 +67,11 @@ class OperatingPoint(NamedTuple):
 
 NEUTRAL = {"supports": 0.0, "refutes": 0.0, "neutral": 1.0}
 HEAD_FILE = "verdict_head.json"
-STANCE_WEIGHTS_FILE = "model.safetensors"
 
 
 def weights_fingerprint(model_dir: Path) -> str | None:
     """sha256 of the stance model's weights file, to tell whether a head was fitted on them."""
-    path = Path(model_dir) / STANCE_WEIGHTS_FILE
+    path = Path(model_dir) / WEIGHTS_FILE
     if not path.is_file():
         return None
     digest = hashlib.sha256()

@@ -7,7 +7,7 @@ a row with one fp16 scale per group (symmetric, rounded to nearest), and every o
 219 MB in fp16. `load_classifier` (service/runtime/mean_pooled.py) expands such a folder to fp32
 and builds the model from its config; the service then quantizes the matrices once more for its
 int8 runtime, as it does with any folder. The loss of accuracy is measured, not assumed
-(docs/training.md).
+(docs/training.md). Imports torch where it works, so that its names can be read at start-up.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 WEIGHTS_FILE = "model.safetensors"
 METADATA_KEY = "claimcheck_compact"  # in the safetensors metadata: {"bits": 4, "group": 64}
@@ -26,6 +28,8 @@ QUANTIZED, SCALE = ".quantized", ".scale"  # suffixes of a matrix's integers and
 def compact_tensors(state: dict[str, torch.Tensor], bits: int, group: int) -> dict[str, torch.Tensor]:
     """`state`'s tensors with every floating matrix whose rows split into groups of `group` quantized
     to `bits` bits (4: two values per byte; 8: one), the rest in fp16."""
+    import torch
+
     if bits not in (4, 8):
         raise ValueError(f"bits must be 4 or 8, not {bits}")
     if group < 2 or group % 2:
@@ -54,6 +58,8 @@ def quantizable(tensor: torch.Tensor, group: int) -> bool:
 
 def expanded_tensors(tensors: dict[str, torch.Tensor], bits: int) -> dict[str, torch.Tensor]:
     """The fp32 tensors of `compact_tensors`' output (`bits` as it was given)."""
+    import torch
+
     out = {}
     for name, tensor in tensors.items():
         if name.endswith(SCALE):
@@ -87,6 +93,7 @@ def load_expanded(model, model_dir: Path | str) -> None:
     """Copy the weights of the compact folder `model_dir` into `model` (built from its config), one
     tensor at a time so that no second copy of the model is ever held; raises ValueError when the
     names differ from the model's."""
+    import torch
     from safetensors import safe_open
 
     form = compact_format(model_dir)

@@ -43,7 +43,6 @@ def onnx_session(module, example: dict, output_name: str, int8: bool = False):
     import onnxruntime
 
     proto = onnx_model(module, example, output_name, int8)
-    del module
     model = proto.SerializeToString()
     del proto
     options = onnxruntime.SessionOptions()
@@ -228,13 +227,15 @@ def int8_matmuls(model, matrices: dict[str, Callable[[], np.ndarray]] | None = N
     nodes = []
     matrices = matrices or {}
     quantized: dict[str, tuple[str, str]] = {}  # a matrix's name -> its int8 weight and column scale constants
+    rewritten = 0
     for node in graph.node:
         source = node.input[1] if node.op_type == "MatMul" else None
         weight = weights.get(source) if source is not None else None
         if source not in matrices and (weight is None or len(weight.dims) != 2):
             nodes.append(node)
             continue
-        n = f"int8/{len(constants)}/"
+        n = f"int8/{rewritten}/"
+        rewritten += 1
         if source not in quantized:
             matrix = np.asarray(matrices[source]() if source in matrices else numpy_helper.to_array(weight), dtype=np.float32)
             column_scale = np.maximum(np.abs(matrix).max(axis=0), 1e-12) / WEIGHT_LEVELS

@@ -256,3 +256,37 @@ def test_usable_cores_without_cpu_affinity(monkeypatch):
     monkeypatch.delattr(os, "sched_getaffinity", raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: 3)
     assert usable_cores() == 3
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_a_weight_matrix_read_by_several_products_is_quantized_once_into_a_valid_graph():
+    import onnx
+    import onnxruntime
+
+    class Thrice(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.project = torch.nn.Linear(16, 16)
+
+        def forward(self, inputs):
+            return self.project(self.project(self.project(inputs)))
+
+    module, inputs = Thrice(), torch.randn(1, 3, 16)
+    exported = io.BytesIO()
+    torch.onnx.export(module, (inputs,), exported, input_names=["inputs"], output_names=["out"], opset_version=17, dynamo=False)
+    model = onnx.load_from_string(exported.getvalue())
+    aliases = {node.output[0]: node.input[0] for node in model.graph.node if node.op_type == "Identity"}
+    kept = [node for node in model.graph.node if node.op_type != "Identity"]
+    for node in kept:  # the exporter reads the one transposed weight through Identity copies: read it directly
+        node.input[:] = [aliases.get(name, name) for name in node.input]
+    del model.graph.node[:]
+    model.graph.node.extend(kept)
+    int8_matmuls(model)
+    onnx.checker.check_model(model, full_check=True)  # every node's output named once
+    assert sum(t.data_type == onnx.TensorProto.INT8 for t in model.graph.initializer) == 1  # quantized once
+    assert sum(node.op_type == "MatMulInteger" for node in model.graph.node) == 3
+    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    with torch.no_grad():
+        expected = module(inputs).numpy()
+    np.testing.assert_allclose(session.run(None, {"inputs": inputs.numpy()})[0], expected, atol=0.05 * np.abs(expected).max())
